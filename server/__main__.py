@@ -1,0 +1,5 @@
+"""`python -m server` is `shopguard`."""
+
+from server.cli import main
+
+main()

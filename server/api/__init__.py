@@ -1,0 +1,1 @@
+"""HTTP and WebSocket API under /api/v1."""

@@ -1,0 +1,35 @@
+"""All routes under /api/v1."""
+
+from fastapi import APIRouter
+
+from server.api.routes import (
+    alerts,
+    audit,
+    auth,
+    cameras,
+    devices,
+    dvrs,
+    health,
+    settings,
+    stats,
+    stores,
+    users,
+    ws,
+)
+
+api_router = APIRouter()
+for module in (
+    health,
+    auth,
+    users,
+    stores,
+    cameras,
+    dvrs,
+    alerts,
+    stats,
+    settings,
+    devices,
+    audit,
+    ws,
+):
+    api_router.include_router(module.router)

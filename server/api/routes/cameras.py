@@ -1,0 +1,110 @@
+"""Cameras: everyone sees their stores' cameras, admins add, change and remove them."""
+
+from fastapi import APIRouter, status
+
+from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
+from server.security.redact import redact_url
+from server.services.alerts import camera_status_event, commit_and_announce
+from server.storage import cameras, stores
+from shared.schemas.cameras import (
+    CameraCreate,
+    CameraPublic,
+    CamerasPublic,
+    CameraUpdate,
+)
+
+router = APIRouter(prefix="/cameras", tags=["cameras"])
+
+
+@router.get("")
+async def list_cameras(
+    principal: CurrentUser, session: SessionDep, store_id: int | None = None
+) -> CamerasPublic:
+    """Cameras you may see, optionally of one store."""
+    rows = await cameras.list_cameras(
+        session=session, store_ids=principal.store_scope, store_id=store_id
+    )
+    return CamerasPublic(data=[cameras.camera_public(c) for c in rows], count=len(rows))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_camera(
+    body: CameraCreate, _: AdminUser, session: SessionDep, audit: AuditDep
+) -> CameraPublic:
+    """Add a camera to a store."""
+    await stores.get_store(session=session, store_id=body.store_id, store_ids=None)
+    camera = await cameras.create_camera(session=session, camera_in=body)
+    await audit.record(
+        "camera.create",
+        "camera",
+        camera.id,
+        {"name": camera.name, "store_id": camera.store_id, "source": redact_url(body.source_url)},
+    )
+    await session.commit()
+    return cameras.camera_public(camera)
+
+
+@router.get("/{camera_id}")
+async def read_camera(camera_id: int, principal: CurrentUser, session: SessionDep) -> CameraPublic:
+    """One camera with its status."""
+    camera = await cameras.get_camera(
+        session=session, camera_id=camera_id, store_ids=principal.store_scope
+    )
+    return cameras.camera_public(camera)
+
+
+@router.patch("/{camera_id}")
+async def update_camera(
+    camera_id: int,
+    body: CameraUpdate,
+    _: AdminUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    audit: AuditDep,
+) -> CameraPublic:
+    """Change a camera's source, zones, overrides or enabled flag."""
+    return await _update(camera_id, body, session, runtime, audit)
+
+
+@router.post("/{camera_id}/enable")
+async def enable_camera(
+    camera_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> CameraPublic:
+    """Start analysing this camera."""
+    return await _update(camera_id, CameraUpdate(enabled=True), session, runtime, audit)
+
+
+@router.post("/{camera_id}/disable")
+async def disable_camera(
+    camera_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> CameraPublic:
+    """Stop analysing this camera; its alerts and evidence stay."""
+    return await _update(camera_id, CameraUpdate(enabled=False), session, runtime, audit)
+
+
+@router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_camera(camera_id: int, _: AdminUser, session: SessionDep, audit: AuditDep) -> None:
+    """Delete a camera that has no alerts (disable it otherwise)."""
+    camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
+    await cameras.delete_camera(session=session, camera=camera)
+    await audit.record("camera.delete", "camera", camera_id, {"name": camera.name})
+    await session.commit()
+
+
+async def _update(
+    camera_id: int, body: CameraUpdate, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> CameraPublic:
+    camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
+    status_before = camera.status
+    await cameras.update_camera(session=session, camera=camera, camera_in=body)
+    changed = body.model_dump(exclude_unset=True, exclude={"source_url", "substream_url"})
+    if body.source_url is not None:
+        changed["source"] = redact_url(body.source_url)
+    await audit.record("camera.update", "camera", camera.id, changed)
+    envelopes = []
+    if camera.status != status_before:
+        envelopes.append(
+            await runtime.bus.stage(session, camera_status_event(camera), store_id=camera.store_id)
+        )
+    await commit_and_announce(session, runtime.bus, *envelopes)
+    return cameras.camera_public(camera)

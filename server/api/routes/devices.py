@@ -1,0 +1,39 @@
+"""Your phones and browsers registered for push notifications."""
+
+from fastapi import APIRouter, status
+
+from server.api.deps import AuditDep, CurrentUser, SessionDep
+from server.storage import devices
+from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic
+
+router = APIRouter(prefix="/devices", tags=["devices"])
+
+
+@router.get("")
+async def list_devices(principal: CurrentUser, session: SessionDep) -> DevicesPublic:
+    """Your registered devices."""
+    rows = await devices.list_devices(session=session, user_id=principal.user.id)
+    return DevicesPublic(data=[DevicePublic.model_validate(d) for d in rows], count=len(rows))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def register_device(
+    body: DeviceRegister, principal: CurrentUser, session: SessionDep, audit: AuditDep
+) -> DevicePublic:
+    """Register this device for push notifications (again is fine)."""
+    device = await devices.register_device(
+        session=session, user_id=principal.user.id, device_in=body
+    )
+    await audit.record("device.register", "device", device.id, {"platform": device.platform})
+    await session.commit()
+    return DevicePublic.model_validate(device)
+
+
+@router.delete("/{device_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_device(
+    device_id: int, principal: CurrentUser, session: SessionDep, audit: AuditDep
+) -> None:
+    """Stop push notifications to one of your devices."""
+    await devices.delete_device(session=session, user_id=principal.user.id, device_id=device_id)
+    await audit.record("device.delete", "device", device_id)
+    await session.commit()

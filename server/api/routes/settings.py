@@ -1,0 +1,36 @@
+"""Detection, evidence and retention settings: everyone reads, admins change."""
+
+from fastapi import APIRouter
+
+from server.api.deps import AdminUser, AuditDep, CurrentUser, SessionDep, SettingsDep
+from server.storage import settings as settings_store
+from shared.schemas.settings import RuntimeSettings, RuntimeSettingsUpdate
+
+router = APIRouter(prefix="/settings", tags=["settings"])
+
+
+@router.get("")
+async def read_settings(
+    _: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> RuntimeSettings:
+    """The settings in force."""
+    return await settings_store.effective_settings(session=session, settings=settings)
+
+
+@router.patch("")
+async def update_settings(
+    body: RuntimeSettingsUpdate,
+    admin: AdminUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    audit: AuditDep,
+) -> RuntimeSettings:
+    """Replace whole sections (detection, clips, retention); each is validated."""
+    changed = await settings_store.save_settings(
+        session=session, update=body, username=admin.user.username
+    )
+    await audit.record(
+        "settings.update", "settings", ",".join(changed), body.model_dump(exclude_none=True)
+    )
+    await session.commit()
+    return await settings_store.effective_settings(session=session, settings=settings)

@@ -1,0 +1,48 @@
+"""Alert statistics over a time range."""
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from server.api.deps import CurrentUser, SessionDep
+from server.api.params import as_utc, time_zone
+from server.errors import InvalidRequest
+from server.storage import stats
+from server.storage.alerts import AlertFilter
+from server.storage.models import utcnow
+from shared.schemas.stats import StatsPublic
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+MAX_RANGE = timedelta(days=366)
+
+
+@router.get("")
+async def read_stats(
+    principal: CurrentUser,
+    session: SessionDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tz: Annotated[str, Query(max_length=64, description="IANA zone for hours and days.")] = "UTC",
+    store_id: int | None = None,
+    camera_id: int | None = None,
+) -> StatsPublic:
+    """Alerts per hour, day, camera and store; shares reviewed and confirmed; review time.
+
+    The range defaults to the last 7 days and may span at most 366 days.
+    """
+    end = as_utc(until) or utcnow()
+    start = as_utc(since) or end - timedelta(days=7)
+    if start >= end:
+        raise InvalidRequest("`since` must be before `until`")
+    if end - start > MAX_RANGE:
+        raise InvalidRequest("the range may span at most 366 days")
+    where = AlertFilter(
+        store_ids=principal.store_scope,
+        store_id=store_id,
+        camera_id=camera_id,
+        since=start,
+        until=end,
+    )
+    return await stats.alert_stats(session=session, where=where, tz=time_zone(tz))

@@ -1,0 +1,106 @@
+"""The live events WebSocket; the protocol is described in `shared/schemas/events.py`."""
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from server.errors import AuthError
+from server.notify.bus import Subscription
+from server.runtime import Runtime
+from server.services.auth import Principal
+from server.storage import events
+from server.storage.models import utcnow
+from shared.schemas.events import Hello, Ping, Welcome
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_BAD_HELLO = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_SLOW = 4408
+REPLAY_PAGE = 500
+
+
+@router.websocket("/ws")
+async def live_events(websocket: WebSocket) -> None:
+    """Send `Hello` first; then receive `Welcome`, missed events, and live ones."""
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(
+            websocket.receive_text(), timeout=runtime.settings.events.hello_timeout_s
+        )
+        hello = Hello.model_validate_json(raw)
+    except (TimeoutError, ValidationError, KeyError):
+        await websocket.close(CLOSE_BAD_HELLO, "send a hello message with a token first")
+        return
+    except WebSocketDisconnect:
+        return
+    async with runtime.sessionmaker() as session:
+        try:
+            principal = await runtime.auth.authenticate(session=session, token=hello.token)
+            expires_at = runtime.auth.signer.verify(hello.token).expires_at
+        except AuthError as exc:
+            await websocket.close(CLOSE_UNAUTHORIZED, exc.message)
+            return
+    if principal.user.must_change_password:
+        await websocket.close(CLOSE_FORBIDDEN, "change your one-time password first")
+        return
+    subscription = runtime.bus.subscribe()  # before the replay, so nothing falls in between
+    try:
+        await _serve(websocket, runtime, principal, hello, subscription, expires_at.timestamp())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        runtime.bus.unsubscribe(subscription)
+
+
+async def _serve(
+    websocket: WebSocket,
+    runtime: Runtime,
+    principal: Principal,
+    hello: Hello,
+    subscription: Subscription,
+    expires_at: float,
+) -> None:
+    scope = principal.store_scope
+    async with runtime.sessionmaker() as session:
+        oldest, newest = await events.seq_bounds(session=session)
+        since = hello.since
+        resync = since is not None and (since < oldest - 1 or since > newest)
+        await websocket.send_text(
+            Welcome(last_seq=newest, resync_required=resync).model_dump_json()
+        )
+        last = newest if since is None or resync else since
+        while last < newest:
+            page = await events.events_since(
+                session=session, since=last, store_ids=scope, limit=REPLAY_PAGE
+            )
+            for envelope in page:
+                await websocket.send_text(envelope.model_dump_json())
+            last = page[-1].seq if len(page) == REPLAY_PAGE else newest
+    ping = runtime.settings.events.ping_interval_s
+    while True:
+        try:
+            envelope = await asyncio.wait_for(subscription.get(), timeout=ping)
+        except TimeoutError:
+            envelope = None
+            if not subscription.overflowed:
+                if utcnow().timestamp() >= expires_at:
+                    await websocket.close(CLOSE_UNAUTHORIZED, "access token expired; reconnect")
+                    return
+                await websocket.send_text(Ping().model_dump_json())
+                continue
+        if envelope is None:
+            await websocket.close(CLOSE_TOO_SLOW, "fell behind; reconnect with since")
+            return
+        if utcnow().timestamp() >= expires_at:
+            await websocket.close(CLOSE_UNAUTHORIZED, "access token expired; reconnect")
+            return
+        if envelope.seq <= last or (scope is not None and envelope.store_id not in scope):
+            continue
+        await websocket.send_text(envelope.model_dump_json())
+        last = envelope.seq

@@ -1,0 +1,56 @@
+"""The ASGI application: `create_app(settings)` and the lifespan that owns the runtime."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from server import __version__
+from server.api.errors import install_error_handlers
+from server.api.limits import BodySizeLimit
+from server.api.router import api_router
+from server.config import Settings
+from server.runtime import Runtime
+from shared.api_paths import API_V1
+from shared.schemas.errors import ErrorResponse
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="ShopGuard",
+        version=__version__,
+        description="Self-hosted shoplifting detection: cameras, alerts, review and stats.",
+        lifespan=lifespan,
+        responses={
+            status: {"model": ErrorResponse, "description": description}
+            for status, description in (
+                (401, "Not signed in, or the token is invalid, expired or revoked."),
+                (403, "Signed in, but the role may not do this."),
+                (404, "Not found, or outside your stores."),
+                (409, "Conflicts with the current state."),
+                (422, "The request breaks a validation rule."),
+            )
+        },
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
+    app.include_router(api_router, prefix=API_V1)
+    return app

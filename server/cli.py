@@ -1,0 +1,230 @@
+"""The `shopguard` command: serve, manage users, upgrade the database."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.app import create_app
+from server.config import Settings, load_settings
+from server.errors import ShopGuardError
+from server.security.passwords import Passwords, one_time_password
+from server.services import users as user_service
+from server.storage import audit, migrate, users
+from server.storage.db import make_engine, make_sessionmaker
+from server.storage.models import utcnow
+from shared.schemas.auth import Role
+from shared.schemas.users import UserUpdate
+
+app = typer.Typer(help="ShopGuard: self-hosted shoplifting detection.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="SHOPGUARD_CONFIG_FILE", help="YAML settings file."),
+]
+
+
+class State:
+    config_file: Path | None = None
+
+
+@app.callback()
+def root(config: ConfigOption = None) -> None:
+    State.config_file = config
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(State.config_file, **overrides)
+    except (ValidationError, ShopGuardError) as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (server.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (server.port).")] = None,
+) -> None:
+    """Run the server (migrates the database and creates the first admin if needed)."""
+    settings = _settings()
+    if host is not None or port is not None:
+        server = settings.server.model_copy(
+            update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        )
+        settings = settings.model_copy(update={"server": server})
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        ws="websockets-sansio",
+        log_level=settings.log_level.lower(),
+    )
+
+
+def _with_session(action: Callable[[AsyncSession, Settings, Passwords], Awaitable[T]]) -> T:
+    settings = _settings()
+
+    async def run() -> T:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            await migrate.upgrade(engine)
+            async with make_sessionmaker(engine)() as session:
+                passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
+                return await action(session, settings, passwords)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ShopGuardError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+async def _cli_audit(
+    session: AsyncSession, action: str, user_id: int, details: dict[str, object]
+) -> None:
+    await audit.record(
+        session=session,
+        user_id=None,
+        username="cli",
+        action=action,
+        target_type="user",
+        target_id=user_id,
+        details=details,
+        client="command line",
+    )
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, supervisor or viewer.")] = Role.viewer,
+    store: Annotated[
+        list[int] | None, typer.Option(help="Store id the user may see (repeat).")
+    ] = None,
+) -> None:
+    """Create a user with a one-time password, printed once."""
+
+    async def action(session: AsyncSession, _: Settings, passwords: Passwords) -> str:
+        password = one_time_password()
+        user = await users.create_user(
+            session=session,
+            username=username,
+            password_hash=passwords.hash(password),
+            role=role.value,
+            store_ids=store or [],
+            must_change_password=True,
+        )
+        await _cli_audit(
+            session, "user.create", user.id, {"username": username, "role": role.value}
+        )
+        await session.commit()
+        return password
+
+    password = _with_session(action)
+    typer.echo(f"created {role.value} {username!r}; one-time password: {password}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: str) -> None:
+    """Give a user a new one-time password and unlock the account."""
+
+    async def action(session: AsyncSession, _: Settings, passwords: Passwords) -> str:
+        user = await _find(session, username)
+        password = await user_service.reset_password(
+            session=session, user=user, passwords=passwords, now=utcnow()
+        )
+        await _cli_audit(session, "user.reset_password", user.id, {})
+        await session.commit()
+        return password
+
+    typer.echo(f"one-time password for {username!r}: {_with_session(action)}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a user and end its sessions."""
+    _set_active(username, active=False)
+    typer.echo(f"disabled {username!r}")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled user."""
+    _set_active(username, active=True)
+    typer.echo(f"enabled {username!r}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users with role, state and stores."""
+
+    async def action(session: AsyncSession, _: Settings, __: Passwords) -> list[str]:
+        return [
+            f"{u.username:<24} {u.role:<10} {'active' if u.is_active else 'disabled':<9} "
+            f"stores={u.store_ids}"
+            for u in await users.list_users(session=session)
+        ]
+
+    for line in _with_session(action):
+        typer.echo(line)
+
+
+def _set_active(username: str, *, active: bool) -> None:
+    async def action(session: AsyncSession, _: Settings, passwords: Passwords) -> None:
+        user = await _find(session, username)
+        await user_service.update_user(
+            session=session,
+            user=user,
+            user_in=UserUpdate(is_active=active),
+            passwords=passwords,
+            actor_id=None,
+            now=utcnow(),
+        )
+        await _cli_audit(session, "user.update", user.id, {"is_active": active})
+        await session.commit()
+
+    _with_session(action)
+
+
+async def _find(session: AsyncSession, username: str) -> users.User:
+    user = await users.find_user(session=session, username=username)
+    if user is None:
+        raise ShopGuardError(f"no user named {username!r}")
+    return user
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo("database is up to date")
+
+
+def main() -> None:
+    app()

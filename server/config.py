@@ -1,0 +1,187 @@
+"""The one settings object: defaults, then an optional YAML file, then `SHOPGUARD_*` variables.
+
+Nested sections read from variables like `SHOPGUARD_AUTH__ACCESS_TOKEN_TTL_S=600`.
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from server.errors import ConfigError
+from shared.schemas.settings import ClipSettings, DetectionSettings, RetentionSettings
+
+WEAK_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "shopguard", "admin"})
+MIN_SECRET_LENGTH = 32
+MIN_PRODUCTION_PASSWORD_LENGTH = 12
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port of the HTTP server.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=104_857_600, description="Largest request body accepted."
+    )
+
+
+class AuthConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    access_token_ttl_s: int = Field(
+        900, ge=60, le=86_400, description="Lifetime of an access token in seconds."
+    )
+    refresh_token_ttl_s: int = Field(
+        30 * 86_400, ge=3600, le=365 * 86_400, description="Lifetime of a refresh token."
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="Token signing key; when unset one is generated into the data directory.",
+    )
+    lockout_threshold: int = Field(
+        5, ge=1, le=100, description="Failed logins in a row that lock an account."
+    )
+    lockout_s: int = Field(900, ge=1, le=86_400, description="Seconds an account stays locked.")
+    client_max_failures: int = Field(
+        20, ge=1, le=10_000, description="Failed logins from one address before it is throttled."
+    )
+    client_window_s: int = Field(
+        300, ge=1, le=86_400, description="Window in seconds for counting a client's failures."
+    )
+    initial_admin_username: str = Field(
+        "admin", min_length=3, max_length=64, description="Name of the first admin account."
+    )
+    initial_admin_password: SecretStr | None = Field(
+        None, description="Password of the first admin; when unset a one-time one is printed."
+    )
+    password_hash_memory_kib: int = Field(
+        65_536, ge=1024, le=1_048_576, description="Argon2 memory cost in KiB."
+    )
+
+
+class EventsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retention_h: float = Field(
+        72.0, ge=0.1, le=8760.0, description="Hours of events kept for clients that reconnect."
+    )
+    subscriber_queue: int = Field(
+        256, ge=8, le=100_000, description="Events buffered per live client before it is dropped."
+    )
+    hello_timeout_s: float = Field(
+        10.0, ge=0.5, le=120.0, description="Seconds a new WebSocket has to authenticate."
+    )
+    ping_interval_s: float = Field(
+        20.0, ge=1.0, le=600.0, description="Seconds between keep-alive pings to idle clients."
+    )
+
+
+class Settings(BaseSettings):
+    """ShopGuard's configuration; build it once with `load_settings` and hand it down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPGUARD_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    mode: Literal["development", "production"] = Field(
+        "development", description="Production refuses weak secrets and unsafe options."
+    )
+    data_dir: Path = Field(Path("data"), description="Database, keys and evidence live here.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; SQLite in the data directory when unset. "
+        "postgresql://user@host/db selects asyncpg.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging level of the server."
+    )
+    server: ServerConfig = ServerConfig()
+    auth: AuthConfig = AuthConfig()
+    events: EventsConfig = EventsConfig()
+    detection: DetectionSettings = DetectionSettings()
+    clips: ClipSettings = ClipSettings()
+    retention: RetentionSettings = RetentionSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> "Settings":
+        if self.mode != "production":
+            return self
+        problems = []
+        if self.auth.jwt_secret is not None and not strong_secret(
+            self.auth.jwt_secret.get_secret_value()
+        ):
+            problems.append(
+                f"auth.jwt_secret must be at least {MIN_SECRET_LENGTH} characters and not a "
+                "well-known value (or leave it unset to generate one)"
+            )
+        password = self.auth.initial_admin_password
+        if password is not None and (
+            len(password.get_secret_value()) < MIN_PRODUCTION_PASSWORD_LENGTH
+            or password.get_secret_value().lower() in WEAK_SECRETS
+        ):
+            problems.append(
+                f"auth.initial_admin_password must be at least {MIN_PRODUCTION_PASSWORD_LENGTH} "
+                "characters and not a well-known value"
+            )
+        if "*" in self.server.cors_origins:
+            problems.append("server.cors_origins may not be '*' in production")
+        if problems:
+            raise ValueError("unsafe production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL to connect to."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'shopguard.db').resolve()}"
+        return async_database_url(self.database_url)
+
+
+def strong_secret(value: str) -> bool:
+    return len(value) >= MIN_SECRET_LENGTH and value.lower() not in WEAK_SECRETS
+
+
+def async_database_url(url: str) -> str:
+    """Pick the async driver for plain `postgresql://` and `sqlite://` URLs."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; `config_file` is a YAML file whose keys mirror the fields."""
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(yaml_file=config_file)
+
+    return FileSettings(**overrides)

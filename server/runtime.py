@@ -1,0 +1,106 @@
+"""Runtime: the long-lived pieces a running server owns, built at start-up and closed at the end.
+
+Backends are chosen here: today the local event bus; later Redis, object storage and the
+camera assignment of a multi-box deployment.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.config import Settings
+from server.notify.bus import LocalEventBus
+from server.security.keys import load_signing_key
+from server.security.passwords import Passwords
+from server.security.tokens import TokenSigner
+from server.services.auth import AuthService
+from server.services.users import ensure_initial_admin
+from server.storage import events, migrate
+from server.storage.db import make_engine, make_sessionmaker
+from server.storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+ADMIN_PASSWORD_FILE = "initial_admin_password.txt"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    bus: LocalEventBus
+    auth: AuthService
+    passwords: Passwords
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings) -> "Runtime":
+        """Open the database, migrate it, make sure an admin exists and start housekeeping."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        signer = TokenSigner(load_signing_key(settings))
+        passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            await migrate.upgrade(engine)
+        except Exception:
+            await engine.dispose()
+            raise
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            bus=LocalEventBus(subscriber_queue=settings.events.subscriber_queue),
+            auth=AuthService(config=settings.auth, signer=signer, passwords=passwords),
+            passwords=passwords,
+        )
+        async with runtime.sessionmaker() as session:
+            password = await ensure_initial_admin(
+                session=session, settings=settings, passwords=passwords
+            )
+        if password is not None:
+            runtime._announce_admin(password)
+        runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
+        return runtime
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.engine.dispose()
+
+    def _announce_admin(self, password: str) -> None:
+        path: Path = self.settings.data_dir / ADMIN_PASSWORD_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(password + "\n")
+        logger.warning(
+            "\n%s\n  First admin created.  username: %s   one-time password: %s\n"
+            "  Sign in and choose a new password (also saved in %s).\n%s",
+            "=" * 72,
+            self.settings.auth.initial_admin_username,
+            password,
+            path,
+            "=" * 72,
+        )
+
+    async def _prune_events_forever(self) -> None:
+        keep = timedelta(hours=self.settings.events.retention_h)
+        while True:
+            try:
+                async with self.sessionmaker() as session:
+                    removed = await events.prune_events(session=session, before=utcnow() - keep)
+                    await session.commit()
+                if removed:
+                    logger.info("pruned %d old events", removed)
+            except Exception:  # the database may be down for a while; try again later
+                logger.exception("pruning the event log failed")
+            await asyncio.sleep(3600)

@@ -1,0 +1,1 @@
+"""Passwords, signing keys, tokens and login throttling."""

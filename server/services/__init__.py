@@ -1,0 +1,1 @@
+"""Use cases that span several tables: signing in, managing users."""

@@ -1,0 +1,176 @@
+"""Alerts: creation by the pipeline, filtered pages for the app, and review."""
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import Conflict, InvalidRequest, NotFound
+from server.storage.models import Alert, Camera, User
+from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, AlertUpdate
+
+
+def alert_public(alert: Alert) -> AlertPublic:
+    return AlertPublic(
+        id=alert.id,
+        store_id=alert.store_id,
+        camera_id=alert.camera_id,
+        zone=alert.zone,
+        event_type=alert.event_type,
+        peak_score=alert.peak_score,
+        started_at=alert.started_at,
+        last_seen_at=alert.last_seen_at,
+        status=AlertStatus(alert.status),
+        outcome=AlertOutcome(alert.outcome) if alert.outcome else None,
+        acknowledged_by=alert.acknowledged_by.username if alert.acknowledged_by else None,
+        acknowledged_at=alert.acknowledged_at,
+        reviewed_by=alert.reviewed_by.username if alert.reviewed_by else None,
+        reviewed_at=alert.reviewed_at,
+        notes=alert.notes,
+        track_ids=[int(t) for t in alert.track_ids],
+        has_snapshot=alert.snapshot_ref is not None,
+        has_clip=alert.clip_ref is not None,
+        version=alert.version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """What to list; `store_ids=None` means every store."""
+
+    store_ids: list[int] | None
+    store_id: int | None = None
+    camera_id: int | None = None
+    statuses: tuple[AlertStatus, ...] = ()
+    outcomes: tuple[AlertOutcome, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float | None = None
+
+    def apply(self, query: Select[tuple[Alert]]) -> Select[tuple[Alert]]:
+        conditions = []
+        if self.store_ids is not None:
+            conditions.append(Alert.store_id.in_(self.store_ids))
+        if self.store_id is not None:
+            conditions.append(Alert.store_id == self.store_id)
+        if self.camera_id is not None:
+            conditions.append(Alert.camera_id == self.camera_id)
+        if self.statuses:
+            conditions.append(Alert.status.in_([s.value for s in self.statuses]))
+        if self.outcomes:
+            conditions.append(Alert.outcome.in_([o.value for o in self.outcomes]))
+        if self.since is not None:
+            conditions.append(Alert.started_at >= self.since)
+        if self.until is not None:
+            conditions.append(Alert.started_at < self.until)
+        if self.min_score is not None:
+            conditions.append(Alert.peak_score >= self.min_score)
+        return query.where(*conditions)
+
+
+def encode_cursor(alert: Alert) -> str:
+    raw = f"{alert.started_at.isoformat()}|{alert.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        started, alert_id = raw.split("|")
+        when = datetime.fromisoformat(started)
+        if when.tzinfo is None:
+            raise ValueError("cursor time has no zone")
+        return when, int(alert_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequest("invalid cursor: pass back `next_cursor` unchanged") from exc
+
+
+async def list_alerts(
+    *, session: AsyncSession, where: AlertFilter, limit: int, cursor: str | None
+) -> tuple[Sequence[Alert], int, str | None]:
+    """A page newest first (by start, then id), the total matching, and the next cursor."""
+    total = await session.scalar(where.apply(select(func.count(Alert.id))))  # type: ignore[arg-type]
+    query = where.apply(select(Alert)).order_by(Alert.started_at.desc(), Alert.id.desc())
+    if cursor is not None:
+        started, alert_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Alert.started_at < started,
+                and_(Alert.started_at == started, Alert.id < alert_id),
+            )
+        )
+    rows = (await session.scalars(query.limit(limit + 1))).all()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], int(total or 0), next_cursor
+
+
+async def get_alert(*, session: AsyncSession, alert_id: int, store_ids: list[int] | None) -> Alert:
+    alert = await session.get(Alert, alert_id)
+    if alert is None or (store_ids is not None and alert.store_id not in store_ids):
+        raise NotFound(f"alert {alert_id} not found")
+    return alert
+
+
+async def create_alert(
+    *,
+    session: AsyncSession,
+    camera: Camera,
+    zone: str,
+    event_type: str,
+    score: float,
+    started_at: datetime,
+    last_seen_at: datetime | None = None,
+    track_ids: list[int] | None = None,
+) -> Alert:
+    alert = Alert(
+        store_id=camera.store_id,
+        camera_id=camera.id,
+        zone=zone,
+        event_type=event_type,
+        peak_score=score,
+        started_at=started_at,
+        last_seen_at=last_seen_at or started_at,
+        track_ids=list(track_ids or []),
+    )
+    session.add(alert)
+    await session.flush()
+    await session.refresh(alert)
+    return alert
+
+
+async def review_alert(
+    *, session: AsyncSession, alert: Alert, review: AlertUpdate, reviewer: User, now: datetime
+) -> Alert:
+    """Apply a review step; acknowledging and reviewing record who and when."""
+    if review.if_version is not None and review.if_version != alert.version:
+        raise Conflict(
+            f"alert {alert.id} changed meanwhile (version {alert.version}, you had "
+            f"{review.if_version}); reload it"
+        )
+    status = review.status or (AlertStatus.reviewed if review.outcome else None)
+    if status is AlertStatus.acknowledged and alert.acknowledged_at is None:
+        alert.acknowledged_by_id, alert.acknowledged_at = reviewer.id, now
+    if status is AlertStatus.reviewed:
+        alert.reviewed_by_id, alert.reviewed_at = reviewer.id, now
+        alert.outcome = review.outcome.value if review.outcome else None
+        if alert.acknowledged_at is None:
+            alert.acknowledged_by_id, alert.acknowledged_at = reviewer.id, now
+    if status is AlertStatus.new:
+        alert.outcome = None
+        alert.reviewed_by_id = alert.reviewed_at = None
+        alert.acknowledged_by_id = alert.acknowledged_at = None
+    if status is AlertStatus.acknowledged:
+        alert.outcome = None
+        alert.reviewed_by_id = alert.reviewed_at = None
+    if status is not None:
+        alert.status = status.value
+    if review.notes is not None:
+        alert.notes = review.notes
+    alert.version += 1
+    await session.flush()
+    await session.refresh(alert, attribute_names=["acknowledged_by", "reviewed_by"])
+    return alert

@@ -1,0 +1,63 @@
+"""User accounts and the stores each may see."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import Conflict, NotFound
+from server.storage.models import Store, User
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def find_user(*, session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def list_users(*, session: AsyncSession) -> Sequence[User]:
+    return (await session.scalars(select(User).order_by(User.username))).all()
+
+
+async def count_users(*, session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def stores_by_id(*, session: AsyncSession, store_ids: list[int]) -> list[Store]:
+    """The stores named, or NotFound listing the ids that do not exist."""
+    wanted = set(store_ids)
+    stores = list((await session.scalars(select(Store).where(Store.id.in_(wanted)))).all())
+    missing = wanted - {store.id for store in stores}
+    if missing:
+        raise NotFound(f"stores not found: {sorted(missing)}")
+    return stores
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    password_hash: str,
+    role: str,
+    store_ids: list[int],
+    must_change_password: bool = False,
+) -> User:
+    user = User(
+        username=username,
+        password_hash=password_hash,
+        role=role,
+        must_change_password=must_change_password,
+        stores=await stores_by_id(session=session, store_ids=store_ids),
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"username {username!r} is taken") from exc
+    return user

@@ -1,0 +1,6 @@
+"""URL paths that the server serves and the app calls."""
+
+API_V1 = "/api/v1"
+WS_EVENTS = f"{API_V1}/ws"
+HEALTH = f"{API_V1}/health"
+READY = f"{API_V1}/ready"

@@ -1,0 +1,1 @@
+"""Pydantic models of the ShopGuard API, one module per resource."""

@@ -1,0 +1,78 @@
+"""Alerts: one per incident (camera, zone, event type within the dedup window), then reviewed."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class AlertStatus(StrEnum):
+    new = "new"
+    acknowledged = "acknowledged"
+    reviewed = "reviewed"
+
+
+class AlertOutcome(StrEnum):
+    """What the review found."""
+
+    confirmed_theft = "confirmed_theft"
+    false_alarm = "false_alarm"
+    deterred = "deterred"
+    unclear = "unclear"
+
+
+class AlertUpdate(BaseModel):
+    """A review step. Setting an outcome marks the alert reviewed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: AlertStatus | None = None
+    outcome: AlertOutcome | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    if_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version you last saw; a different current version answers 409.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "AlertUpdate":
+        if self.status is AlertStatus.reviewed and self.outcome is None:
+            raise ValueError("a reviewed alert needs an outcome")
+        if self.outcome is not None and self.status not in (None, AlertStatus.reviewed):
+            raise ValueError("an outcome only goes with status reviewed")
+        if self.status is None and self.outcome is None and self.notes is None:
+            raise ValueError("nothing to change: give status, outcome or notes")
+        return self
+
+
+class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    store_id: int
+    camera_id: int
+    zone: str
+    event_type: str
+    peak_score: float
+    started_at: datetime
+    last_seen_at: datetime
+    status: AlertStatus
+    outcome: AlertOutcome | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    notes: str
+    track_ids: list[int]
+    has_snapshot: bool
+    has_clip: bool
+    version: int
+
+
+class AlertsPublic(BaseModel):
+    data: list[AlertPublic]
+    count: int = Field(description="How many alerts match the filters in all.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

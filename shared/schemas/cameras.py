@@ -1,0 +1,185 @@
+"""Cameras, DVRs and their zones. Source URLs come back with credentials masked."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class SourceKind(StrEnum):
+    rtsp = "rtsp"
+    http = "http"
+    usb = "usb"
+    file = "file"
+
+
+class CameraStatus(StrEnum):
+    """Connection state, driven by the video pipeline."""
+
+    connecting = "connecting"
+    online = "online"
+    degraded = "degraded"
+    offline = "offline"
+    disabled = "disabled"
+
+
+class ZoneKind(StrEnum):
+    shelf = "shelf"
+    exit = "exit"
+    checkout = "checkout"
+    ignore = "ignore"
+    other = "other"
+
+
+_SCHEMES: dict[SourceKind, tuple[str, ...]] = {
+    SourceKind.rtsp: ("rtsp://", "rtsps://"),
+    SourceKind.http: ("http://", "https://"),
+}
+
+
+def check_source(kind: SourceKind, url: str) -> None:
+    """Raise ValueError when `url` cannot be a source of `kind`."""
+    schemes = _SCHEMES.get(kind)
+    if schemes is not None and not url.lower().startswith(schemes):
+        raise ValueError(f"a {kind.value} source must start with {' or '.join(schemes)}")
+    if kind is SourceKind.usb and not (url.isdigit() or url.startswith("/dev/video")):
+        raise ValueError("a usb source is a device index such as 0 or a path such as /dev/video0")
+    if kind is SourceKind.file and "://" in url:
+        raise ValueError("a file source is a path on the server, not a URL")
+
+
+class Zone(BaseModel):
+    """A polygon in normalised image coordinates (0..1, origin top left)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    kind: ZoneKind = ZoneKind.shelf
+    polygon: list[tuple[float, float]] = Field(min_length=3, max_length=64)
+
+    @field_validator("polygon")
+    @classmethod
+    def _inside_image(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if any(not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0) for x, y in points):
+            raise ValueError("polygon points must lie in 0..1 (fractions of width and height)")
+        return points
+
+
+class CameraOverrides(BaseModel):
+    """Per-camera settings that replace the global ones when set."""
+
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Alert threshold for this camera."
+    )
+    analysis_fps: float | None = Field(
+        default=None, ge=0.5, le=30.0, description="Frames per second analysed for this camera."
+    )
+
+
+class CameraCreate(CameraOverrides):
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: int
+    name: str = Field(min_length=1, max_length=120)
+    source_kind: SourceKind
+    source_url: str = Field(min_length=1, max_length=2000, description="Main stream, for evidence.")
+    substream_url: str | None = Field(
+        default=None, max_length=2000, description="Lower-resolution stream for analysis."
+    )
+    location: str = Field(default="", max_length=200)
+    zones: list[Zone] = Field(default_factory=list, max_length=32)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _source_matches_kind(self) -> "CameraCreate":
+        check_source(self.source_kind, self.source_url)
+        if self.substream_url is not None:
+            check_source(self.source_kind, self.substream_url)
+        return self
+
+
+class CameraUpdate(CameraOverrides):
+    """Fields to change; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    source_kind: SourceKind | None = None
+    source_url: str | None = Field(default=None, min_length=1, max_length=2000)
+    substream_url: str | None = Field(default=None, max_length=2000)
+    location: str | None = Field(default=None, max_length=200)
+    zones: list[Zone] | None = Field(default=None, max_length=32)
+    enabled: bool | None = None
+
+
+class CameraPublic(BaseModel):
+    id: int
+    store_id: int
+    name: str
+    source_kind: SourceKind
+    source_url: str = Field(description="The main stream URL with any password masked.")
+    substream_url: str | None
+    has_credentials: bool
+    dvr_id: int | None
+    channel: int | None
+    location: str
+    zones: list[Zone]
+    enabled: bool
+    threshold: float | None
+    analysis_fps: float | None
+    status: CameraStatus
+    status_since: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CamerasPublic(BaseModel):
+    data: list[CameraPublic]
+    count: int
+
+
+class DvrCreate(BaseModel):
+    """A DVR or NVR: one entry creates a camera per channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: int
+    name: str = Field(min_length=1, max_length=120)
+    source_kind: SourceKind = SourceKind.rtsp
+    url_template: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Main-stream URL with `{channel}`, e.g. rtsp://u:p@dvr/ch{channel}/main.",
+    )
+    substream_url_template: str | None = Field(default=None, max_length=2000)
+    channels: int = Field(ge=1, le=64)
+    first_channel: int = Field(default=1, ge=0, le=64)
+    location: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _templates(self) -> "DvrCreate":
+        for template in (self.url_template, self.substream_url_template):
+            if template is None:
+                continue
+            if "{channel}" not in template:
+                raise ValueError("URL templates must contain {channel}")
+            check_source(self.source_kind, template.replace("{channel}", "1"))
+        return self
+
+
+class DvrPublic(BaseModel):
+    id: int
+    store_id: int
+    name: str
+    source_kind: SourceKind
+    url_template: str = Field(description="The template with any password masked.")
+    channels: int
+    first_channel: int
+    camera_ids: list[int]
+    created_at: datetime
+
+
+class DvrsPublic(BaseModel):
+    data: list[DvrPublic]
+    count: int
