@@ -18,7 +18,7 @@ from server.security.passwords import Passwords, one_time_password
 from server.services import users as user_service
 from server.storage import audit, migrate, users
 from server.storage.db import make_engine, make_sessionmaker
-from server.storage.models import utcnow
+from server.storage.models import User, utcnow
 from shared.schemas.auth import Role
 from shared.schemas.users import UserUpdate
 
@@ -203,7 +203,7 @@ def _set_active(username: str, *, active: bool) -> None:
     _with_session(action)
 
 
-async def _find(session: AsyncSession, username: str) -> users.User:
+async def _find(session: AsyncSession, username: str) -> User:
     user = await users.find_user(session=session, username=username)
     if user is None:
         raise ShopGuardError(f"no user named {username!r}")

@@ -85,7 +85,7 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def _database(_: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import Conflict, InvalidRequest, NotFound
@@ -51,8 +51,9 @@ class AlertFilter:
     until: datetime | None = None
     min_score: float | None = None
 
-    def apply(self, query: Select[tuple[Alert]]) -> Select[tuple[Alert]]:
-        conditions = []
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """WHERE clauses for the alerts table."""
+        conditions: list[ColumnElement[bool]] = []
         if self.store_ids is not None:
             conditions.append(Alert.store_id.in_(self.store_ids))
         if self.store_id is not None:
@@ -69,7 +70,7 @@ class AlertFilter:
             conditions.append(Alert.started_at < self.until)
         if self.min_score is not None:
             conditions.append(Alert.peak_score >= self.min_score)
-        return query.where(*conditions)
+        return conditions
 
 
 def encode_cursor(alert: Alert) -> str:
@@ -93,8 +94,10 @@ async def list_alerts(
     *, session: AsyncSession, where: AlertFilter, limit: int, cursor: str | None
 ) -> tuple[Sequence[Alert], int, str | None]:
     """A page newest first (by start, then id), the total matching, and the next cursor."""
-    total = await session.scalar(where.apply(select(func.count(Alert.id))))  # type: ignore[arg-type]
-    query = where.apply(select(Alert)).order_by(Alert.started_at.desc(), Alert.id.desc())
+    total = await session.scalar(select(func.count(Alert.id)).where(*where.conditions()))
+    query = (
+        select(Alert).where(*where.conditions()).order_by(Alert.started_at.desc(), Alert.id.desc())
+    )
     if cursor is not None:
         started, alert_id = decode_cursor(cursor)
         query = query.where(

@@ -36,16 +36,14 @@ class _Row:
 async def alert_stats(*, session: AsyncSession, where: AlertFilter, tz: ZoneInfo) -> StatsPublic:
     """Counts, shares and review times for alerts started in [where.since, where.until)."""
     assert where.since is not None and where.until is not None
-    query = where.apply(
-        select(  # type: ignore[arg-type]
-            Alert.store_id,
-            Alert.camera_id,
-            Alert.started_at,
-            Alert.reviewed_at,
-            Alert.status,
-            Alert.outcome,
-        )
-    )
+    query = select(
+        Alert.store_id,
+        Alert.camera_id,
+        Alert.started_at,
+        Alert.reviewed_at,
+        Alert.status,
+        Alert.outcome,
+    ).where(*where.conditions())
     rows = [_Row(*row) for row in (await session.execute(query)).all()]
     reviewed = [row for row in rows if row.reviewed]
     confirmed = sum(row.confirmed for row in reviewed)

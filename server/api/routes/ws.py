@@ -79,8 +79,8 @@ async def _serve(
             page = await events.events_since(
                 session=session, since=last, store_ids=scope, limit=REPLAY_PAGE
             )
-            for envelope in page:
-                await websocket.send_text(envelope.model_dump_json())
+            for missed in page:
+                await websocket.send_text(missed.model_dump_json())
             last = page[-1].seq if len(page) == REPLAY_PAGE else newest
     ping = runtime.settings.events.ping_interval_s
     while True:
