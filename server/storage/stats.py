@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.storage.alerts import AlertFilter
 from server.storage.models import Alert
-from shared.schemas.alerts import AlertOutcome, AlertStatus
+from shared.schemas.alerts import TEST_EVENT_TYPE, AlertOutcome, AlertStatus
 from shared.schemas.stats import Bucket, CameraStats, StatsPublic, StoreStats
 
 
@@ -34,7 +34,8 @@ class _Row:
 
 
 async def alert_stats(*, session: AsyncSession, where: AlertFilter, tz: ZoneInfo) -> StatsPublic:
-    """Counts, shares and review times for alerts started in [where.since, where.until)."""
+    """Counts, shares and review times for alerts started in [since, until); test alerts
+    are left out."""
     assert where.since is not None and where.until is not None
     query = select(
         Alert.store_id,
@@ -43,7 +44,7 @@ async def alert_stats(*, session: AsyncSession, where: AlertFilter, tz: ZoneInfo
         Alert.reviewed_at,
         Alert.status,
         Alert.outcome,
-    ).where(*where.conditions())
+    ).where(*where.conditions(), Alert.event_type != TEST_EVENT_TYPE)
     rows = [_Row(*row) for row in (await session.execute(query)).all()]
     reviewed = [row for row in rows if row.reviewed]
     confirmed = sum(row.confirmed for row in reviewed)

@@ -5,6 +5,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+TEST_EVENT_TYPE = "test"
+"""Event type of alerts raised on demand to check delivery (not counted as detections)."""
+
 
 class AlertStatus(StrEnum):
     new = "new"

@@ -4,8 +4,11 @@ from fastapi import APIRouter, status
 
 from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
 from server.security.redact import redact_url
-from server.services.alerts import camera_status_event, commit_and_announce
+from server.services.alerts import camera_status_event, commit_and_announce, record_alert
 from server.storage import cameras, stores
+from server.storage.alerts import alert_public
+from server.storage.models import utcnow
+from shared.schemas.alerts import TEST_EVENT_TYPE, AlertPublic
 from shared.schemas.cameras import (
     CameraCreate,
     CameraPublic,
@@ -89,6 +92,25 @@ async def delete_camera(camera_id: int, _: AdminUser, session: SessionDep, audit
     await cameras.delete_camera(session=session, camera=camera)
     await audit.record("camera.delete", "camera", camera_id, {"name": camera.name})
     await session.commit()
+
+
+@router.post("/{camera_id}/test-alert", status_code=status.HTTP_201_CREATED)
+async def send_test_alert(
+    camera_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> AlertPublic:
+    """Raise a test alert on this camera, to check that phones and screens receive alerts."""
+    camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
+    await audit.record("camera.test_alert", "camera", camera.id)
+    alert = await record_alert(
+        session=session,
+        bus=runtime.bus,
+        camera=camera,
+        zone="",
+        event_type=TEST_EVENT_TYPE,
+        score=1.0,
+        started_at=utcnow(),
+    )
+    return alert_public(alert)
 
 
 async def _update(
