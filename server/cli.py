@@ -1,15 +1,17 @@
 """The `shopguard` command: serve, manage users, upgrade the database."""
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.app import create_app
 from server.config import Settings, load_settings
@@ -76,24 +78,38 @@ def serve(
     )
 
 
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine on the configured database, migrated to the newest schema."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await migrate.upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except ShopGuardError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        typer.echo(f"error: database unavailable: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def _with_session(action: Callable[[AsyncSession, Settings, Passwords], Awaitable[T]]) -> T:
     settings = _settings()
 
     async def run() -> T:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            await migrate.upgrade(engine)
-            async with make_sessionmaker(engine)() as session:
-                passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
-                return await action(session, settings, passwords)
-        finally:
-            await engine.dispose()
+        async with _database(settings) as engine, make_sessionmaker(engine)() as session:
+            passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
+            return await action(session, settings, passwords)
 
-    try:
-        return asyncio.run(run())
-    except ShopGuardError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
+    return _run(run())
 
 
 async def _cli_audit(
@@ -213,17 +229,24 @@ async def _find(session: AsyncSession, username: str) -> User:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations."""
-    settings = _settings()
 
     async def run() -> None:
-        engine = make_engine(settings.resolved_database_url)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
+        async with _database(_settings()):
+            pass
 
-    asyncio.run(run())
+    _run(run())
     typer.echo("database is up to date")
+
+
+@db_app.command("revision")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+
+    async def run() -> None:
+        async with _database(_settings()) as engine:
+            await migrate.revision(engine, message)
+
+    _run(run())
 
 
 def main() -> None:

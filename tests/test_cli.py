@@ -149,3 +149,11 @@ def test_invalid_settings_exit_with_a_message(cli_env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert "invalid settings" in result.stderr
     assert "threshold" in result.stderr
+
+
+def test_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "SHOPGUARD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/shopguard"}
+    result = run_cli(env, "user", "list")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: database unavailable")
+    assert "Traceback" not in result.stderr
