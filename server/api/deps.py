@@ -47,6 +47,14 @@ def get_client(request: Request) -> str:
 
 ClientDep = Annotated[str, Depends(get_client)]
 
+
+def get_client_address(request: Request) -> str:
+    """The caller's IP address (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddressDep = Annotated[str, Depends(get_client_address)]
+
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 

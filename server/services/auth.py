@@ -45,20 +45,28 @@ class AuthService:
         )
 
     async def login(
-        self, *, session: AsyncSession, username: str, password: str, client: str, now: datetime
+        self,
+        *,
+        session: AsyncSession,
+        username: str,
+        password: str,
+        address: str,
+        client: str,
+        now: datetime,
     ) -> TokenPair:
-        self.throttle.check(client)
+        """Sign in; `address` is the caller's IP (throttled), `client` labels the session."""
+        self.throttle.check(address)
         user = await users.find_user(session=session, username=username)
         if user is not None and user.locked_until is not None and user.locked_until > now:
             retry = int((user.locked_until - now).total_seconds()) + 1
             raise TooManyAttempts("account locked after repeated failed sign-ins", retry)
         if not self.passwords.verify(user.password_hash if user else None, password):
-            await self._failed(session, user, username, client, now)
+            await self._failed(session, user, username, address, client, now)
             raise AuthError("wrong username or password")
         assert user is not None
         if not user.is_active:
             raise AuthError("this account is disabled")
-        self.throttle.succeeded(client)
+        self.throttle.succeeded(address)
         user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
         auth_session = await sessions.open_session(
             session=session, user_id=user.id, client=client, now=now
@@ -77,9 +85,15 @@ class AuthService:
         return pair
 
     async def _failed(
-        self, session: AsyncSession, user: User | None, username: str, client: str, now: datetime
+        self,
+        session: AsyncSession,
+        user: User | None,
+        username: str,
+        address: str,
+        client: str,
+        now: datetime,
     ) -> None:
-        self.throttle.failed(client)
+        self.throttle.failed(address)
         details: dict[str, object] = {"username": username[:64]}
         if user is not None:
             user.failed_logins += 1

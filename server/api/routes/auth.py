@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from server.api.deps import ClientDep, PendingUser, RuntimeDep, SessionDep
+from server.api.deps import ClientAddressDep, ClientDep, PendingUser, RuntimeDep, SessionDep
 from server.runtime import ADMIN_PASSWORD_FILE
 from server.storage.models import utcnow
 from shared.schemas.auth import LoginRequest, Me, PasswordChange, RefreshRequest, Role, TokenPair
@@ -12,13 +12,18 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/login")
 async def login(
-    body: LoginRequest, runtime: RuntimeDep, session: SessionDep, client: ClientDep
+    body: LoginRequest,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    address: ClientAddressDep,
 ) -> TokenPair:
     """Exchange username and password for an access and a refresh token."""
     return await runtime.auth.login(
         session=session,
         username=body.username,
         password=body.password,
+        address=address,
         client=client,
         now=utcnow(),
     )
