@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from server.runtime import Runtime
 from server.services.alerts import record_alert
 from server.storage import cameras
-from server.storage.models import Alert
+from server.storage.models import Alert, Base
 
 ADMIN_PASSWORD = "admin-test-password-1"
 USER_PASSWORD = "user-test-password-1"
@@ -171,3 +172,16 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert set(body) == {"error"}, body
     return body["error"]  # type: ignore[no-any-return]
+
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+async def db_snapshot(runtime: Runtime) -> Snapshot:
+    """Every row of every table, to prove that a refused request changed nothing."""
+    snapshot: Snapshot = {}
+    async with runtime.sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table))).all()
+            snapshot[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return snapshot

@@ -95,8 +95,8 @@ def test_production_refuses_weak_secrets(
     auth: dict[str, object], server: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings(mode="production", auth=AuthConfig(**auth), server=server)  # type: ignore[arg-type]
-    Settings(mode="development", auth=AuthConfig(**auth), server=server)  # type: ignore[arg-type]
+        Settings(mode="production", auth=AuthConfig(**auth), server=server)
+    Settings(mode="development", auth=AuthConfig(**auth), server=server)
 
 
 def test_production_accepts_strong_settings() -> None:

@@ -88,7 +88,23 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
+def _unstorable(exc: Exception) -> bool:
+    """The database refused a value from the request rather than failing: a number beyond
+    the column's range or a NUL character (SQLite's OverflowError, PostgreSQL's class 22)."""
+    if isinstance(exc, OverflowError):
+        return True
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "").startswith("22")
+
+
 async def _database(_: Request, exc: Exception) -> JSONResponse:
+    if _unstorable(exc):
+        logger.info("refused a value the database cannot hold: %s", exc)
+        return error_response(
+            422,
+            "invalid_request",
+            "a value in the request is out of range or holds characters (such as NUL) that "
+            "cannot be stored or searched",
+        )
     logger.error("database error: %s", exc)
     return error_response(
         503,
@@ -108,4 +124,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(OverflowError, _database)  # SQLite: an integer over 64 bits
     app.add_exception_handler(Exception, _unexpected)

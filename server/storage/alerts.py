@@ -4,7 +4,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,9 @@ class AlertFilter:
         return conditions
 
 
+MAX_CURSOR_ID = 2**31 - 1  # alerts.id is a 32-bit INTEGER on PostgreSQL
+
+
 def encode_cursor(alert: Alert) -> str:
     raw = f"{alert.started_at.isoformat()}|{alert.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -85,8 +88,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = datetime.fromisoformat(started)
         if when.tzinfo is None:
             raise ValueError("cursor time has no zone")
-        return when, int(alert_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        number = int(alert_id)
+        if not 0 <= number <= MAX_CURSOR_ID:  # the database would refuse it
+            raise ValueError("cursor id out of range")
+        return when.astimezone(UTC), number
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidRequest("invalid cursor: pass back `next_cursor` unchanged") from exc
 
 

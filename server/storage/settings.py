@@ -20,19 +20,23 @@ async def effective_settings(*, session: AsyncSession, settings: Settings) -> Ru
 
 
 async def save_settings(
-    *, session: AsyncSession, update: RuntimeSettingsUpdate, username: str
+    *, session: AsyncSession, settings: Settings, update: RuntimeSettingsUpdate, username: str
 ) -> list[str]:
-    """Store the given sections; return the names of those that were given."""
-    changed = []
-    for section in SECTIONS:
-        value = getattr(update, section)
-        if value is None:
-            continue
+    """Merge the given fields into the settings in force and store the touched sections.
+
+    Fields left out keep their current values. Returns the names of the touched sections.
+    """
+    given = update.model_dump(exclude_unset=True)
+    merged = (await effective_settings(session=session, settings=settings)).model_dump()
+    for section, fields in given.items():
+        merged[section].update(fields or {})
+    RuntimeSettings.model_validate(merged)  # the merged whole must hold too
+    changed = [section for section in SECTIONS if given.get(section)]
+    for section in changed:
         row = await session.get(SettingOverride, section)
         if row is None:
-            session.add(SettingOverride(key=section, value=value.model_dump(), updated_by=username))
+            session.add(SettingOverride(key=section, value=merged[section], updated_by=username))
         else:
-            row.value, row.updated_by, row.updated_at = value.model_dump(), username, utcnow()
-        changed.append(section)
+            row.value, row.updated_by, row.updated_at = merged[section], username, utcnow()
     await session.flush()
     return changed

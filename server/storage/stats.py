@@ -86,11 +86,13 @@ def _buckets(
     rows: list[_Row], since: datetime, until: datetime, tz: ZoneInfo, *, hours: bool
 ) -> list[Bucket]:
     """Every local hour (or local day) of the range, empty ones included, oldest first."""
-    counts = Counter(_truncate(row.started_at, tz, hours=hours) for row in rows)
+    # keyed by the UTC instant: local times equal on the wall clock (the hour repeated when
+    # daylight saving time ends) compare equal in Python despite their different offsets
+    counts = Counter(_truncate(row.started_at, tz, hours=hours).astimezone(UTC) for row in rows)
     buckets: list[Bucket] = []
     cursor = _truncate(since, tz, hours=hours)
     while cursor < until:
-        buckets.append(Bucket(start=cursor, count=counts.get(cursor, 0)))
+        buckets.append(Bucket(start=cursor, count=counts.get(cursor.astimezone(UTC), 0)))
         if hours:  # step in absolute time: local wall-clock hours repeat or skip at DST
             cursor = (cursor.astimezone(UTC) + timedelta(hours=1)).astimezone(tz)
         else:

@@ -57,7 +57,7 @@ class RuntimeSettings(BaseModel):
 
 
 class RuntimeSettingsUpdate(BaseModel):
-    """Sections to replace; absent sections stay as they are."""
+    """Fields to change, by section; fields and sections left out keep their values."""
 
     model_config = ConfigDict(extra="forbid")
 

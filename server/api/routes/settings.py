@@ -25,12 +25,12 @@ async def update_settings(
     settings: SettingsDep,
     audit: AuditDep,
 ) -> RuntimeSettings:
-    """Replace whole sections (detection, clips, retention); each is validated."""
+    """Change settings; fields left out keep their values. Bounds are checked."""
     changed = await settings_store.save_settings(
-        session=session, update=body, username=admin.user.username
+        session=session, settings=settings, update=body, username=admin.user.username
     )
     await audit.record(
-        "settings.update", "settings", ",".join(changed), body.model_dump(exclude_none=True)
+        "settings.update", "settings", ",".join(changed), body.model_dump(exclude_unset=True)
     )
     await session.commit()
     return await settings_store.effective_settings(session=session, settings=settings)

@@ -1,6 +1,7 @@
 """The live events WebSocket; the protocol is described in `shared/schemas/events.py`."""
 
 import asyncio
+import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -50,12 +51,27 @@ async def live_events(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_FORBIDDEN, "change your one-time password first")
         return
     subscription = runtime.bus.subscribe()  # before the replay, so nothing falls in between
+    serving = asyncio.create_task(
+        _serve(websocket, runtime, principal, hello, subscription, expires_at.timestamp())
+    )
+    # _serve only sends; this reads, so a client that leaves is noticed at once
+    watching = asyncio.create_task(_until_client_leaves(websocket))
     try:
-        await _serve(websocket, runtime, principal, hello, subscription, expires_at.timestamp())
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait((serving, watching), return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            with contextlib.suppress(WebSocketDisconnect):
+                serving.result()
     finally:
+        for task in (serving, watching):
+            task.cancel()
+        await asyncio.gather(serving, watching, return_exceptions=True)
         runtime.bus.unsubscribe(subscription)
+
+
+async def _until_client_leaves(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends after its hello until it disconnects."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
 
 
 async def _serve(
