@@ -415,6 +415,13 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
         assert both.status_code == 200, both.text
         assert both.json() == expected | {"retention": retention}
         assert await get_json(client, admin, SETTINGS) == expected | {"retention": retention}
+        # a partial section changes only the fields given; the others keep their values
+        partial = await client.patch(
+            SETTINGS, headers=admin, json={"detection": {"threshold": 0.6}}
+        )
+        assert partial.status_code == 200, partial.text
+        assert partial.json()["detection"] == new_detection | {"threshold": 0.6}
+        assert partial.json()["retention"] == retention
 
 
 async def _viewer(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
