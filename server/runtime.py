@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.config import Settings
+from server.errors import ConfigError
 from server.notify.bus import LocalEventBus
 from server.security.keys import load_signing_key
 from server.security.passwords import Passwords
+from server.security.redact import redact_url
 from server.security.tokens import TokenSigner
 from server.services.auth import AuthService
 from server.services.users import ensure_initial_admin
@@ -49,7 +52,11 @@ class Runtime:
         engine = make_engine(settings.resolved_database_url)
         try:
             await migrate.upgrade(engine)
-        except Exception:
+        except (OSError, SQLAlchemyError) as exc:
+            await engine.dispose()
+            where = redact_url(settings.resolved_database_url)
+            raise ConfigError(f"cannot open the database at {where}: {exc}") from exc
+        except BaseException:
             await engine.dispose()
             raise
         runtime = cls(

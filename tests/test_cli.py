@@ -157,3 +157,12 @@ def test_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: database unavailable")
     assert "Traceback" not in result.stderr
+
+
+def test_serve_without_database_exits_with_a_masked_reason(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "SHOPGUARD_DATABASE_URL": "postgresql://shop:hunter2@127.0.0.1:1/shop"}
+    result = run_cli(env, "serve", "--port", str(free_port()))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "cannot open the database at postgresql+asyncpg://shop:***@127.0.0.1:1/shop" in output
+    assert "hunter2" not in output
