@@ -125,14 +125,19 @@ class AuthService:
         token, auth_session = found
         if auth_session.revoked_at is not None:
             raise AuthError("this session has ended; sign in again")
-        if token.used_at is not None:
+        if token.expires_at <= now:
+            raise AuthError("refresh token expired; sign in again")
+        user = await users.get_user(session=session, user_id=auth_session.user_id)
+        if not user.is_active:
+            raise AuthError("this account is disabled")
+        if not await sessions.claim_refresh_token(session=session, token_id=token.id, now=now):
             await sessions.revoke_session(
                 session=session, session_id=auth_session.id, reason="refresh_reuse", now=now
             )
             await audit.record(
                 session=session,
-                user_id=auth_session.user_id,
-                username="",
+                user_id=user.id,
+                username=user.username,
                 action="auth.refresh_reuse",
                 target_type="session",
                 target_id=auth_session.id,
@@ -140,12 +145,6 @@ class AuthService:
             )
             await session.commit()
             raise AuthError("refresh token was already used; the session has been ended")
-        if token.expires_at <= now:
-            raise AuthError("refresh token expired; sign in again")
-        user = await users.get_user(session=session, user_id=auth_session.user_id)
-        if not user.is_active:
-            raise AuthError("this account is disabled")
-        token.used_at = now
         auth_session.last_used_at = now
         pair = await self._issue(session, user, auth_session, now)
         await session.commit()

@@ -2,16 +2,26 @@
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.storage.models import EventLogEntry, utcnow
 from shared.schemas.events import EventEnvelope, ServerEvent, server_event_adapter
 
+EVENT_LOG_LOCK = 0x5347_4556  # "SGEV": PostgreSQL advisory lock key of the event log
+
 
 async def append_event(
     *, session: AsyncSession, event: ServerEvent, store_id: int
 ) -> EventEnvelope:
+    """Add the event to the log in the caller's transaction.
+
+    Transactions that append events commit in the order of their sequence numbers, so a
+    client resuming from `seq` never skips one: SQLite has one writer at a time anyway, and
+    on PostgreSQL a transaction-scoped advisory lock serialises appends until commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
     row = EventLogEntry(
         at=utcnow(), store_id=store_id, type=event.type, payload=event.model_dump(mode="json")
     )

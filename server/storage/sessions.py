@@ -40,6 +40,16 @@ async def find_refresh_token(
     return None if row is None else (row[0], row[1])
 
 
+async def claim_refresh_token(*, session: AsyncSession, token_id: int, now: datetime) -> bool:
+    """Mark a refresh token used; False if another request used it first."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def get_session(*, session: AsyncSession, session_id: str) -> AuthSession | None:
     return await session.get(AuthSession, session_id)
 

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -13,7 +14,7 @@ from server.runtime import Runtime
 from server.services.auth import Principal
 from server.storage import events
 from server.storage.models import utcnow
-from shared.schemas.events import Hello, Ping, Welcome
+from shared.schemas.events import EventEnvelope, Hello, Ping, Welcome
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -99,24 +100,38 @@ async def _serve(
                 await websocket.send_text(missed.model_dump_json())
             last = page[-1].seq if len(page) == REPLAY_PAGE else newest
     ping = runtime.settings.events.ping_interval_s
+    checked = time.monotonic()
     while True:
+        idle = False
+        envelope: EventEnvelope | None = None
         try:
             envelope = await asyncio.wait_for(subscription.get(), timeout=ping)
         except TimeoutError:
-            envelope = None
-            if not subscription.overflowed:
-                if utcnow().timestamp() >= expires_at:
-                    await websocket.close(CLOSE_UNAUTHORIZED, "access token expired; reconnect")
-                    return
-                await websocket.send_text(Ping().model_dump_json())
-                continue
-        if envelope is None:
-            await websocket.close(CLOSE_TOO_SLOW, "fell behind; reconnect with since")
-            return
+            idle = not subscription.overflowed
         if utcnow().timestamp() >= expires_at:
             await websocket.close(CLOSE_UNAUTHORIZED, "access token expired; reconnect")
+            return
+        if time.monotonic() - checked >= ping:  # logout, password change or disable
+            checked = time.monotonic()
+            if not await _session_alive(runtime, hello.token):
+                await websocket.close(CLOSE_UNAUTHORIZED, "this session has ended; sign in again")
+                return
+        if idle:
+            await websocket.send_text(Ping().model_dump_json())
+            continue
+        if envelope is None:
+            await websocket.close(CLOSE_TOO_SLOW, "fell behind; reconnect with since")
             return
         if envelope.seq <= last or (scope is not None and envelope.store_id not in scope):
             continue
         await websocket.send_text(envelope.model_dump_json())
         last = envelope.seq
+
+
+async def _session_alive(runtime: Runtime, token: str) -> bool:
+    async with runtime.sessionmaker() as session:
+        try:
+            await runtime.auth.authenticate(session=session, token=token)
+        except AuthError:
+            return False
+    return True
