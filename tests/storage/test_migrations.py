@@ -1,5 +1,7 @@
 """Alembic owns the schema: it matches the models on both backends and upgrades are repeatable."""
 
+import asyncio
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
@@ -39,3 +41,15 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> No
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_servers_starting_together_migrate_once(database_url: str) -> None:
+    engines = [make_engine(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
+        async with engines[0].connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+            assert [tuple(row) for row in versions] == [("0001",)]
+    finally:
+        for engine in engines:
+            await engine.dispose()
