@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.app import create_app
 from server.config import Settings, load_settings
+from server.datadir import prepare_data_dir
 from server.errors import ShopGuardError
 from server.security.passwords import Passwords, one_time_password
 from server.services import users as user_service
@@ -81,7 +82,7 @@ def serve(
 @contextlib.asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """An engine on the configured database, migrated to the newest schema."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     engine = make_engine(settings.resolved_database_url)
     try:
         await migrate.upgrade(engine)

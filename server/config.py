@@ -19,6 +19,7 @@ from shared.schemas.settings import ClipSettings, DetectionSettings, RetentionSe
 
 WEAK_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "shopguard", "admin"})
 MIN_SECRET_LENGTH = 32
+SQLITE_FILE = "shopguard.db"
 MIN_PRODUCTION_PASSWORD_LENGTH = 12
 
 
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL to connect to."""
         if self.database_url is None:
-            return f"sqlite+aiosqlite:///{(self.data_dir / 'shopguard.db').resolve()}"
+            return f"sqlite+aiosqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
         return async_database_url(self.database_url)
 
 

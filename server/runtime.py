@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.config import Settings
+from server.datadir import prepare_data_dir
 from server.errors import ConfigError
 from server.notify.bus import LocalEventBus
 from server.security.keys import load_signing_key
@@ -46,7 +47,7 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
         """Open the database, migrate it, make sure an admin exists and start housekeeping."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings)
         signer = TokenSigner(load_signing_key(settings))
         passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
         engine = make_engine(settings.resolved_database_url)

@@ -7,6 +7,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from server.config import AuthConfig, Settings, async_database_url, load_settings
+from server.datadir import prepare_data_dir
 from server.errors import ConfigError
 from server.security.keys import KEY_FILE, load_signing_key
 
@@ -138,3 +139,10 @@ def test_weak_key_file_is_refused(tmp_path: Path) -> None:
     path.chmod(0o600)
     with pytest.raises(ConfigError, match="weak key"):
         load_signing_key(Settings(data_dir=tmp_path))
+
+
+def test_data_dir_and_embedded_database_are_private(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    prepare_data_dir(settings)
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / "shopguard.db").stat().st_mode) == 0o600

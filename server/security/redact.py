@@ -1,29 +1,43 @@
-"""Masking credentials in camera URLs before they reach responses or logs."""
+"""Masking credentials in camera URLs before they reach responses or logs.
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+DVR passwords are typed raw, so a URL may hold `#`, `/` or `?` inside its password; the
+user info therefore ends at the LAST `@` of the URL. Vendors also put `password=` pairs in
+the path or after `;`. When in doubt this masks more, never less, and it never raises.
+"""
+
+import re
 
 MASK = "***"
-SECRET_PARAMS = frozenset({"password", "pwd", "pass", "passwd", "token", "auth", "key", "secret"})
+SECRET_PAIR = re.compile(
+    r"(?i)(?<![a-z0-9_])((?:password|passwd|pass|pwd|token|auth|key|secret)=)[^&;/?#\s]*"
+)
+
+
+def _split_user_info(url: str) -> tuple[str, str, str | None, str] | None:
+    """(scheme://, user, password or None, host and the rest), or None without user info."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    user_info, at, host = rest.rpartition("@")
+    if not at:
+        return None
+    user, colon, password = user_info.partition(":")
+    if "/" in user or "?" in user or "#" in user:  # an `@` further on, not user info
+        return None
+    return f"{scheme}://", user, password if colon else None, host
 
 
 def has_credentials(url: str) -> bool:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    return bool(parts.password or any(k.lower() in SECRET_PARAMS for k, _ in query))
+    parts = _split_user_info(url)
+    return bool(parts and parts[2]) or SECRET_PAIR.search(url) is not None
 
 
 def redact_url(url: str) -> str:
-    """`rtsp://admin:pw@dvr/ch1?password=x` → `rtsp://admin:***@dvr/ch1?password=***`."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user_info, _, host = netloc.rpartition("@")
-        user = user_info.split(":", 1)[0]
-        netloc = f"{user}:{MASK}@{host}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(k.lower() in SECRET_PARAMS for k, _ in query):
-        masked = [(k, MASK if k.lower() in SECRET_PARAMS else v) for k, v in query]
-        query_text = urlencode(masked, safe="*{}")
-    else:
-        query_text = parts.query
-    return urlunsplit((parts.scheme, netloc, parts.path, query_text, parts.fragment))
+    """`rtsp://admin:p#w@dvr/ch1?password=x` → `rtsp://admin:***@dvr/ch1?password=***`."""
+    parts = _split_user_info(url)
+    if parts is not None and parts[2] is not None:
+        prefix, user, _, rest = parts
+        url = f"{prefix}{user}:{MASK}@{rest}"
+        head_length = len(prefix) + len(user) + len(MASK) + 2
+        return url[:head_length] + SECRET_PAIR.sub(rf"\g<1>{MASK}", url[head_length:])
+    return SECRET_PAIR.sub(rf"\g<1>{MASK}", url)

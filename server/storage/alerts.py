@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.errors import Conflict, InvalidRequest, NotFound
 from server.storage.models import Alert, Camera, User
@@ -179,7 +180,10 @@ async def review_alert(
         alert.status = status.value
     if review.notes is not None:
         alert.notes = review.notes
-    alert.version += 1
-    await session.flush()
+    alert_id = alert.id  # a failed flush expires the object
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"alert {alert_id} changed meanwhile; reload it") from exc
     await session.refresh(alert, attribute_names=["acknowledged_by", "reviewed_by"])
     return alert

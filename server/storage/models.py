@@ -194,7 +194,7 @@ class Alert(Base):
     snapshot_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     clip_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     track_ids: Mapped[list[Any]] = mapped_column(default=list)
-    version: Mapped[int] = mapped_column(default=1)
+    version: Mapped[int] = mapped_column()
     acknowledged_by: Mapped[User | None] = relationship(
         foreign_keys=[acknowledged_by_id], lazy="selectin"
     )
@@ -205,6 +205,8 @@ class Alert(Base):
         Index("ix_alerts_camera_started", "camera_id", "started_at"),
         Index("ix_alerts_store_started", "store_id", "started_at"),
     )
+    # every UPDATE checks and bumps the version, so concurrent reviews cannot overwrite
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class PushDevice(Base):

@@ -42,6 +42,12 @@ def check_source(kind: SourceKind, url: str) -> None:
     schemes = _SCHEMES.get(kind)
     if schemes is not None and not url.lower().startswith(schemes):
         raise ValueError(f"a {kind.value} source must start with {' or '.join(schemes)}")
+    if schemes is not None:
+        host = url.split("://", 1)[1].rpartition("@")[2].split("/", 1)[0].split("?", 1)[0]
+        if not host or any(c.isspace() for c in url):
+            raise ValueError(
+                "the URL needs a host (and no spaces), e.g. rtsp://user:pw@10.0.0.5/ch1"
+            )
     if kind is SourceKind.usb and not (url.isdigit() or url.startswith("/dev/video")):
         raise ValueError("a usb source is a device index such as 0 or a path such as /dev/video0")
     if kind is SourceKind.file and "://" in url:
@@ -145,7 +151,7 @@ class DvrCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store_id: int
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=110, description="Cameras are named `<name> ch<N>`.")
     source_kind: SourceKind = SourceKind.rtsp
     url_template: str = Field(
         min_length=1,

@@ -1,5 +1,6 @@
 """Alerts: filtered, scoped, stably paginated lists; review by supervisors, audited."""
 
+import asyncio
 import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -515,3 +516,29 @@ async def test_each_review_is_audited(
         params={"action": "alert.review", "username": "supervisor_b"},
     )
     assert [row["target_id"] for row in by_user.json()["data"]] == [str(alert_b)]
+
+
+async def test_two_reviews_at_once_one_wins_the_other_gets_409(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    alert = await add_alert(
+        runtime, world.cameras[0], started_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    path = f"/api/v1/alerts/{alert.id}"
+    reviews = [
+        (world.headers["supervisor_a"], {"outcome": "confirmed_theft", "notes": "caught"}),
+        (world.headers["admin"], {"outcome": "false_alarm", "notes": "nothing"}),
+    ]
+    responses = await asyncio.gather(
+        *(
+            client.patch(path, headers=headers, json=body | {"if_version": 1})
+            for headers, body in reviews
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    [loser] = [r for r in responses if r.status_code == 409]
+    assert error_of(loser)["code"] == "conflict"
+    final = (await client.get(path, headers=world.headers["admin"])).json()
+    assert final == winner  # the loser's review did not overwrite it
+    assert final["version"] == 2
