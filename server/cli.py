@@ -143,7 +143,7 @@ def user_create(
         user = await users.create_user(
             session=session,
             username=username,
-            password_hash=passwords.hash(password),
+            password_hash=await passwords.hash_async(password),
             role=role.value,
             store_ids=store or [],
             must_change_password=True,

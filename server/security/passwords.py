@@ -1,5 +1,6 @@
 """Argon2id password hashing."""
 
+import asyncio
 import secrets
 
 from argon2 import PasswordHasher
@@ -24,6 +25,13 @@ class Passwords:
             )
         except (VerificationError, InvalidHashError):
             return False
+
+    async def hash_async(self, password: str) -> str:
+        """`hash` off the event loop: Argon2 takes tens of milliseconds by design."""
+        return await asyncio.to_thread(self.hash, password)
+
+    async def verify_async(self, password_hash: str | None, password: str) -> bool:
+        return await asyncio.to_thread(self.verify, password_hash, password)
 
 
 def one_time_password() -> str:

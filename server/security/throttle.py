@@ -6,34 +6,54 @@ window covers unknown usernames. A multi-instance deployment swaps it for a Redi
 
 import math
 import time
-from collections import defaultdict, deque
+from collections import deque
 
-from server.errors import TooManyAttempts
+SWEEP_AT = 10_000  # addresses tracked before expired ones are swept out
 
 
 class LoginThrottle:
     def __init__(self, *, max_failures: int, window_s: float) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._attempts: dict[str, deque[float]] = {}
 
-    def check(self, client: str, now: float | None = None) -> None:
-        """Raise TooManyAttempts while `client` is over its failure budget."""
+    def attempt(self, client: str, now: float | None = None) -> float | None:
+        """Count an attempt from `client` at once (before anything awaits, so parallel
+        guesses are counted too); None when the client is over its budget, else the stamp
+        to `forgive` if the attempt succeeds."""
         now = time.monotonic() if now is None else now
-        failures = self._prune(client, now)
-        if len(failures) >= self.max_failures:
-            retry = math.ceil(failures[0] + self.window_s - now)
-            raise TooManyAttempts("too many failed sign-ins from this address", max(retry, 1))
+        if len(self._attempts) >= SWEEP_AT:
+            self._sweep(now)
+        attempts = self._attempts.setdefault(client, deque())
+        while attempts and attempts[0] <= now - self.window_s:
+            attempts.popleft()
+        if len(attempts) >= self.max_failures:
+            return None
+        attempts.append(now)
+        return now
 
-    def failed(self, client: str, now: float | None = None) -> None:
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        """Seconds until `client` may try again."""
         now = time.monotonic() if now is None else now
-        self._prune(client, now).append(now)
+        attempts = self._attempts.get(client)
+        if not attempts:
+            return 0
+        return max(math.ceil(attempts[0] + self.window_s - now), 1)
 
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
+    def forgive(self, client: str, stamp: float) -> None:
+        """A successful attempt does not count; earlier failures still do."""
+        attempts = self._attempts.get(client)
+        if attempts is not None and stamp in attempts:
+            attempts.remove(stamp)
 
-    def _prune(self, client: str, now: float) -> deque[float]:
-        failures = self._failures[client]
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
+    @property
+    def tracked(self) -> int:
+        return len(self._attempts)
+
+    def _sweep(self, now: float) -> None:
+        cutoff = now - self.window_s
+        self._attempts = {
+            client: attempts
+            for client, attempts in self._attempts.items()
+            if attempts and attempts[-1] > cutoff
+        }

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,10 @@ from server.storage.models import AuthSession, User
 from shared.schemas.auth import Role, TokenPair
 
 logger = logging.getLogger(__name__)
+
+SIGN_IN_REFUSED = (
+    "wrong username or password (after repeated failures an account is locked for a while)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +59,40 @@ class AuthService:
         client: str,
         now: datetime,
     ) -> TokenPair:
-        """Sign in; `address` is the caller's IP (throttled), `client` labels the session."""
-        self.throttle.check(address)
+        """Sign in; `address` is the caller's IP (throttled), `client` labels the session.
+
+        A wrong password, an unknown user and a locked account all get the same answer, so
+        the answer does not tell which usernames exist.
+        """
+        stamp = self.throttle.attempt(address)
+        if stamp is None:
+            raise TooManyAttempts(
+                "too many failed sign-ins from this address", self.throttle.retry_after(address)
+            )
         user = await users.find_user(session=session, username=username)
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            retry = int((user.locked_until - now).total_seconds()) + 1
-            raise TooManyAttempts("account locked after repeated failed sign-ins", retry)
-        if not self.passwords.verify(user.password_hash if user else None, password):
-            await self._failed(session, user, username, address, client, now)
-            raise AuthError("wrong username or password")
+        if user is None:
+            await self.passwords.verify_async(None, password)  # as slow as a real check
+            await self._refuse(session, None, username, client, "auth.login_failed")
         assert user is not None
+        attempts = await users.count_failed_attempt(session=session, user_id=user.id, now=now)
+        await session.commit()  # parallel attempts see this one
+        if attempts is None:
+            await self._refuse(session, user, username, client, "auth.login_locked")
+        assert attempts is not None
+        over = attempts > self.config.lockout_threshold  # a burst that outran the lock
+        if over or not await self.passwords.verify_async(user.password_hash, password):
+            details: dict[str, object] = {}
+            if attempts >= self.config.lockout_threshold:
+                until = now + timedelta(seconds=self.config.lockout_s)
+                await users.lock_user(session=session, user_id=user.id, until=until)
+                details["locked_until"] = until.isoformat()
+                logger.warning("account %s locked after failed sign-ins", user.username)
+            await self._refuse(session, user, username, client, "auth.login_failed", details)
+        await users.clear_failed_attempts(session=session, user_id=user.id, last_login_at=now)
         if not user.is_active:
+            await session.commit()
             raise AuthError("this account is disabled")
-        self.throttle.succeeded(address)
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        self.throttle.forgive(address, stamp)
         auth_session = await sessions.open_session(
             session=session, user_id=user.id, client=client, now=now
         )
@@ -84,35 +109,27 @@ class AuthService:
         await session.commit()
         return pair
 
-    async def _failed(
+    async def _refuse(
         self,
         session: AsyncSession,
         user: User | None,
         username: str,
-        address: str,
         client: str,
-        now: datetime,
-    ) -> None:
-        self.throttle.failed(address)
-        details: dict[str, object] = {"username": username[:64]}
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= self.config.lockout_threshold:
-                user.locked_until = now + timedelta(seconds=self.config.lockout_s)
-                user.failed_logins = 0
-                details["locked_until"] = user.locked_until.isoformat()
-                logger.warning("account %s locked after failed sign-ins", user.username)
+        action: str,
+        details: dict[str, object] | None = None,
+    ) -> NoReturn:
         await audit.record(
             session=session,
             user_id=user.id if user else None,
             username=username[:64],
-            action="auth.login_failed",
+            action=action,
             target_type="user",
             target_id=user.id if user else "",
-            details=details,
+            details={"username": username[:64], **(details or {})},
             client=client,
         )
         await session.commit()
+        raise AuthError(SIGN_IN_REFUSED)
 
     async def refresh(
         self, *, session: AsyncSession, refresh_token: str, client: str, now: datetime
@@ -179,9 +196,20 @@ class AuthService:
     ) -> None:
         """Change one's own password and end every other session."""
         user = principal.user
-        if not self.passwords.verify(user.password_hash, current):
+        attempts = await users.count_failed_attempt(session=session, user_id=user.id, now=now)
+        await session.commit()
+        if attempts is None or attempts > self.config.lockout_threshold:
+            raise TooManyAttempts(
+                "too many wrong passwords; try again later", self.config.lockout_s
+            )
+        if not await self.passwords.verify_async(user.password_hash, current):
+            if attempts >= self.config.lockout_threshold:
+                until = now + timedelta(seconds=self.config.lockout_s)
+                await users.lock_user(session=session, user_id=user.id, until=until)
+                await session.commit()
             raise AuthError("current password is wrong")
-        user.password_hash = self.passwords.hash(new)
+        await users.clear_failed_attempts(session=session, user_id=user.id, last_login_at=None)
+        user.password_hash = await self.passwords.hash_async(new)
         user.must_change_password = False
         await sessions.revoke_user_sessions(
             session=session,

@@ -36,7 +36,7 @@ async def update_user(
     if user_in.store_ids is not None:
         user.stores = await users.stores_by_id(session=session, store_ids=user_in.store_ids)
     if user_in.password is not None:
-        user.password_hash = passwords.hash(user_in.password)
+        user.password_hash = await passwords.hash_async(user_in.password)
         user.must_change_password = actor_id != user.id
         user.failed_logins, user.locked_until = 0, None
     if user_in.is_active is not None:
@@ -54,7 +54,7 @@ async def reset_password(
 ) -> str:
     """Give the user a one-time password, unlock it and end its sessions; return the password."""
     password = one_time_password()
-    user.password_hash = passwords.hash(password)
+    user.password_hash = await passwords.hash_async(password)
     user.must_change_password = True
     user.failed_logins, user.locked_until = 0, None
     await sessions.revoke_user_sessions(
@@ -76,7 +76,7 @@ async def ensure_initial_admin(
         await users.create_user(
             session=session,
             username=settings.auth.initial_admin_username,
-            password_hash=passwords.hash(password),
+            password_hash=await passwords.hash_async(password),
             role=Role.admin.value,
             store_ids=[],
             must_change_password=configured is None,

@@ -1,8 +1,9 @@
 """User accounts and the stores each may see."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,43 @@ async def stores_by_id(*, session: AsyncSession, store_ids: list[int]) -> list[S
     if missing:
         raise NotFound(f"stores not found: {sorted(missing)}")
     return stores
+
+
+async def count_failed_attempt(*, session: AsyncSession, user_id: int, now: datetime) -> int | None:
+    """Count a failed or pending attempt in one statement (parallel guesses each count);
+    None while the account is locked, which counts nothing."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = result.scalar_one_or_none()
+    return None if attempts is None else int(attempts)
+
+
+async def lock_user(*, session: AsyncSession, user_id: int, until: datetime) -> None:
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(locked_until=until, failed_logins=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def clear_failed_attempts(
+    *, session: AsyncSession, user_id: int, last_login_at: datetime | None
+) -> None:
+    values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+    if last_login_at is not None:
+        values["last_login_at"] = last_login_at
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def create_user(

@@ -21,6 +21,7 @@ from server.config import Settings
 from server.runtime import ADMIN_PASSWORD_FILE, Runtime
 from server.security.keys import KEY_FILE
 from server.security.tokens import TokenSigner
+from server.services.auth import SIGN_IN_REFUSED
 from server.storage.models import AuthSession, User, utcnow
 from tests.conftest import make_settings
 from tests.helpers import (
@@ -187,7 +188,7 @@ async def test_wrong_password_and_unknown_user_look_the_same(
     unknown = await client.post(LOGIN, json={"username": "nobody", "password": ADMIN_PASSWORD})
     wrong_error, unknown_error = assert_unauthorized(wrong), assert_unauthorized(unknown)
     assert wrong_error == unknown_error
-    assert wrong_error["message"] == "wrong username or password"
+    assert wrong_error["message"] == SIGN_IN_REFUSED
     # no session was opened, and both attempts are in the audit log
     assert await session_count(runtime) == sessions_before
     failed = await audit_rows(client, admin_headers, "auth.login_failed")
@@ -467,9 +468,14 @@ async def test_repeated_failures_lock_the_account_until_an_admin_resets_it(
 
     for _ in range(3):  # lockout_threshold
         assert_unauthorized(await attempt("wrong-password"))
-    # locked: even the right password is refused, and so is a wrong one
-    assert_too_many(await attempt(NEW_PASSWORD), max_retry_s=900 + 1)
-    assert_too_many(await attempt("wrong-password"), max_retry_s=900 + 1)
+    # locked: even the right password is refused, and so is a wrong one, with the answer a
+    # wrong password gets (and an unknown user), so a lock does not tell that "clerk" exists
+    unknown = assert_unauthorized(
+        await client.post(LOGIN, json={"username": "ghost", "password": "x"})
+    )
+    assert assert_unauthorized(await attempt(NEW_PASSWORD)) == unknown
+    assert assert_unauthorized(await attempt("wrong-password")) == unknown
+    assert len(await audit_rows(client, admin, "auth.login_locked", "clerk")) == 2
     record = (await client.get(f"/api/v1/users/{clerk_id}", headers=admin)).json()
     assert record["locked_until"] is not None
 
@@ -492,6 +498,48 @@ async def test_repeated_failures_lock_the_account_until_an_admin_resets_it(
     assert [r["target_id"] for r in await audit_rows(client, admin, "user.reset_password")] == [
         str(clerk_id)
     ]
+
+
+async def test_a_burst_of_parallel_guesses_is_counted_and_locks(
+    locking_client: httpx.AsyncClient,
+) -> None:
+    client = locking_client
+    admin = await login(client, "admin", ADMIN_PASSWORD)
+    await create_user(client, admin, "clerk", "viewer", [])
+    burst = await asyncio.gather(
+        *(
+            client.post(LOGIN, json={"username": "clerk", "password": f"guess-{i}"})
+            for i in range(12)
+        )
+    )
+    assert [r.status_code for r in burst] == [401] * 12
+    # every guess counted although they overlapped: the account is locked now
+    right = await client.post(LOGIN, json={"username": "clerk", "password": NEW_PASSWORD})
+    assert_unauthorized(right)
+    listing = (await client.get("/api/v1/users", headers=admin)).json()["data"]
+    assert [u["locked_until"] is not None for u in listing if u["username"] == "clerk"] == [True]
+
+
+async def test_wrong_current_passwords_lock_the_password_change(
+    locking_client: httpx.AsyncClient,
+) -> None:
+    client = locking_client
+    admin = await login(client, "admin", ADMIN_PASSWORD)
+    headers = await create_user(client, admin, "clerk", "viewer", [])
+
+    async def change(current: str) -> httpx.Response:
+        return await client.post(
+            "/api/v1/auth/password",
+            headers=headers,
+            json={"current_password": current, "new_password": "another-password-3"},
+        )
+
+    for _ in range(3):  # lockout_threshold
+        assert "current password is wrong" in assert_unauthorized(await change("guess"))["message"]
+    assert_too_many(await change(NEW_PASSWORD), max_retry_s=900)  # even the right one waits
+    assert (
+        await client.post(LOGIN, json={"username": "clerk", "password": NEW_PASSWORD})
+    ).status_code == 401
 
 
 # --- client throttle -------------------------------------------------------------------------
@@ -527,6 +575,22 @@ async def test_guessing_usernames_throttles_that_client_only(
     # throttled attempts are refused before they are checked or counted
     assert len(failed) == budget + 1
     assert sum(row["client"].startswith("198.51.100.23") for row in failed) == 1
+
+
+async def test_a_success_does_not_wipe_earlier_failures_of_an_address(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    budget = runtime.settings.auth.client_max_failures
+    failures = 0
+    while failures < budget:  # an own sign-in after every few guesses does not reset the count
+        for _ in range(min(3, budget - failures)):
+            guess = {"username": f"g{failures}", "password": "x"}
+            assert_unauthorized(await client.post(LOGIN, json=guess))
+            failures += 1
+        if failures < budget:
+            await login(client, "admin", ADMIN_PASSWORD)
+    throttled = await client.post(LOGIN, json={"username": "one-more", "password": "x"})
+    assert_too_many(throttled, max_retry_s=runtime.settings.auth.client_window_s)
 
 
 # --- disabled users --------------------------------------------------------------------------

@@ -47,7 +47,7 @@ async def create_user(
     user = await users.create_user(
         session=session,
         username=body.username,
-        password_hash=runtime.passwords.hash(body.password),
+        password_hash=await runtime.passwords.hash_async(body.password),
         role=body.role.value,
         store_ids=body.store_ids,
         must_change_password=True,
