@@ -510,3 +510,25 @@ async def test_a_stream_ends_4401_soon_after_its_session_is_logged_out(
             assert await read_until_closed(ws) == []
             assert ws.close_code == CLOSE_UNAUTHORIZED
             assert "session has ended" in (ws.close_reason or "")
+
+
+async def test_a_stream_follows_store_changes_made_by_an_admin(settings: Settings) -> None:
+    quick = settings.model_copy(update={"events": EventsConfig(ping_interval_s=1.0)})
+    async with (
+        LiveServer.run(create_app(quick)) as server,
+        httpx.AsyncClient(base_url=server.http_url) as http,
+    ):
+        world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
+        admin = world.headers["admin"]
+        users = (await http.get("/api/v1/users", headers=admin)).json()["data"]
+        [supervisor_id] = [u["id"] for u in users if u["username"] == "supervisor_a"]
+        async with subscribed(server, token_of(world.headers["supervisor_a"])) as (ws, _):
+            await add_alert(server.runtime, world.cameras[0], started_at=utcnow())
+            assert alert_of(await next_event(ws)).camera_id == world.cameras[0]
+            moved = await http.patch(
+                f"/api/v1/users/{supervisor_id}", headers=admin, json={"store_ids": []}
+            )
+            assert moved.status_code == 200
+            await asyncio.sleep(2.2)  # past the next session check
+            await add_alert(server.runtime, world.cameras[0], started_at=utcnow())
+            await assert_quiet(ws)  # store A is no longer theirs

@@ -86,19 +86,18 @@ async def _serve(
     scope = principal.store_scope
     async with runtime.sessionmaker() as session:
         oldest, newest = await events.seq_bounds(session=session)
-        since = hello.since
-        resync = since is not None and (since < oldest - 1 or since > newest)
-        await websocket.send_text(
-            Welcome(last_seq=newest, resync_required=resync).model_dump_json()
-        )
-        last = newest if since is None or resync else since
-        while last < newest:
+    since = hello.since
+    resync = since is not None and (since < oldest - 1 or since > newest)
+    await websocket.send_text(Welcome(last_seq=newest, resync_required=resync).model_dump_json())
+    last = newest if since is None or resync else since
+    while last < newest:  # a short session per page: a slow client holds no connection
+        async with runtime.sessionmaker() as session:
             page = await events.events_since(
                 session=session, since=last, store_ids=scope, limit=REPLAY_PAGE
             )
-            for missed in page:
-                await websocket.send_text(missed.model_dump_json())
-            last = page[-1].seq if len(page) == REPLAY_PAGE else newest
+        for missed in page:
+            await websocket.send_text(missed.model_dump_json())
+        last = page[-1].seq if len(page) == REPLAY_PAGE else newest
     ping = runtime.settings.events.ping_interval_s
     checked = time.monotonic()
     while True:
@@ -113,9 +112,11 @@ async def _serve(
             return
         if time.monotonic() - checked >= ping:  # logout, password change or disable
             checked = time.monotonic()
-            if not await _session_alive(runtime, hello.token):
+            current = await _current_principal(runtime, hello.token)
+            if current is None:
                 await websocket.close(CLOSE_UNAUTHORIZED, "this session has ended; sign in again")
                 return
+            scope = current.store_scope  # an admin may have changed the role or the stores
         if idle:
             await websocket.send_text(Ping().model_dump_json())
             continue
@@ -128,10 +129,10 @@ async def _serve(
         last = envelope.seq
 
 
-async def _session_alive(runtime: Runtime, token: str) -> bool:
+async def _current_principal(runtime: Runtime, token: str) -> Principal | None:
+    """The caller as the database sees it now; None once the session has ended."""
     async with runtime.sessionmaker() as session:
         try:
-            await runtime.auth.authenticate(session=session, token=token)
+            return await runtime.auth.authenticate(session=session, token=token)
         except AuthError:
-            return False
-    return True
+            return None
