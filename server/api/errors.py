@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -82,6 +83,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"invalid request: {summary}", fields)
 
 
+async def _invalid_value(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    fields = [
+        {"loc": [str(part) for part in err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    return error_response(422, "validation_error", f"invalid value: {exc.title}", fields)
+
+
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
@@ -123,6 +133,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ShopGuardError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ValidationError, _invalid_value)  # rules checked past the schema
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(OverflowError, _database)  # SQLite: an integer over 64 bits
     app.add_exception_handler(Exception, _unexpected)

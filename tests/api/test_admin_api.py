@@ -424,6 +424,21 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
         assert partial.json()["retention"] == retention
 
 
+async def test_settings_overrides_only_the_fields_set(settings: Settings) -> None:
+    async with running(settings) as client:
+        admin = await login(client, "admin", ADMIN_PASSWORD)
+        saved = await client.patch(SETTINGS, headers=admin, json={"detection": {"threshold": 0.6}})
+        assert saved.status_code == 200, saved.text
+    # the operator later changes the configured frame rate: it still takes effect
+    reconfigured = settings.model_copy(
+        update={"detection": DetectionSettings(analysis_fps=12.0, dedup_window_s=90.0)}
+    )
+    async with running(reconfigured) as client:
+        admin = await login(client, "admin", ADMIN_PASSWORD)
+        detection = (await get_json(client, admin, SETTINGS))["detection"]
+        assert detection == {"threshold": 0.6, "analysis_fps": 12.0, "dedup_window_s": 90.0}
+
+
 async def _viewer(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
     store = await make_store(client, admin, "Corner")
     response = await client.post(

@@ -304,3 +304,26 @@ async def test_storage_stats_across_dst_change(
         datetime.combine(change_day, time(12), tzinfo=UTC): 1,
         moments[3]: 1,
     }
+
+
+async def test_days_default_to_the_stores_time_zone(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    admin = world.headers["admin"]
+    store_id = world.stores[0]
+    moved = await client.patch(
+        f"/api/v1/stores/{store_id}", headers=admin, json={"timezone": "Asia/Tokyo"}
+    )
+    assert moved.status_code == 200
+    own = (await client.get("/api/v1/stats", headers=admin, params={"store_id": store_id})).json()
+    assert own["timezone"] == "Asia/Tokyo"
+    assert all(
+        datetime.fromisoformat(b["start"]).utcoffset() == timedelta(hours=9) for b in own["per_day"]
+    )
+    chain = (await client.get("/api/v1/stats", headers=admin)).json()
+    assert chain["timezone"] == "UTC"  # across stores there is no one local day
+    other = await client.get(
+        "/api/v1/stats", headers=world.headers["viewer_b"], params={"store_id": store_id}
+    )
+    assert other.status_code == 404
+    assert error_of(other)["code"] == "not_found"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from server.api.deps import CurrentUser, SessionDep
 from server.api.params import as_utc, time_zone
 from server.errors import InvalidRequest
-from server.storage import stats
+from server.storage import stats, stores
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
 from shared.schemas.stats import StatsPublic
@@ -24,13 +24,17 @@ async def read_stats(
     session: SessionDep,
     since: datetime | None = None,
     until: datetime | None = None,
-    tz: Annotated[str, Query(max_length=64, description="IANA zone for hours and days.")] = "UTC",
+    tz: Annotated[
+        str | None,
+        Query(max_length=64, description="IANA zone for hours and days; default: the store's."),
+    ] = None,
     store_id: int | None = None,
     camera_id: int | None = None,
 ) -> StatsPublic:
     """Alerts per hour, day, camera and store; shares reviewed and confirmed; review time.
 
-    The range defaults to the last 7 days and may span at most 366 days.
+    The range defaults to the last 7 days and may span at most 366 days. Hours and days are
+    counted in `tz`, else in the time zone of `store_id`, else in UTC.
     """
     end = as_utc(until) or utcnow()
     start = as_utc(since) or end - timedelta(days=7)
@@ -45,4 +49,9 @@ async def read_stats(
         since=start,
         until=end,
     )
-    return await stats.alert_stats(session=session, where=where, tz=time_zone(tz))
+    if tz is None and store_id is not None:
+        store = await stores.get_store(
+            session=session, store_id=store_id, store_ids=principal.store_scope
+        )
+        tz = store.timezone
+    return await stats.alert_stats(session=session, where=where, tz=time_zone(tz or "UTC"))
