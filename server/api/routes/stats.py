@@ -49,9 +49,7 @@ async def read_stats(
         since=start,
         until=end,
     )
-    if tz is None and store_id is not None:
-        store = await stores.get_store(
-            session=session, store_id=store_id, store_ids=principal.store_scope
-        )
-        tz = store.timezone
+    if tz is None and store_id is not None:  # like a filter: another store just finds nothing
+        visible = await stores.list_stores(session=session, store_ids=principal.store_scope)
+        tz = next((store.timezone for store in visible if store.id == store_id), None)
     return await stats.alert_stats(session=session, where=where, tz=time_zone(tz or "UTC"))
