@@ -2,12 +2,14 @@
 
 * ShopGuardError
   x ConfigError         settings or key files unusable; the server refuses to start
+  x ModelError          a model file missing, corrupt or of the wrong shape (run prepare_weights.sh)
   x NotFound            → 404 (also for things outside the caller's stores)
   x Conflict            → 409 (duplicate names, stale versions, things still in use)
   x InvalidRequest      → 422 (valid JSON that breaks a rule no schema can express)
   x AuthError           → 401 (no, bad, expired or revoked credentials)
   x Forbidden           → 403 (authenticated, but the role may not do this)
   x TooManyAttempts     → 429 (login throttled or account locked)
+  x CameraUnavailable   a video source could not be opened, failed, stalled or ended
 """
 
 
@@ -23,6 +25,10 @@ class ShopGuardError(Exception):
 
 class ConfigError(ShopGuardError):
     code = "config_error"
+
+
+class ModelError(ShopGuardError):
+    code = "model_error"
 
 
 class NotFound(ShopGuardError):
@@ -51,3 +57,9 @@ class TooManyAttempts(ShopGuardError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class CameraUnavailable(ShopGuardError):
+    """A video source failed; the message never holds credentials."""
+
+    code = "camera_unavailable"

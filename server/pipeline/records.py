@@ -1,0 +1,115 @@
+"""Records that cross stage boundaries: encoded `Packet`s, decoded analysis `Frame`s and the
+`Poses` found in them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+NUM_KEYPOINTS = 17  # COCO: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One encoded video packet exactly as the camera sent it (kept for evidence clips).
+
+    `pts`/`dts` are in `time_base` units (None when the stream gives none); `captured_at`
+    is the wall-clock time (Unix seconds) at which the reader received it.
+    """
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    time_base: Fraction
+    is_keyframe: bool
+    captured_at: float
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("data: a packet needs at least one byte")
+        if self.time_base <= 0:
+            raise ValueError(f"time_base: must be positive, got {self.time_base}")
+        if not math.isfinite(self.captured_at):
+            raise ValueError(f"captured_at: must be finite, got {self.captured_at}")
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded analysis frame of one camera.
+
+    `image` is (H, W, 3) uint8 in **BGR** order (OpenCV's and Ultralytics' convention), made
+    read-only here so stages can share it; `captured_at` is wall-clock Unix seconds; `seq`
+    counts the camera's analysis frames from 0.
+    """
+
+    camera_id: int
+    image: npt.NDArray[np.uint8]  # (H, W, 3) BGR
+    captured_at: float
+    seq: int
+
+    def __post_init__(self) -> None:
+        if self.camera_id < 1:
+            raise ValueError(f"camera_id: must be a camera's id (>= 1), got {self.camera_id}")
+        if self.image.dtype != np.uint8:
+            raise ValueError(f"image: dtype must be uint8, got {self.image.dtype}")
+        if self.image.ndim != 3 or self.image.shape[2] != 3 or 0 in self.image.shape:
+            raise ValueError(f"image: shape must be (H, W, 3), got {self.image.shape}")
+        if not math.isfinite(self.captured_at):
+            raise ValueError(f"captured_at: must be finite, got {self.captured_at}")
+        if self.seq < 0:
+            raise ValueError(f"seq: must be >= 0, got {self.seq}")
+        self.image.flags.writeable = False
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Poses:
+    """People detected in one frame. N people, K = 17 COCO keypoints, original-frame pixels."""
+
+    xyxy: npt.NDArray[np.float32]  # (N, 4) box corners
+    keypoints: npt.NDArray[np.float32]  # (N, K, 2) x, y
+    keypoint_conf: npt.NDArray[np.float32]  # (N, K) 0..1
+    score: npt.NDArray[np.float32]  # (N,) person confidence 0..1
+
+    def __post_init__(self) -> None:
+        n = self.score.shape[0] if self.score.ndim == 1 else -1
+        expected = {
+            "xyxy": (n, 4),
+            "keypoints": (n, NUM_KEYPOINTS, 2),
+            "keypoint_conf": (n, NUM_KEYPOINTS),
+            "score": (n,),
+        }
+        for name, shape in expected.items():
+            value = getattr(self, name)
+            if value.dtype != np.float32:
+                raise ValueError(f"{name}: dtype must be float32, got {value.dtype}")
+            if value.shape != shape:
+                raise ValueError(f"{name}: shape must be {shape}, got {value.shape}")
+
+    def __len__(self) -> int:
+        return int(self.score.shape[0])
+
+    @classmethod
+    def empty(cls) -> Poses:
+        """No people."""
+        return cls(
+            xyxy=np.zeros((0, 4), np.float32),
+            keypoints=np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+            keypoint_conf=np.zeros((0, NUM_KEYPOINTS), np.float32),
+            score=np.zeros((0,), np.float32),
+        )

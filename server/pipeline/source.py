@@ -1,0 +1,255 @@
+"""① camera → frames: a reader thread per camera, PyAV demux into the ring, paced decode.
+
+The reader pushes every encoded packet into the camera's `PacketRing` and never waits on a
+consumer: analysis frames go to a bounded asyncio queue that drops its oldest frame (and
+counts it) when full. Only frames due at `analysis_fps` are converted to
+arrays; inter-coded video is still decoded packet by packet, as it must be, while
+intra-only video (MJPEG) skips decoding the packets it does not need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, cast
+
+import av
+import av.container
+import av.error
+import av.video
+import numpy as np
+import numpy.typing as npt
+
+from server.errors import CameraUnavailable
+from server.pipeline.records import Frame, Packet
+from server.pipeline.ring_buffer import PacketRing
+from server.security.redact import redact_url
+
+logger = logging.getLogger(__name__)
+
+SourceState = Literal["starting", "running", "ended", "failed", "closed"]
+INTRA_ONLY = frozenset({"mjpeg", "jpeg2000", "rawvideo", "png"})
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Counters written by the reader thread; times are wall-clock Unix seconds."""
+
+    packets: int = 0
+    frames_decoded: int = 0
+    frames_queued: int = 0
+    frames_dropped: int = 0  # pushed out of the full queue by a newer frame
+    loops: int = 0
+    last_packet_at: float | None = None
+    last_frame_at: float | None = None
+
+
+def open_container(
+    url: str, open_timeout_s: float, read_timeout_s: float
+) -> av.container.InputContainer:
+    """Open a file path, rtsp(s)://, http(s):// (MJPEG), or USB device (`0`, `/dev/video0`)."""
+    options: dict[str, str] = {}
+    fmt: str | None = None
+    if url.lower().startswith(("rtsp://", "rtsps://")):
+        options = {"rtsp_transport": "tcp", "timeout": str(int(read_timeout_s * 1e6))}
+    elif url.isdigit() or url.startswith("/dev/video"):
+        fmt, url = "v4l2", f"/dev/video{url}" if url.isdigit() else url
+    return av.open(url, format=fmt, options=options, timeout=(open_timeout_s, read_timeout_s))
+
+
+class CameraSource:
+    """Reads one camera in a thread; `get()` hands its analysis frames to the event loop.
+
+    Example:
+        source = CameraSource("cam1", "rtsp://user:pw@10.0.0.5/ch1", PacketRing(10.0))
+        source.start(asyncio.get_running_loop()); frame = await source.get(1.0)
+    """
+
+    def __init__(
+        self,
+        camera_id: int,
+        url: str,
+        ring: PacketRing,
+        *,
+        analysis_fps: float = 5.0,
+        analysis_size: tuple[int, int] | None = None,  # (width, height), None: as decoded
+        queue_size: int = 4,
+        loop_file: bool = False,
+        realtime: bool = True,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 10.0,
+    ) -> None:
+        if analysis_fps <= 0:
+            raise ValueError(f"analysis_fps: must be positive, got {analysis_fps}")
+        self.camera_id = camera_id
+        self.ring = ring
+        self.stats = SourceStats()
+        self.state: SourceState = "starting"
+        self.error: str | None = None
+        self._url = url
+        self._interval = 1.0 / analysis_fps
+        self._size = analysis_size
+        self._is_file = "://" not in url and not url.isdigit() and not url.startswith("/dev/")
+        self._loop_file = loop_file and self._is_file
+        self._realtime = realtime and self._is_file  # a live source paces itself
+        self._timeouts = (open_timeout_s, read_timeout_s)
+        self._queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._seq = 0
+        self._next_due: float | None = None
+
+    @property
+    def url(self) -> str:
+        """The source URL with credentials masked (safe to log and show)."""
+        return redact_url(self._url)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the reader thread, delivering frames to `loop`."""
+        self._loop = loop
+        self._thread = threading.Thread(
+            target=self._run, name=f"camera-{self.camera_id}", daemon=True
+        )
+        self._thread.start()
+
+    async def get(self, wait_s: float) -> Frame | None:
+        """The next analysis frame, None after `wait_s`; raises when the stream is over."""
+        try:
+            frame = await asyncio.wait_for(self._queue.get(), wait_s)
+        except TimeoutError:
+            return None
+        if frame is None:
+            raise CameraUnavailable(self.error or f"camera {self.camera_id}: stream closed")
+        return frame
+
+    async def close(self) -> None:
+        """Stop the reader and wait for it (at most about one read timeout)."""
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, self._timeouts[1] + 1.0)
+        if self.state in ("starting", "running"):
+            self.state = "closed"
+
+    # --- reader thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._read_once()
+                if not self._loop_file or self._stop.is_set():
+                    break
+                self.stats.loops += 1
+            if self.state != "closed" and not self._stop.is_set():
+                self._finish("ended", f"camera {self.camera_id}: stream ended ({self.url})")
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            self._finish("failed", self._describe(exc))
+        except Exception as exc:  # the thread must always report its end
+            logger.exception("camera %s reader crashed", self.camera_id)
+            self._finish("failed", self._describe(exc))
+        else:
+            if self._stop.is_set():
+                self._finish("closed", None)
+
+    def _read_once(self) -> None:
+        with open_container(self._url, *self._timeouts) as container:
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1
+            intra_only = stream.codec_context.name in INTRA_ONLY
+            if self.state == "starting":
+                logger.info("camera %s opened %s", self.camera_id, self.url)
+            self.ring.clear()  # a new stream need not continue the old one's decoding
+            self.state = "running"
+            wall_start, stream_start = time.monotonic(), None
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return
+                if packet.size == 0:
+                    continue
+                now = time.time()
+                time_base = packet.time_base or stream.time_base or Fraction(1, 90_000)
+                t = float(packet.pts * time_base) if packet.pts is not None else None
+                if self._realtime and t is not None:
+                    stream_start = t if stream_start is None else stream_start
+                    delay = (t - stream_start) - (time.monotonic() - wall_start)
+                    if delay > 0 and self._stop.wait(delay):
+                        return
+                    now = time.time()
+                self.ring.push(
+                    Packet(
+                        bytes(packet),
+                        packet.pts,
+                        packet.dts,
+                        time_base,
+                        packet.is_keyframe,
+                        now,
+                    )
+                )
+                self.stats.packets += 1
+                self.stats.last_packet_at = now
+                # Pace on stream time (bursty arrival does not matter), or on the wall clock
+                # for a file played in real time (its stream time restarts on each loop).
+                clock = now if self._realtime or t is None else t
+                due = self._due(clock)
+                if intra_only and not due:
+                    continue
+                for decoded in packet.decode():
+                    self.stats.frames_decoded += 1
+                    if due:
+                        self._emit(decoded, now)
+                        due = False
+
+    def _due(self, clock: float) -> bool:
+        """Whether a frame at `clock` is due for analysis; keeps the average at the target."""
+        if self._next_due is not None and self._next_due - 2.0 <= clock < self._next_due - 1e-3:
+            return False
+        step = (self._next_due or clock) + self._interval
+        # more than an interval late (a gap, a jump back, the first frame): restart from now
+        self._next_due = step if step >= clock else clock + self._interval
+        return True
+
+    def _emit(self, decoded: av.VideoFrame, now: float) -> None:
+        width, height = self._size or (decoded.width, decoded.height)
+        image = cast(
+            "npt.NDArray[np.uint8]",  # (H, W, 3) BGR
+            decoded.to_ndarray(format="bgr24", width=width, height=height),
+        )
+        frame = Frame(self.camera_id, image, now, self._seq)
+        self._seq += 1
+        self.ring.latest_frame = frame
+        self.stats.last_frame_at = now
+        self._call(self._offer, frame)
+
+    def _finish(self, state: SourceState, error: str | None) -> None:
+        self.state, self.error = state, error
+        if error is not None:
+            logger.warning("%s", error)
+        self._call(self._offer, None)
+
+    def _call(self, callback: Callable[[Frame | None], None], arg: Frame | None) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                self._loop.call_soon_threadsafe(callback, arg)
+
+    def _describe(self, exc: BaseException) -> str:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        text = f"camera {self.camera_id}: {reason} ({self.url})"
+        return text.replace(self._url, self.url)
+
+    # --- event loop ---------------------------------------------------------------
+
+    def _offer(self, frame: Frame | None) -> None:
+        """Queue a frame, dropping the oldest when full; None marks the end and always fits."""
+        if self._queue.full():
+            dropped = self._queue.get_nowait()
+            if dropped is not None:
+                self.stats.frames_dropped += 1
+        self._queue.put_nowait(frame)
+        if frame is not None:
+            self.stats.frames_queued += 1

