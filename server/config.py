@@ -87,6 +87,65 @@ class EventsConfig(BaseModel):
     )
 
 
+class PipelineConfig(BaseModel):
+    """The video pipeline: which cameras run here, how long video is kept, how hard to retry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        True, description="Run the enabled cameras in this process (off: API and storage only)."
+    )
+    ring_seconds: float = Field(
+        10.0, ge=1.0, le=120.0, description="Seconds of encoded video kept per camera."
+    )
+    ring_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Most bytes of encoded video kept per camera.",
+    )
+    analysis_fps: float = Field(
+        5.0, ge=0.5, le=30.0, description="Frames per second analysed, unless a camera sets it."
+    )
+    queue_size: int = Field(
+        4, ge=1, le=256, description="Analysis frames buffered per camera before the oldest drop."
+    )
+    open_timeout_s: float = Field(
+        10.0, ge=0.1, le=300.0, description="Seconds to open a source and get its first frame."
+    )
+    read_timeout_s: float = Field(
+        10.0, ge=0.1, le=300.0, description="Seconds one network read may block."
+    )
+    stall_timeout_s: float = Field(
+        20.0, ge=0.1, le=600.0, description="Seconds without a packet before a reconnect."
+    )
+    backoff_base_s: float = Field(
+        1.0, ge=0.01, le=60.0, description="First delay before reopening a failed camera."
+    )
+    backoff_cap_s: float = Field(
+        60.0, ge=0.01, le=3600.0, description="Longest delay between reopen attempts."
+    )
+    backoff_jitter: float = Field(
+        0.2, ge=0.0, le=1.0, description="Share of each retry delay that is randomised."
+    )
+    offline_after: int = Field(
+        3, ge=1, le=100, description="Failures in a row before a camera counts as offline."
+    )
+    reconcile_interval_s: float = Field(
+        30.0,
+        ge=0.1,
+        le=3600.0,
+        description="Seconds between checks of the camera list (changes through the API "
+        "apply at once).",
+    )
+
+    @model_validator(mode="after")
+    def _cap_covers_base(self) -> "PipelineConfig":
+        if self.backoff_cap_s < self.backoff_base_s:
+            raise ValueError("backoff_cap_s must be at least backoff_base_s")
+        return self
+
+
 class Settings(BaseSettings):
     """ShopGuard's configuration; build it once with `load_settings` and hand it down."""
 
@@ -112,6 +171,12 @@ class Settings(BaseSettings):
     detection: DetectionSettings = DetectionSettings()
     clips: ClipSettings = ClipSettings()
     retention: RetentionSettings = RetentionSettings()
+    pipeline: PipelineConfig = PipelineConfig()
+    demo_video: Path | None = Field(
+        None,
+        description="H.264 clip played by a looping demo camera, created on a first start "
+        "with no cameras; unset: no demo.",
+    )
 
     @classmethod
     def settings_customise_sources(

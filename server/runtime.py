@@ -1,7 +1,8 @@
 """Runtime: the long-lived pieces a running server owns, built at start-up and closed at the end.
 
-Backends are chosen here: today the local event bus; later Redis, object storage and the
-camera assignment of a multi-box deployment.
+Backends are chosen here: today the local event bus and the local camera assignment (every
+enabled camera runs in this process); later Redis, object storage and the camera assignment
+of a multi-box deployment.
 """
 
 import asyncio
@@ -17,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.config import Settings
 from server.datadir import prepare_data_dir
+from server.demo import ensure_demo_camera
 from server.errors import ConfigError
 from server.notify.bus import LocalEventBus
+from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.security.keys import load_signing_key
 from server.security.passwords import Passwords
 from server.security.redact import redact_url
@@ -42,11 +45,13 @@ class Runtime:
     bus: LocalEventBus
     auth: AuthService
     passwords: Passwords
+    pipeline: PipelineManager
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, settings: Settings) -> "Runtime":
-        """Open the database, migrate it, make sure an admin exists and start housekeeping."""
+        """Open the database, migrate it, make sure an admin exists, start the cameras and
+        housekeeping."""
         prepare_data_dir(settings)
         signer = TokenSigner(load_signing_key(settings))
         passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
@@ -60,13 +65,21 @@ class Runtime:
         except BaseException:
             await engine.dispose()
             raise
+        sessionmaker = make_sessionmaker(engine)
+        bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
         runtime = cls(
             settings=settings,
             engine=engine,
-            sessionmaker=make_sessionmaker(engine),
-            bus=LocalEventBus(subscriber_queue=settings.events.subscriber_queue),
+            sessionmaker=sessionmaker,
+            bus=bus,
             auth=AuthService(config=settings.auth, signer=signer, passwords=passwords),
             passwords=passwords,
+            pipeline=PipelineManager(
+                config=settings.pipeline,
+                sessionmaker=sessionmaker,
+                bus=bus,
+                assignment=LocalAssignment(),
+            ),
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -74,10 +87,18 @@ class Runtime:
             )
         if password is not None:
             runtime._announce_admin(password)
+        if settings.demo_video is not None:
+            try:
+                async with runtime.sessionmaker() as session:
+                    await ensure_demo_camera(session=session, video=settings.demo_video)
+            except Exception:  # a demo is a convenience: never keep the API from starting
+                logger.exception("creating the demo camera failed")
+        await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         return runtime
 
     async def stop(self) -> None:
+        await self.pipeline.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from server.app import create_app
-from server.config import AuthConfig, Settings
+from server.config import AuthConfig, PipelineConfig, Settings
 from server.runtime import Runtime
 from tests.helpers import ADMIN_PASSWORD, LiveServer, World, login, make_world
 
@@ -59,11 +59,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await admin.close()
 
 
-def make_settings(data_dir: Path, database_url: str, **auth: Any) -> Settings:
-    """Test settings: a known admin password and a lighter (still Argon2id) hash cost."""
+def make_settings(
+    data_dir: Path, database_url: str, pipeline: PipelineConfig | None = None, **auth: Any
+) -> Settings:
+    """Test settings: a known admin password and a lighter (still Argon2id) hash cost.
+
+    The video pipeline is off unless `pipeline` is given: the API tests' cameras have made-up
+    RTSP addresses, and no test may send traffic beyond 127.0.0.1.
+    """
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
+        pipeline=pipeline or PipelineConfig(enabled=False),
         auth=AuthConfig(
             initial_admin_password=SecretStr(ADMIN_PASSWORD),
             password_hash_memory_kib=8192,

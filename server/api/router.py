@@ -10,6 +10,7 @@ from server.api.routes import (
     devices,
     dvrs,
     health,
+    pipeline,
     settings,
     stats,
     stores,
@@ -30,6 +31,7 @@ for module in (
     settings,
     devices,
     audit,
+    pipeline,
     ws,
 ):
     api_router.include_router(module.router)

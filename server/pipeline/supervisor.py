@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from server.errors import CameraUnavailable
@@ -83,7 +83,7 @@ class Supervisor:
         self._on_status = on_status
         self._rng = rng or random.Random()
 
-    async def frames(self, stop: asyncio.Event) -> AsyncIterator[Frame]:
+    async def frames(self, stop: asyncio.Event) -> AsyncGenerator[Frame]:
         """Frames of the camera until `stop` is set; never raises for a camera failure."""
         await self._publish(CameraStatus.connecting, None)
         while not stop.is_set():

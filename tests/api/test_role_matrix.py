@@ -306,6 +306,8 @@ MATRIX = [
     Row("DELETE", "/devices/{device_id}", 204, ALL, own_fresh_device),
     # Audit log: admins only.
     Row("GET", "/audit", 200, ADMIN),
+    # Video pipeline counters: supervisors (their stores' cameras) and admins.
+    Row("GET", "/pipeline/stats", 200, "F O O F O"),
 ]
 
 

@@ -32,7 +32,7 @@ async def list_cameras(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_camera(
-    body: CameraCreate, _: AdminUser, session: SessionDep, audit: AuditDep
+    body: CameraCreate, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
 ) -> CameraPublic:
     """Add a camera to a store."""
     await stores.get_store(session=session, store_id=body.store_id, store_ids=None)
@@ -44,6 +44,7 @@ async def create_camera(
         {"name": camera.name, "store_id": camera.store_id, "source": redact_url(body.source_url)},
     )
     await session.commit()
+    runtime.pipeline.request_reconcile()
     return cameras.camera_public(camera)
 
 
@@ -86,12 +87,15 @@ async def disable_camera(
 
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_camera(camera_id: int, _: AdminUser, session: SessionDep, audit: AuditDep) -> None:
+async def delete_camera(
+    camera_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> None:
     """Delete a camera that has no alerts (disable it otherwise)."""
     camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
     await cameras.delete_camera(session=session, camera=camera)
     await audit.record("camera.delete", "camera", camera_id, {"name": camera.name})
     await session.commit()
+    runtime.pipeline.request_reconcile()
 
 
 @router.post("/{camera_id}/test-alert", status_code=status.HTTP_201_CREATED)
@@ -129,4 +133,5 @@ async def _update(
             await runtime.bus.stage(session, camera_status_event(camera), store_id=camera.store_id)
         )
     await commit_and_announce(session, runtime.bus, *envelopes)
+    runtime.pipeline.request_reconcile()
     return cameras.camera_public(camera)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from server.api.deps import AdminUser, AuditDep, CurrentUser, SessionDep
+from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
 from server.security.redact import redact_url
 from server.storage import cameras, stores
 from shared.schemas.cameras import DvrCreate, DvrPublic, DvrsPublic
@@ -19,7 +19,7 @@ async def list_dvrs(principal: CurrentUser, session: SessionDep) -> DvrsPublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_dvr(
-    body: DvrCreate, _: AdminUser, session: SessionDep, audit: AuditDep
+    body: DvrCreate, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
 ) -> DvrPublic:
     """Add a DVR and one camera for each of its channels."""
     await stores.get_store(session=session, store_id=body.store_id, store_ids=None)
@@ -31,6 +31,7 @@ async def create_dvr(
         {"name": dvr.name, "channels": dvr.channels, "template": redact_url(dvr.url_template)},
     )
     await session.commit()
+    runtime.pipeline.request_reconcile()
     return cameras.dvr_public(dvr)
 
 
@@ -42,9 +43,12 @@ async def read_dvr(dvr_id: int, principal: CurrentUser, session: SessionDep) -> 
 
 
 @router.delete("/{dvr_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_dvr(dvr_id: int, _: AdminUser, session: SessionDep, audit: AuditDep) -> None:
+async def delete_dvr(
+    dvr_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
+) -> None:
     """Delete a DVR with its cameras, unless they have alerts."""
     dvr = await cameras.get_dvr(session=session, dvr_id=dvr_id, store_ids=None)
     await cameras.delete_dvr(session=session, dvr=dvr)
     await audit.record("dvr.delete", "dvr", dvr_id, {"name": dvr.name})
     await session.commit()
+    runtime.pipeline.request_reconcile()

@@ -1,0 +1,15 @@
+"""The video pipeline's live counters, for admins and supervisors."""
+
+from fastapi import APIRouter
+
+from server.api.deps import ReviewerUser, RuntimeDep
+from shared.schemas.pipeline import PipelineStatsPublic
+
+router = APIRouter(prefix="/pipeline", tags=["pipeline"])
+
+
+@router.get("/stats")
+async def read_pipeline_stats(principal: ReviewerUser, runtime: RuntimeDep) -> PipelineStatsPublic:
+    """Per camera this server runs: status, analysed fps, packets, drops, ring buffer, errors."""
+    rows = runtime.pipeline.stats(principal.store_scope)
+    return PipelineStatsPublic(enabled=runtime.pipeline.enabled, cameras=rows, count=len(rows))

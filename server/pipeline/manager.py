@@ -1,0 +1,312 @@
+"""The cameras this process runs: one supervised task per enabled, assigned camera.
+
+`PipelineManager` reads the enabled cameras from the database, asks a `CameraAssignment`
+which of them this process runs (`LocalAssignment`: all of them; a multi-box deployment
+plugs in here), and keeps one `CameraRunner` per camera: a `Supervisor` over a
+`CameraSource` reading into the camera's `PacketRing`, feeding `worker.run_camera`. Every
+status change is stored and announced through `report_camera_status`.
+
+The camera list is reconciled on start, whenever the camera routes change it
+(`request_reconcile`, after their commit) and every `reconcile_interval_s` (changes made by
+another process or the command line). Nothing here blocks the API: sources open and read in
+their own threads, and stopped cameras are joined in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.config import PipelineConfig
+from server.notify.bus import EventBus
+from server.pipeline.ring_buffer import PacketRing
+from server.pipeline.source import CameraSource, SourceStats
+from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
+from server.pipeline.worker import WorkerStats, run_camera
+from server.security.redact import redact_url
+from server.services.alerts import report_camera_status
+from server.storage.models import Camera
+from shared.schemas.cameras import CameraStatus, SourceKind
+from shared.schemas.pipeline import CameraPipelineStats
+
+logger = logging.getLogger(__name__)
+
+STOPPED_ERROR = "the server's video pipeline stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    """What a camera's task is started with; a change to any field restarts the task.
+
+    `url` is the analysis stream (the sub-stream when set) with its credentials: never log it.
+    """
+
+    camera_id: int
+    store_id: int
+    kind: SourceKind
+    url: str
+    analysis_fps: float
+
+    @classmethod
+    def from_camera(cls, camera: Camera, default_fps: float) -> CameraSpec:
+        return cls(
+            camera_id=camera.id,
+            store_id=camera.store_id,
+            kind=SourceKind(camera.source_kind),
+            url=camera.substream_url or camera.source_url,
+            analysis_fps=camera.analysis_fps or default_fps,
+        )
+
+
+class CameraAssignment(Protocol):
+    """Decides which of the enabled cameras this process runs."""
+
+    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]: ...
+
+
+class LocalAssignment:
+    """A single server: it runs every enabled camera."""
+
+    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]:
+        return cameras
+
+
+class CameraRunner:
+    """One camera's task: supervisor → source → ring, frames → worker; and its counters."""
+
+    def __init__(self, spec: CameraSpec, config: PipelineConfig, manager: PipelineManager) -> None:
+        self.spec = spec
+        self.config = config
+        self.ring = PacketRing(config.ring_seconds, config.ring_max_bytes)
+        self.stop = asyncio.Event()
+        self.worker = WorkerStats()
+        self.supervisor = Supervisor(
+            spec.camera_id,
+            self._open_source,
+            self._on_status,
+            SupervisorConfig(
+                open_timeout_s=config.open_timeout_s,
+                stall_timeout_s=config.stall_timeout_s,
+                backoff_base_s=config.backoff_base_s,
+                backoff_cap_s=config.backoff_cap_s,
+                jitter=config.backoff_jitter,
+                offline_after=config.offline_after,
+            ),
+        )
+        self.task: asyncio.Task[None] | None = None
+        self._manager = manager
+        self._source: CameraSource | None = None
+        self._earlier = SourceStats()  # counters of the sources before the current one
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"camera-{self.spec.camera_id}")
+
+    async def close(self) -> None:
+        """Stop the task; a reader stuck in a network read is given up after its timeout."""
+        self.stop.set()
+        if self.task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), self.config.read_timeout_s + 2.0)
+        except TimeoutError:
+            logger.warning("camera %s did not stop in time", self.spec.camera_id)
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self) -> None:
+        try:
+            frames = self.supervisor.frames(self.stop)
+            async with contextlib.aclosing(frames):
+                await run_camera(frames, self.worker)
+        except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
+            logger.exception("camera %s: pipeline task crashed", self.spec.camera_id)
+            error = f"camera {self.spec.camera_id}: pipeline task crashed ({type(exc).__name__})"
+            await self._on_status(
+                StatusChange(self.spec.camera_id, CameraStatus.offline, error, time.time())
+            )
+
+    def _open_source(self) -> CameraSource:
+        if self._source is not None:
+            old, total = self._source.stats, self._earlier
+            total.packets += old.packets
+            total.frames_decoded += old.frames_decoded
+            total.frames_dropped += old.frames_dropped
+        self._source = CameraSource(
+            self.spec.camera_id,
+            self.spec.url,
+            self.ring,
+            analysis_fps=self.spec.analysis_fps,
+            queue_size=self.config.queue_size,
+            loop_file=self.spec.kind is SourceKind.file,
+            open_timeout_s=self.config.open_timeout_s,
+            read_timeout_s=self.config.read_timeout_s,
+        )
+        return self._source
+
+    async def _on_status(self, change: StatusChange) -> None:
+        if self.stop.is_set():  # retired: the camera was disabled, changed or deleted
+            return
+        await self._manager.report(change)
+
+    def stats(self) -> CameraPipelineStats:
+        current = self._source.stats if self._source is not None else SourceStats()
+        supervisor = self.supervisor.stats
+        return CameraPipelineStats(
+            camera_id=self.spec.camera_id,
+            store_id=self.spec.store_id,
+            status=self.supervisor.status,
+            fps=round(self.worker.fps(), 2),
+            frames_analysed=self.worker.frames,
+            frames_dropped=self._earlier.frames_dropped + current.frames_dropped,
+            frames_decoded=self._earlier.frames_decoded + current.frames_decoded,
+            packets=self._earlier.packets + current.packets,
+            ring_seconds=round(self.ring.span_s, 3),
+            ring_bytes=self.ring.nbytes,
+            attempts=supervisor.attempts,
+            errors=supervisor.errors,
+            last_error=supervisor.last_error,
+            running_s=round(time.monotonic() - self.worker.started, 3),
+        )
+
+
+class PipelineManager:
+    """Runs the assigned cameras and follows changes to the camera list.
+
+    Example:
+        manager = PipelineManager(config=settings.pipeline, sessionmaker=sm, bus=bus)
+        await manager.start(); manager.request_reconcile(); await manager.stop()
+    """
+
+    def __init__(
+        self,
+        *,
+        config: PipelineConfig,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        assignment: CameraAssignment | None = None,
+    ) -> None:
+        self.config = config
+        self.assignment: CameraAssignment = assignment or LocalAssignment()
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self._runners: dict[int, CameraRunner] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled
+
+    @property
+    def runners(self) -> dict[int, CameraRunner]:
+        """Running cameras by id (read-only use)."""
+        return dict(self._runners)
+
+    def ring(self, camera_id: int) -> PacketRing | None:
+        """The camera's ring buffer, when this process runs it."""
+        runner = self._runners.get(camera_id)
+        return runner.ring if runner is not None else None
+
+    async def start(self) -> None:
+        """Start following the camera list; returns at once (the first reconcile runs behind)."""
+        if not self.config.enabled:
+            logger.info("video pipeline disabled (pipeline.enabled = false)")
+            return
+        self._task = asyncio.create_task(self._reconcile_forever(), name="pipeline-reconcile")
+
+    def request_reconcile(self) -> None:
+        """Ask for a reconcile soon; cheap and never fails (called by routes after commit)."""
+        self._wake.set()
+
+    async def reconcile(self) -> None:
+        """Start, restart and stop camera tasks so they match the assigned enabled cameras."""
+        async with self._lock:
+            if self._closing or not self.config.enabled:
+                return
+            async with self._sessionmaker() as session:
+                rows = await session.scalars(select(Camera).where(Camera.enabled.is_(True)))
+                specs = [CameraSpec.from_camera(c, self.config.analysis_fps) for c in rows]
+            wanted = {spec.camera_id: spec for spec in self.assignment.assigned(specs)}
+            for camera_id, runner in list(self._runners.items()):
+                task_ended = runner.task is not None and runner.task.done()
+                if wanted.get(camera_id) != runner.spec or task_ended:
+                    self._retire(self._runners.pop(camera_id))
+            for camera_id, spec in wanted.items():
+                if camera_id not in self._runners:
+                    runner = CameraRunner(spec, self.config, self)
+                    self._runners[camera_id] = runner
+                    runner.start()
+                    logger.info("camera %s: started (%s)", camera_id, redact_url(spec.url))
+
+    async def stop(self) -> None:
+        """Stop every camera, wait for them, and record them as offline."""
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        async with self._lock:
+            runners = list(self._runners.values())
+            self._runners.clear()
+        await asyncio.gather(*(runner.close() for runner in runners), *self._retiring)
+        for runner in runners:
+            await self.report(
+                StatusChange(
+                    runner.spec.camera_id, CameraStatus.offline, STOPPED_ERROR, time.time()
+                )
+            )
+
+    async def report(self, change: StatusChange) -> None:
+        """Store and announce a camera's status, unless it is gone or disabled meanwhile."""
+        try:
+            async with self._sessionmaker() as session:
+                camera = await session.get(Camera, change.camera_id)
+                if camera is None or not camera.enabled:
+                    return
+                await report_camera_status(
+                    session=session,
+                    bus=self._bus,
+                    camera=camera,
+                    status=change.status,
+                    error=change.error,
+                    now=datetime.fromtimestamp(change.at, UTC),
+                )
+        except Exception:  # the database may be down; the camera keeps running
+            logger.exception("camera %s: storing its status failed", change.camera_id)
+
+    def stats(self, store_ids: list[int] | None) -> list[CameraPipelineStats]:
+        """Counters of the running cameras, of `store_ids` only unless None."""
+        return [
+            runner.stats()
+            for camera_id, runner in sorted(self._runners.items())
+            if store_ids is None or runner.spec.store_id in store_ids
+        ]
+
+    def _retire(self, runner: CameraRunner) -> None:
+        logger.info("camera %s: stopping", runner.spec.camera_id)
+        task = asyncio.create_task(runner.close())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.reconcile()
+            except Exception:  # the database may be down for a while; try again later
+                logger.exception("reconciling the camera list failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.reconcile_interval_s)
