@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from server.errors import ConfigError
+from shared.schemas.cameras import MAX_ANALYSIS_WIDTH, MIN_ANALYSIS_WIDTH
 from shared.schemas.settings import ClipSettings, DetectionSettings, RetentionSettings
 
 WEAK_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "shopguard", "admin"})
@@ -130,6 +131,38 @@ class PipelineConfig(BaseModel):
     )
     offline_after: int = Field(
         3, ge=1, le=100, description="Failures in a row before a camera counts as offline."
+    )
+    pose_model: Path | None = Field(
+        None,
+        description="Pose model (ONNX); unset: weights/yolo11n-pose.onnx placed by the setup.",
+    )
+    pose_workers: int = Field(
+        2, ge=1, le=32, description="Pose inference threads shared by all cameras (one per core)."
+    )
+    pose_threads: int = Field(
+        1, ge=1, le=32, description="Threads each pose worker's model call may use."
+    )
+    pose_batch: int = Field(
+        1, ge=1, le=16, description="Most frames of different cameras run in one model call."
+    )
+    pose_queue: int = Field(
+        16, ge=1, le=1024, description="Frames waiting for pose before the oldest is dropped."
+    )
+    pose_confidence: float = Field(
+        0.25, ge=0.01, le=0.99, description="Least person score the pose model reports."
+    )
+    analysis_width: int = Field(
+        640,
+        ge=MIN_ANALYSIS_WIDTH,
+        le=MAX_ANALYSIS_WIDTH,
+        multiple_of=32,
+        description="Pose model input width in pixels, unless a camera sets it.",
+    )
+    track_history_s: float = Field(
+        4.0, ge=0.5, le=60.0, description="Seconds of keypoints kept per tracked person."
+    )
+    track_lost_timeout_s: float = Field(
+        2.0, ge=0.0, le=60.0, description="Seconds a person may go unseen before the track ends."
     )
     reconcile_interval_s: float = Field(
         30.0,

@@ -3,8 +3,10 @@
 `PipelineManager` reads the enabled cameras from the database, asks a `CameraAssignment`
 which of them this process runs (`LocalAssignment`: all of them; a multi-box deployment
 plugs in here), and keeps one `CameraRunner` per camera: a `Supervisor` over a
-`CameraSource` reading into the camera's `PacketRing`, feeding `worker.run_camera`. Every
-status change is stored and announced through `report_camera_status`.
+`CameraSource` reading into the camera's `PacketRing`, feeding `worker.run_camera`, which
+shares one `PosePool` (pose workers) and one tracking thread among all cameras. Every
+status change is stored and announced through `report_camera_status`. A missing or broken
+pose model is reported once (`analysis_error`); cameras then still fill their rings.
 
 The camera list is reconciled on start, whenever the camera routes change it
 (`request_reconcile`, after their commit) and every `reconcile_interval_s` (changes made by
@@ -18,7 +20,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -27,16 +30,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import PipelineConfig
+from server.errors import ModelError
 from server.notify.bus import EventBus
+from server.pipeline.inference import PosePool
+from server.pipeline.metrics import Durations
+from server.pipeline.pose import OnnxPose, PoseEstimator, input_hw_for
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource, SourceStats
 from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
-from server.pipeline.worker import WorkerStats, run_camera
+from server.pipeline.tracking import Tracker
+from server.pipeline.worker import Analysis, CameraAnalysis, TrackSink, WorkerStats, run_camera
 from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
+from server.weights import DEFAULT_WEIGHTS_DIR, ONNX_NAME
 from shared.schemas.cameras import CameraStatus, SourceKind
-from shared.schemas.pipeline import CameraPipelineStats
+from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -47,23 +56,30 @@ STOPPED_ERROR = "the server's video pipeline stopped"
 class CameraSpec:
     """What a camera's task is started with; a change to any field restarts the task.
 
-    `url` is the analysis stream (the sub-stream when set) with its credentials: never log it.
+    `url` is the analysis stream (the sub-stream when set), `evidence_url` the main stream
+    when it is a separate one (None: `url` serves both); both carry credentials: never log
+    them.
     """
 
     camera_id: int
     store_id: int
     kind: SourceKind
     url: str
+    evidence_url: str | None
     analysis_fps: float
+    analysis_width: int
 
     @classmethod
-    def from_camera(cls, camera: Camera, default_fps: float) -> CameraSpec:
+    def from_camera(cls, camera: Camera, config: PipelineConfig) -> CameraSpec:
+        separate = camera.substream_url is not None and camera.substream_url != camera.source_url
         return cls(
             camera_id=camera.id,
             store_id=camera.store_id,
             kind=SourceKind(camera.source_kind),
             url=camera.substream_url or camera.source_url,
-            analysis_fps=camera.analysis_fps or default_fps,
+            evidence_url=camera.source_url if separate else None,
+            analysis_fps=camera.analysis_fps or config.analysis_fps,
+            analysis_width=camera.analysis_width or config.analysis_width,
         )
 
 
@@ -81,7 +97,11 @@ class LocalAssignment:
 
 
 class CameraRunner:
-    """One camera's task: supervisor → source → ring, frames → worker; and its counters."""
+    """One camera's task: supervisor → source → ring, frames → worker; and its counters.
+
+    With a separate main stream, a second supervised reader keeps its packets in the ring
+    (evidence) while the sub-stream is decoded for analysis.
+    """
 
     def __init__(self, spec: CameraSpec, config: PipelineConfig, manager: PipelineManager) -> None:
         self.spec = spec
@@ -89,23 +109,30 @@ class CameraRunner:
         self.ring = PacketRing(config.ring_seconds, config.ring_max_bytes)
         self.stop = asyncio.Event()
         self.worker = WorkerStats()
+        self.started = time.monotonic()
+        supervisor_config = SupervisorConfig(
+            open_timeout_s=config.open_timeout_s,
+            stall_timeout_s=config.stall_timeout_s,
+            backoff_base_s=config.backoff_base_s,
+            backoff_cap_s=config.backoff_cap_s,
+            jitter=config.backoff_jitter,
+            offline_after=config.offline_after,
+        )
         self.supervisor = Supervisor(
-            spec.camera_id,
-            self._open_source,
-            self._on_status,
-            SupervisorConfig(
-                open_timeout_s=config.open_timeout_s,
-                stall_timeout_s=config.stall_timeout_s,
-                backoff_base_s=config.backoff_base_s,
-                backoff_cap_s=config.backoff_cap_s,
-                jitter=config.backoff_jitter,
-                offline_after=config.offline_after,
-            ),
+            spec.camera_id, self._open_source, self._on_status, supervisor_config
+        )
+        self.evidence = Supervisor(spec.camera_id, self._open_evidence, _ignore, supervisor_config)
+        self.tracker = Tracker(
+            fps=spec.analysis_fps,
+            history_s=config.track_history_s,
+            lost_timeout_s=config.track_lost_timeout_s,
         )
         self.task: asyncio.Task[None] | None = None
         self._manager = manager
         self._source: CameraSource | None = None
         self._earlier = SourceStats()  # counters of the sources before the current one
+        self._evidence_source: CameraSource | None = None
+        self._evidence_earlier = 0  # packets of the main-stream sources before the current one
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name=f"camera-{self.spec.camera_id}")
@@ -124,16 +151,41 @@ class CameraRunner:
                 await self.task
 
     async def _run(self) -> None:
+        evidence: asyncio.Task[None] | None = None
+        if self.spec.evidence_url is not None:
+            evidence = asyncio.create_task(
+                self.evidence.keep_reading(self._open_evidence, self.stop)
+            )
         try:
             frames = self.supervisor.frames(self.stop)
+            camera = CameraAnalysis(self.spec.analysis_width, self.tracker, self._manager.sink)
             async with contextlib.aclosing(frames):
-                await run_camera(frames, self.worker)
+                await run_camera(frames, self.worker, self._manager.analysis, camera)
         except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
             logger.exception("camera %s: pipeline task crashed", self.spec.camera_id)
             error = f"camera {self.spec.camera_id}: pipeline task crashed ({type(exc).__name__})"
             await self._on_status(
                 StatusChange(self.spec.camera_id, CameraStatus.offline, error, time.time())
             )
+        finally:
+            if evidence is not None:
+                self.stop.set()
+                await evidence
+
+    def _open_evidence(self) -> CameraSource:
+        assert self.spec.evidence_url is not None
+        if self._evidence_source is not None:
+            self._evidence_earlier += self._evidence_source.stats.packets
+        self._evidence_source = CameraSource(
+            self.spec.camera_id,
+            self.spec.evidence_url,
+            self.ring,
+            decode=False,
+            loop_file=self.spec.kind is SourceKind.file,
+            open_timeout_s=self.config.open_timeout_s,
+            read_timeout_s=self.config.read_timeout_s,
+        )
+        return self._evidence_source
 
     def _open_source(self) -> CameraSource:
         if self._source is not None:
@@ -145,7 +197,9 @@ class CameraRunner:
             self.spec.camera_id,
             self.spec.url,
             self.ring,
+            keep_packets=self.spec.evidence_url is None,
             analysis_fps=self.spec.analysis_fps,
+            max_width=self.spec.analysis_width,
             queue_size=self.config.queue_size,
             loop_file=self.spec.kind is SourceKind.file,
             open_timeout_s=self.config.open_timeout_s,
@@ -160,22 +214,39 @@ class CameraRunner:
 
     def stats(self) -> CameraPipelineStats:
         current = self._source.stats if self._source is not None else SourceStats()
-        supervisor = self.supervisor.stats
+        evidence = self._evidence_source.stats if self._evidence_source else SourceStats()
+        supervisor, worker = self.supervisor.stats, self.worker
         return CameraPipelineStats(
             camera_id=self.spec.camera_id,
             store_id=self.spec.store_id,
             status=self.supervisor.status,
-            fps=round(self.worker.fps(), 2),
-            frames_analysed=self.worker.frames,
-            frames_dropped=self._earlier.frames_dropped + current.frames_dropped,
+            fps=round(worker.analysed.per_s(), 2),
+            target_fps=self.spec.analysis_fps,
+            input_fps=round(worker.taken.per_s(), 2),
+            frames_analysed=worker.analysed.count,
+            frames_dropped=self._earlier.frames_dropped + current.frames_dropped + worker.dropped,
+            frames_failed=worker.failed,
             frames_decoded=self._earlier.frames_decoded + current.frames_decoded,
-            packets=self._earlier.packets + current.packets,
+            packets=self._earlier.packets
+            + current.packets
+            + self._evidence_earlier
+            + evidence.packets,
+            people=worker.people,
+            live_tracks=len(self.tracker.live_ids()),
+            pose=stage_times(worker.pose),
+            pose_wait=stage_times(worker.queued),
+            tracking=stage_times(worker.tracking),
+            latency=stage_times(worker.latency),
+            analysis_width=self.spec.analysis_width,
             ring_seconds=round(self.ring.span_s, 3),
             ring_bytes=self.ring.nbytes,
             attempts=supervisor.attempts,
             errors=supervisor.errors,
             last_error=supervisor.last_error,
-            running_s=round(time.monotonic() - self.worker.started, 3),
+            evidence_stream=self.spec.evidence_url is not None,
+            evidence_errors=self.evidence.stats.errors,
+            evidence_last_error=self.evidence.stats.last_error,
+            running_s=round(time.monotonic() - self.started, 3),
         )
 
 
@@ -194,9 +265,14 @@ class PipelineManager:
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
         assignment: CameraAssignment | None = None,
+        estimator: Callable[[], PoseEstimator] | None = None,
+        sink: TrackSink | None = None,
     ) -> None:
+        """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
+        configured model); `sink` takes every camera's tracks."""
         self.config = config
         self.assignment: CameraAssignment = assignment or LocalAssignment()
+        self._estimator = estimator or self._onnx_pose
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._runners: dict[int, CameraRunner] = {}
@@ -205,6 +281,9 @@ class PipelineManager:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self.sink = sink
+        self.analysis: Analysis | None = None
+        self.analysis_error: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -225,6 +304,7 @@ class PipelineManager:
         if not self.config.enabled:
             logger.info("video pipeline disabled (pipeline.enabled = false)")
             return
+        self.analysis = await asyncio.to_thread(self._start_analysis)
         self._task = asyncio.create_task(self._reconcile_forever(), name="pipeline-reconcile")
 
     def request_reconcile(self) -> None:
@@ -238,7 +318,7 @@ class PipelineManager:
                 return
             async with self._sessionmaker() as session:
                 rows = await session.scalars(select(Camera).where(Camera.enabled.is_(True)))
-                specs = [CameraSpec.from_camera(c, self.config.analysis_fps) for c in rows]
+                specs = [CameraSpec.from_camera(c, self.config) for c in rows]
             wanted = {spec.camera_id: spec for spec in self.assignment.assigned(specs)}
             for camera_id, runner in list(self._runners.items()):
                 task_ended = runner.task is not None and runner.task.done()
@@ -262,6 +342,10 @@ class PipelineManager:
             runners = list(self._runners.values())
             self._runners.clear()
         await asyncio.gather(*(runner.close() for runner in runners), *self._retiring)
+        if self.analysis is not None:
+            await asyncio.to_thread(self.analysis.pool.close)
+            self.analysis.tracking.shutdown(wait=False, cancel_futures=True)
+            self.analysis = None
         for runner in runners:
             await self.report(
                 StatusChange(
@@ -287,6 +371,53 @@ class PipelineManager:
         except Exception:  # the database may be down; the camera keeps running
             logger.exception("camera %s: storing its status failed", change.camera_id)
 
+    def _onnx_pose(self) -> PoseEstimator:
+        model = self.config.pose_model or DEFAULT_WEIGHTS_DIR / ONNX_NAME
+        return OnnxPose(
+            model,
+            threads=self.config.pose_threads,
+            conf=self.config.pose_confidence,
+            input_hw=input_hw_for((16, 9), self.config.analysis_width),
+        )
+
+    def _start_analysis(self) -> Analysis | None:
+        """Load the pose model into the workers; on failure cameras still fill their rings."""
+        pool = PosePool(
+            self._estimator,
+            workers=self.config.pose_workers,
+            max_batch=self.config.pose_batch,
+            max_pending=self.config.pose_queue,
+        )
+        try:
+            pool.start()
+        except ModelError as exc:
+            self.analysis_error = f"cameras are not analysed: {exc.message}"
+            logger.error("%s", self.analysis_error)
+            return None
+        tracking = ThreadPoolExecutor(1, thread_name_prefix="tracking")
+        return Analysis(pool, tracking)
+
+    def pose_stats(self) -> PoseWorkersStats | None:
+        """Counters of the shared pose workers; None when cameras are not analysed."""
+        if self.analysis is None:
+            return None
+        pool = self.analysis.pool
+        running = max(time.monotonic() - pool.started, 1e-9) * pool.workers
+        return PoseWorkersStats(
+            workers=pool.workers,
+            busy=pool.busy,
+            queue_depth=pool.depth,
+            queue_size=pool.max_pending,
+            max_batch=pool.max_batch,
+            fps=round(pool.stats.rate.per_s(), 2),
+            frames=pool.stats.rate.count,
+            dropped=pool.stats.dropped,
+            batches=pool.stats.batches,
+            utilisation=round(min(1.0, pool.stats.busy_s / running), 3),
+            inference=stage_times(pool.stats.inference),
+            wait=stage_times(pool.stats.queued),
+        )
+
     def stats(self, store_ids: list[int] | None) -> list[CameraPipelineStats]:
         """Counters of the running cameras, of `store_ids` only unless None."""
         return [
@@ -310,3 +441,11 @@ class PipelineManager:
                 logger.exception("reconciling the camera list failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.reconcile_interval_s)
+
+
+def stage_times(durations: Durations) -> StageTimes:
+    return StageTimes(p50_ms=durations.percentile_ms(50), p95_ms=durations.percentile_ms(95))
+
+
+async def _ignore(_change: StatusChange) -> None:
+    """The main stream's reader publishes no status: the analysis stream's is the camera's."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -11,19 +13,35 @@ import numpy as np
 import numpy.typing as npt
 
 from server.errors import ModelError
-from server.pipeline.pose_ops import decode, letterbox
+from server.pipeline.pose_ops import Letterbox, decode, letterbox
 from server.pipeline.records import NUM_KEYPOINTS, Poses
 
 logger = logging.getLogger(__name__)
 
 PREPARE_HINT = "run ./infra/scripts/prepare_weights.sh"
+STRIDE = 32  # YOLO input sides are multiples of its largest stride
 
 
 class PoseEstimator(Protocol):
-    """Finds people and their keypoints in one BGR frame."""
+    """Finds people and their keypoints in BGR frames.
 
-    def estimate(self, image: npt.NDArray[np.uint8]) -> Poses:
+    `input_hw` is the model input (height, width) a caller asks for; an estimator whose model
+    has a fixed input size uses that size instead (`sizes_fixed`).
+    """
+
+    input_hw: tuple[int, int]
+    sizes_fixed: bool
+
+    def estimate(
+        self, image: npt.NDArray[np.uint8], input_hw: tuple[int, int] | None = None
+    ) -> Poses:
         """Poses in `image`, (H, W, 3) uint8 BGR (as `Frame.image`)."""
+        ...
+
+    def estimate_batch(
+        self, images: Sequence[npt.NDArray[np.uint8]], input_hw: tuple[int, int] | None = None
+    ) -> list[Poses]:
+        """Poses in each image, all fitted into the same model input size."""
         ...
 
 
@@ -40,6 +58,7 @@ class OnnxPose:
         model_path: Path,
         *,
         threads: int = 1,
+        input_hw: tuple[int, int] = (384, 640),
         conf: float = 0.25,
         iou: float = 0.7,
         max_det: int = 300,
@@ -66,27 +85,46 @@ class OnnxPose:
             raise ModelError(msg) from exc
         inputs, outputs = session.get_inputs(), session.get_outputs()
         in_shape, out_shape = inputs[0].shape, outputs[0].shape
-        if (
-            len(in_shape) != 4
-            or not all(isinstance(d, int) for d in in_shape[2:])
-            or len(out_shape) != 3
-            or out_shape[1] != 5 + 3 * NUM_KEYPOINTS
-        ):
+        if len(in_shape) != 4 or len(out_shape) != 3 or out_shape[1] != 5 + 3 * NUM_KEYPOINTS:
             raise ModelError(
                 f"pose model {model_path} is not a static YOLO pose model "
                 f"(input {in_shape}, output {out_shape}): {PREPARE_HINT}"
             )
         self._session = session
         self._input_name = inputs[0].name
-        self.input_hw: tuple[int, int] = (int(in_shape[2]), int(in_shape[3]))
+        height, width = in_shape[2], in_shape[3]
+        self.sizes_fixed = isinstance(height, int) and isinstance(width, int)
+        self.input_hw = (int(height), int(width)) if self.sizes_fixed else check_hw(input_hw)
+        self.batches = not isinstance(in_shape[0], int)  # a dynamic batch dimension
         self.conf, self.iou, self.max_det = conf, iou, max_det
 
-    def estimate(self, image: npt.NDArray[np.uint8]) -> Poses:
+    def estimate(
+        self, image: npt.NDArray[np.uint8], input_hw: tuple[int, int] | None = None
+    ) -> Poses:
         """Poses in `image`, (H, W, 3) uint8 BGR; keypoints in its pixels."""
-        tensor, box = letterbox(image, self.input_hw)
-        (output,) = self._session.run(None, {self._input_name: tensor})[:1]
+        return self.estimate_batch([image], input_hw)[0]
+
+    def estimate_batch(
+        self, images: Sequence[npt.NDArray[np.uint8]], input_hw: tuple[int, int] | None = None
+    ) -> list[Poses]:
+        """Poses in each image; one model call when the model takes batches."""
+        hw = self.input_hw if self.sizes_fixed or input_hw is None else check_hw(input_hw)
+        boxed = [letterbox(image, hw) for image in images]
+        if self.batches and len(boxed) > 1:
+            tensor = np.concatenate([tensor for tensor, _ in boxed])
+            outputs = list(self._session.run(None, {self._input_name: tensor})[0])
+        else:
+            outputs = [self._session.run(None, {self._input_name: t})[0][0] for t, _ in boxed]
+        return [
+            self._poses(np.asarray(output, np.float32)[None], box, image)
+            for output, (_, box), image in zip(outputs, boxed, images, strict=True)
+        ]
+
+    def _poses(
+        self, output: npt.NDArray[np.float32], box: Letterbox, image: npt.NDArray[np.uint8]
+    ) -> Poses:
         xyxy, score, kpts = decode(
-            np.asarray(output, np.float32),
+            output,
             box,
             (image.shape[0], image.shape[1]),
             conf=self.conf,
@@ -101,6 +139,28 @@ class OnnxPose:
             keypoint_conf=np.ascontiguousarray(kpts[..., 2]),
             score=score,
         )
+
+
+def check_hw(input_hw: tuple[int, int]) -> tuple[int, int]:
+    """`input_hw` when both sides are positive multiples of the model stride (32)."""
+    height, width = input_hw
+    if height <= 0 or width <= 0 or height % STRIDE or width % STRIDE:
+        raise ValueError(f"input size must be positive multiples of {STRIDE}, got {input_hw}")
+    return height, width
+
+
+def input_hw_for(frame_wh: tuple[int, int], input_width: int) -> tuple[int, int]:
+    """The model input (height, width) for frames of `frame_wh` at `input_width` pixels wide.
+
+    The height keeps the frame's aspect, rounded up to the stride, so the letterbox pads least.
+
+    Example:
+        >>> input_hw_for((640, 360), 640)
+        (384, 640)
+    """
+    width, height = frame_wh
+    scaled = input_width * height / width
+    return max(STRIDE, math.ceil(scaled / STRIDE - 1e-6) * STRIDE), input_width
 
 
 def _check_recorded_sha(model_path: Path) -> None:

@@ -66,6 +66,11 @@ def open_container(
 class CameraSource:
     """Reads one camera in a thread; `get()` hands its analysis frames to the event loop.
 
+    With `keep_packets`, every packet is kept in the `ring` (the evidence stream); with
+    `decode`, frames due at `analysis_fps` are handed on, scaled down to `max_width` when
+    wider, the newest also kept as `ring.latest_frame` (the analysis stream). A camera
+    without a sub-stream does both from one source.
+
     Example:
         source = CameraSource("cam1", "rtsp://user:pw@10.0.0.5/ch1", PacketRing(10.0))
         source.start(asyncio.get_running_loop()); frame = await source.get(1.0)
@@ -77,8 +82,10 @@ class CameraSource:
         url: str,
         ring: PacketRing,
         *,
+        keep_packets: bool = True,
         analysis_fps: float = 5.0,
-        analysis_size: tuple[int, int] | None = None,  # (width, height), None: as decoded
+        max_width: int | None = None,
+        decode: bool = True,
         queue_size: int = 4,
         loop_file: bool = False,
         realtime: bool = True,
@@ -94,7 +101,9 @@ class CameraSource:
         self.error: str | None = None
         self._url = url
         self._interval = 1.0 / analysis_fps
-        self._size = analysis_size
+        self._max_width = max_width
+        self._decode = decode
+        self._keep_packets = keep_packets
         self._is_file = "://" not in url and not url.isdigit() and not url.startswith("/dev/")
         self._loop_file = loop_file and self._is_file
         self._realtime = realtime and self._is_file  # a live source paces itself
@@ -164,7 +173,8 @@ class CameraSource:
             intra_only = stream.codec_context.name in INTRA_ONLY
             if self.state == "starting":
                 logger.info("camera %s opened %s", self.camera_id, self.url)
-            self.ring.clear()  # a new stream need not continue the old one's decoding
+            if self._keep_packets:
+                self.ring.clear()  # a new stream need not continue the old one's decoding
             self.state = "running"
             wall_start, stream_start = time.monotonic(), None
             for packet in container.demux(stream):
@@ -181,18 +191,21 @@ class CameraSource:
                     if delay > 0 and self._stop.wait(delay):
                         return
                     now = time.time()
-                self.ring.push(
-                    Packet(
-                        bytes(packet),
-                        packet.pts,
-                        packet.dts,
-                        time_base,
-                        packet.is_keyframe,
-                        now,
+                if self._keep_packets:
+                    self.ring.push(
+                        Packet(
+                            bytes(packet),
+                            packet.pts,
+                            packet.dts,
+                            time_base,
+                            packet.is_keyframe,
+                            now,
+                        )
                     )
-                )
                 self.stats.packets += 1
                 self.stats.last_packet_at = now
+                if not self._decode:
+                    continue
                 # Pace on stream time (bursty arrival does not matter), or on the wall clock
                 # for a file played in real time (its stream time restarts on each loop).
                 clock = now if self._realtime or t is None else t
@@ -215,7 +228,10 @@ class CameraSource:
         return True
 
     def _emit(self, decoded: av.VideoFrame, now: float) -> None:
-        width, height = self._size or (decoded.width, decoded.height)
+        width, height = decoded.width, decoded.height
+        if self._max_width is not None and width > self._max_width:
+            # scaled by FFmpeg while converting; even sides, aspect kept
+            width, height = self._max_width, max(2, round(height * self._max_width / width / 2) * 2)
         image = cast(
             "npt.NDArray[np.uint8]",  # (H, W, 3) BGR
             decoded.to_ndarray(format="bgr24", width=width, height=height),

@@ -128,6 +128,53 @@ class Supervisor:
                     f"{self.cfg.stall_timeout_s:g}s ({source.url})"
                 )
 
+    async def keep_reading(
+        self, open_source: Callable[[], CameraSource], stop: asyncio.Event
+    ) -> None:
+        """Keep a packets-only source (the camera's main stream, for evidence) reading.
+
+        Reopens it on failure, end or stall with the same back-off; its failures are counted
+        in `stats` but do not change the camera's status, which follows the analysis stream.
+        """
+        while not stop.is_set():
+            self.stats.attempts += 1
+            source = open_source()
+            source.start(asyncio.get_running_loop())
+            try:
+                await self._watch_packets(source, stop)
+            except CameraUnavailable as exc:
+                self.stats.errors += 1
+                self.stats.failures_in_a_row += 1
+                self.stats.last_error = exc.message
+                logger.warning("%s", exc.message)
+            finally:
+                await source.close()
+            if stop.is_set():
+                break
+            delay = backoff_delay(self.stats.failures_in_a_row, self.cfg, self._rng)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+
+    async def _watch_packets(self, source: CameraSource, stop: asyncio.Event) -> None:
+        opened = time.monotonic()
+        tick = min(0.25, self.cfg.stall_timeout_s / 4, self.cfg.open_timeout_s / 4)
+        while not stop.is_set():
+            await source.get(tick)  # no frames come; raises when the stream ends or fails
+            last = source.stats.last_packet_at
+            if last is None:
+                if time.monotonic() - opened > self.cfg.open_timeout_s:
+                    raise CameraUnavailable(
+                        f"camera {self.camera_id}: no packet {self.cfg.open_timeout_s:g}s"
+                        f" after opening ({source.url})"
+                    )
+            elif time.time() - last > self.cfg.stall_timeout_s:
+                raise CameraUnavailable(
+                    f"camera {self.camera_id}: stalled, no packet for "
+                    f"{self.cfg.stall_timeout_s:g}s ({source.url})"
+                )
+            else:
+                self.stats.failures_in_a_row = 0
+
     async def _failed(self, error: str) -> None:
         self.stats.errors += 1
         self.stats.failures_in_a_row += 1

@@ -1,48 +1,105 @@
 """One camera's analysis chain, top to bottom (G1).
 
-Today the chain ends after ① and ②: the reader thread fills the camera's `PacketRing` and
-hands analysis frames here, where they are only counted. ③ pose and ④ tracks are wired into
-`run_camera` with their own pieces of issue 3.
+① the reader thread (`source.py`) fills the camera's `PacketRing` and hands the newest
+analysis frame to the supervisor, which yields it here; ③ the shared `PosePool` finds the
+people in it; ④ the camera's `Tracker` (on the shared tracking thread) gives them ids and
+history; ⑤ the `TrackSink` (the behaviour model, alerts and live view) takes the tracks.
+
+The chain awaits each stage, so a camera has at most one frame in analysis: frames that
+arrive meanwhile wait in the source's small queue, which drops its oldest (and counts it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from server.pipeline.records import Frame
+from server.pipeline.inference import FrameDropped, PosePool
+from server.pipeline.metrics import Durations, Rate
+from server.pipeline.pose import input_hw_for
+from server.pipeline.records import Frame, Tracks
+from server.pipeline.tracking import Tracker
 
-FPS_WINDOW_S = 5.0
+logger = logging.getLogger(__name__)
+
+
+class TrackSink(Protocol):
+    """Takes each analysed frame's tracks; must return quickly (it runs on the event loop)."""
+
+    def __call__(self, frame: Frame, tracks: Tracks, tracker: Tracker) -> None: ...
 
 
 @dataclass(slots=True)
 class WorkerStats:
-    """Frames taken by one camera's worker; `fps` is measured over the last few seconds."""
+    """One camera's analysis counters."""
 
-    frames: int = 0
-    started: float = field(default_factory=time.monotonic)
-    _recent: deque[float] = field(default_factory=deque)
-
-    def count(self, now: float) -> None:
-        self.frames += 1
-        self._recent.append(now)
-        self._forget(now)
-
-    def fps(self, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
-        self._forget(now)
-        span = min(FPS_WINDOW_S, now - self.started)
-        return len(self._recent) / span if span > 0 else 0.0
-
-    def _forget(self, now: float) -> None:
-        while self._recent and now - self._recent[0] > FPS_WINDOW_S:
-            self._recent.popleft()
+    taken: Rate = field(default_factory=Rate)  # frames taken from the source
+    analysed: Rate = field(default_factory=Rate)  # frames that reached the sink
+    dropped: int = 0  # pushed out of the pose queue
+    failed: int = 0  # pose or tracking raised
+    pose: Durations = field(default_factory=Durations)
+    queued: Durations = field(default_factory=Durations)
+    tracking: Durations = field(default_factory=Durations)
+    latency: Durations = field(default_factory=Durations)  # capture → tracks, wall clock
+    people: int = 0  # tracked in the last analysed frame
+    last: Tracks | None = None
 
 
-async def run_camera(frames: AsyncIterator[Frame], stats: WorkerStats) -> None:
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the cameras share: the pose pool and the tracking thread (None: count only)."""
+
+    pool: PosePool
+    tracking: Executor
+
+
+@dataclass(frozen=True, slots=True)
+class CameraAnalysis:
+    """One camera's settings for its chain."""
+
+    input_width: int  # pose model input width; the height follows the frame's aspect
+    tracker: Tracker
+    sink: TrackSink | None = None
+
+
+async def run_camera(
+    frames: AsyncIterator[Frame],
+    stats: WorkerStats,
+    analysis: Analysis | None = None,
+    camera: CameraAnalysis | None = None,
+) -> None:
     """Consume one camera's analysis frames until its supervisor stops."""
-    async for _frame in frames:  # ① camera → Frame (② the ring is filled by the reader)
-        stats.count(time.monotonic())
-        # ③ pose, ④ tracks, ⑤ features … are chained here as they arrive.
+    sizes: dict[tuple[int, int], tuple[int, int]] = {}
+    loop = asyncio.get_running_loop()
+    async for frame in frames:  # ① camera → Frame (② the ring is filled by the reader)
+        stats.taken.mark()
+        if analysis is None or camera is None:
+            continue
+        size = (frame.width, frame.height)
+        input_hw = sizes.get(size) or sizes.setdefault(size, input_hw_for(size, camera.input_width))
+        try:
+            found = await analysis.pool.estimate(frame, input_hw)  # ③ pose
+            started = time.monotonic()
+            tracks = await loop.run_in_executor(  # ④ tracks
+                analysis.tracking, camera.tracker.update, found.poses, frame.captured_at
+            )
+        except FrameDropped:
+            stats.dropped += 1
+            continue
+        except Exception:  # a bad frame or model call: count it, keep the camera going
+            stats.failed += 1
+            logger.exception("camera %s: analysing frame %s failed", frame.camera_id, frame.seq)
+            continue
+        stats.tracking.add(time.monotonic() - started)
+        stats.pose.add(found.inference_s)
+        stats.queued.add(found.queued_s)
+        stats.latency.add(max(0.0, time.time() - frame.captured_at))
+        stats.analysed.mark()
+        stats.people, stats.last = len(tracks), tracks
+        if camera.sink is not None:
+            camera.sink(frame, tracks, camera.tracker)  # ⑤ behaviour, alerts, live view

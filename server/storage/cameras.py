@@ -40,6 +40,7 @@ def camera_public(camera: Camera) -> CameraPublic:
         enabled=camera.enabled,
         threshold=camera.threshold,
         analysis_fps=camera.analysis_fps,
+        analysis_width=camera.analysis_width,
         status=CameraStatus(camera.status),
         status_since=camera.status_since,
         last_error=camera.last_error,

@@ -159,6 +159,7 @@ class Camera(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     threshold: Mapped[float | None] = mapped_column(default=None)
     analysis_fps: Mapped[float | None] = mapped_column(default=None)
+    analysis_width: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="offline")
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -5,6 +5,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+MIN_ANALYSIS_WIDTH = 256  # pose input widths a camera may ask for (multiples of 32)
+MAX_ANALYSIS_WIDTH = 1280
+
 
 class SourceKind(StrEnum):
     rtsp = "rtsp"
@@ -80,6 +83,14 @@ class CameraOverrides(BaseModel):
     analysis_fps: float | None = Field(
         default=None, ge=0.5, le=30.0, description="Frames per second analysed for this camera."
     )
+    analysis_width: int | None = Field(
+        default=None,
+        ge=MIN_ANALYSIS_WIDTH,
+        le=MAX_ANALYSIS_WIDTH,
+        multiple_of=32,
+        description="Pose model input width in pixels for this camera (larger finds smaller "
+        "people and costs more); a multiple of 32.",
+    )
 
 
 class CameraCreate(CameraOverrides):
@@ -133,6 +144,7 @@ class CameraPublic(BaseModel):
     enabled: bool
     threshold: float | None
     analysis_fps: float | None
+    analysis_width: int | None
     status: CameraStatus
     status_since: datetime
     last_error: str | None

@@ -63,6 +63,7 @@ async def test_create_read_list_update(client: httpx.AsyncClient, world: World) 
         zones=ZONES,
         threshold=0.7,
         analysis_fps=4.0,
+        analysis_width=960,
     )
     after = datetime.now(UTC)
     assert without_times(created) == {
@@ -80,6 +81,7 @@ async def test_create_read_list_update(client: httpx.AsyncClient, world: World) 
         "enabled": True,
         "threshold": 0.7,
         "analysis_fps": 4.0,
+        "analysis_width": 960,
         "status": "offline",
         "last_error": None,
     }
@@ -323,6 +325,9 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
     assert edge.status_code == 200
     edge = await client.patch(path, headers=admin, json={"threshold": 0.0, "analysis_fps": 0.5})
     assert edge.status_code == 200
+    for width in (256, 1280):
+        edge = await client.patch(path, headers=admin, json={"analysis_width": width})
+        assert edge.status_code == 200 and edge.json()["analysis_width"] == width
     before = await get_json(client, admin, path)
 
     refused: list[tuple[dict[str, Any], str]] = [
@@ -330,6 +335,9 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
         ({"threshold": 1.01}, "validation_error"),  # above 1
         ({"analysis_fps": 0.4}, "validation_error"),  # below 0.5 fps
         ({"analysis_fps": 30.5}, "validation_error"),  # above 30 fps
+        ({"analysis_width": 224}, "validation_error"),  # below 256 px
+        ({"analysis_width": 1312}, "validation_error"),  # above 1280 px
+        ({"analysis_width": 650}, "validation_error"),  # not a multiple of 32
         ({"threshold": 0.5, "analysis_fps": 0}, "validation_error"),  # one bad value spoils all
         # zone point outside the image, too few points, an unknown kind, an empty name
         ({"zones": [{"name": "z", "polygon": [[0, 0], [1.2, 0], [1, 1]]}]}, "validation_error"),

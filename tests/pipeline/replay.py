@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import av
@@ -58,7 +59,18 @@ class ReplayPose:
     def __len__(self) -> int:
         return self.frames
 
-    def estimate(self, image: npt.NDArray[np.uint8]) -> Poses:
+    input_hw = (384, 640)
+    sizes_fixed = True
+
+    def estimate_batch(
+        self, images: Sequence[npt.NDArray[np.uint8]], input_hw: tuple[int, int] | None = None
+    ) -> list[Poses]:
+        """The next recorded frames' poses, one per image (images are ignored)."""
+        return [self.estimate(image) for image in images]
+
+    def estimate(
+        self, image: npt.NDArray[np.uint8], input_hw: tuple[int, int] | None = None
+    ) -> Poses:
         """The next recorded frame's poses (`image` is ignored)."""
         if self._next >= self.frames:
             if not self.loop:

@@ -232,7 +232,13 @@ async def test_the_pipeline_is_off_when_disabled(
     camera_id = await add_camera(api, await add_store(api), "Aisle 1", clip)
     await asyncio.sleep(0.5)
     response = await api.get("/api/v1/pipeline/stats")
-    assert response.json() == {"enabled": False, "cameras": [], "count": 0}
+    assert response.json() == {
+        "enabled": False,
+        "analysis_error": None,
+        "pose_workers": None,
+        "cameras": [],
+        "count": 0,
+    }
     assert (await camera_json(api, camera_id))["status"] == "offline"
 
 

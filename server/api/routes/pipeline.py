@@ -12,4 +12,10 @@ router = APIRouter(prefix="/pipeline", tags=["pipeline"])
 async def read_pipeline_stats(principal: ReviewerUser, runtime: RuntimeDep) -> PipelineStatsPublic:
     """Per camera this server runs: status, analysed fps, packets, drops, ring buffer, errors."""
     rows = runtime.pipeline.stats(principal.store_scope)
-    return PipelineStatsPublic(enabled=runtime.pipeline.enabled, cameras=rows, count=len(rows))
+    return PipelineStatsPublic(
+        enabled=runtime.pipeline.enabled,
+        analysis_error=runtime.pipeline.analysis_error,
+        pose_workers=runtime.pipeline.pose_stats(),
+        cameras=rows,
+        count=len(rows),
+    )
