@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import PoseEstimator
 from server.pipeline.records import Frame, Poses
@@ -90,8 +92,12 @@ class PosePool:
         self.started = time.monotonic()
 
     def start(self) -> None:
-        """Load one estimator per worker (raising `ModelError` now) and start the threads."""
+        """Load one estimator per worker (raising `ModelError` now), run each once on a blank
+        frame (ONNX Runtime's first call is several times slower), start the threads."""
         estimators = [self._make_estimator() for _ in range(self.workers)]
+        for estimator in estimators:
+            height, width = estimator.input_hw
+            estimator.estimate(np.full((height, width, 3), 114, np.uint8))
         self.default_input_hw = estimators[0].input_hw
         self.sizes_fixed = estimators[0].sizes_fixed
         for index, estimator in enumerate(estimators):

@@ -1,4 +1,5 @@
-"""Records that cross stage boundaries: encoded `Packet`s, decoded analysis `Frame`s, the
+"""Records that cross stage boundaries: encoded `Packet`s (and their `StreamInfo`), decoded
+analysis `Frame`s, the
 `Poses` found in them and the `Tracks` (with each track's `TrackHistory`) made of those."""
 
 from __future__ import annotations
@@ -39,6 +40,22 @@ class Packet:
     @property
     def nbytes(self) -> int:
         return len(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What a decoder or muxer needs besides the packets: the codec and its parameters.
+
+    `extradata` holds e.g. H.264's SPS/PPS when the container keeps them out of band (MP4);
+    None when they travel in the packets (RTSP, MPEG-TS).
+    """
+
+    codec: str  # FFmpeg's codec name, e.g. "h264", "hevc", "mjpeg"
+    width: int
+    height: int
+    extradata: bytes | None
+    time_base: Fraction
+    fps: float | None  # the stream's nominal frame rate, when it states one
 
 
 @dataclass(frozen=True, slots=True)

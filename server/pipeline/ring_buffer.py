@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from server.pipeline.records import Frame, Packet
+from server.pipeline.records import Frame, Packet, StreamInfo
 
 
 @dataclass(slots=True)
@@ -42,6 +42,7 @@ class PacketRing:
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.latest_frame: Frame | None = None
+        self.stream: StreamInfo | None = None  # how to decode or mux the packets held
         self.skipped = 0  # packets dropped while waiting for a first keyframe
         self._gops: deque[_Gop] = deque()
         self._nbytes = 0
@@ -91,6 +92,13 @@ class PacketRing:
         with self._lock:
             self._gops.clear()
             self._nbytes = 0
+
+    def start_stream(self, stream: StreamInfo) -> None:
+        """Forget every packet and hold those of `stream` from now on (a source (re)opened)."""
+        with self._lock:
+            self._gops.clear()
+            self._nbytes = 0
+            self.stream = stream
 
     @property
     def nbytes(self) -> int:

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 class TrackSink(Protocol):
     """Takes each analysed frame's tracks; must return quickly (it runs on the event loop)."""
 
-    def __call__(self, frame: Frame, tracks: Tracks, tracker: Tracker) -> None: ...
+    def __call__(self, frame: Frame, tracks: Tracks, tracker: Tracker, /) -> None: ...
 
 
 @dataclass(slots=True)

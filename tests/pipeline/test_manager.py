@@ -4,18 +4,14 @@ fail on their own, report through the API, the event log and the stats endpoint.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import av
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from server.app import create_app
-from server.config import PipelineConfig, Settings
 from server.demo import DEMO_CAMERA, DEMO_STORE, transcode_to_h264
 from server.pipeline.manager import STOPPED_ERROR
 from server.runtime import Runtime
@@ -25,87 +21,16 @@ from server.storage.models import Camera
 from shared.schemas.events import CameraStatusChanged
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, login
-from tests.pipeline.media import synthetic_video
-
-FAST = PipelineConfig(
-    open_timeout_s=3.0,
-    read_timeout_s=2.0,
-    stall_timeout_s=3.0,
-    backoff_base_s=0.1,
-    backoff_cap_s=0.4,
-    backoff_jitter=0.0,
-    reconcile_interval_s=0.5,
+from tests.pipeline.app_helpers import (
+    FAST,
+    add_camera,
+    add_store,
+    camera_json,
+    eventually,
+    has_status,
+    pipeline_stats,
 )
-
-
-@pytest.fixture
-def clip(tmp_path: Path) -> Path:
-    return synthetic_video(tmp_path / "cam.mp4", frames=50, fps=25, gop=25)
-
-
-@pytest.fixture
-def pipeline_settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path / "data", database_url, pipeline=FAST)
-
-
-@pytest.fixture
-async def pipeline_app(pipeline_settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(pipeline_settings)
-    async with LifespanManager(app):
-        yield app
-
-
-@pytest.fixture
-async def api(pipeline_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=pipeline_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://shopguard.test") as c:
-        c.headers.update(await login(c, "admin", ADMIN_PASSWORD))
-        yield c
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15.0) -> None:
-    """Poll `check` every 0.1 s until it holds; fail after `within_s`."""
-    for _ in range(int(within_s * 10)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    pytest.fail(f"not within {within_s}s: {check}")
-
-
-async def add_camera(api: httpx.AsyncClient, store_id: int, name: str, path: Path) -> int:
-    response = await api.post(
-        "/api/v1/cameras",
-        json={"store_id": store_id, "name": name, "source_kind": "file", "source_url": str(path)},
-    )
-    assert response.status_code == 201, response.text
-    camera_id: int = response.json()["id"]
-    return camera_id
-
-
-async def add_store(api: httpx.AsyncClient) -> int:
-    response = await api.post("/api/v1/stores", json={"name": "Downtown"})
-    assert response.status_code == 201, response.text
-    store_id: int = response.json()["id"]
-    return store_id
-
-
-async def camera_json(api: httpx.AsyncClient, camera_id: int) -> dict[str, Any]:
-    response = await api.get(f"/api/v1/cameras/{camera_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def has_status(api: httpx.AsyncClient, camera_id: int, *statuses: str) -> bool:
-    return (await camera_json(api, camera_id))["status"] in statuses
-
-
-async def pipeline_stats(api: httpx.AsyncClient) -> dict[int, dict[str, Any]]:
-    response = await api.get("/api/v1/pipeline/stats")
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["enabled"] is True and body["count"] == len(body["cameras"])
-    return {row["camera_id"]: row for row in body["cameras"]}
+from tests.pipeline.media import synthetic_video
 
 
 async def status_events(runtime: Runtime, camera_id: int) -> list[CameraStatusChanged]:

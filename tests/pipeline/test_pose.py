@@ -33,16 +33,6 @@ def read_bgr(path: Path) -> npt.NDArray[np.uint8]:
 
 
 @pytest.fixture(scope="module")
-def model_path() -> Path:
-    if MODEL.is_file():
-        return MODEL
-    message = f"{MODEL} is missing: run ./infra/scripts/prepare_weights.sh"
-    if os.environ.get("SHOPGUARD_TEST_REQUIRE_WEIGHTS") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
 def pose(model_path: Path) -> OnnxPose:
     return OnnxPose(model_path, threads=1)
 
