@@ -30,6 +30,8 @@ user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
+bench_app = typer.Typer(help="Measure this box.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 T = TypeVar("T")
 ConfigOption = Annotated[
@@ -248,6 +250,51 @@ def db_revision(message: str) -> None:
             await migrate.revision(engine, message)
 
     _run(run())
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    cameras: Annotated[
+        str, typer.Option(help="Camera counts to try for our pipeline, comma-separated.")
+    ] = "4,6,8,10,12",
+    fps: Annotated[float, typer.Option(help="Analysed frames per second per camera.")] = 5.0,
+    warmup: Annotated[float, typer.Option(help="Seconds before measuring each run.")] = 8.0,
+    seconds: Annotated[float, typer.Option(help="Seconds measured per run.")] = 20.0,
+    naive: Annotated[bool, typer.Option(help="Also run the seeds' naive loop.")] = True,
+    naive_max: Annotated[int, typer.Option(help="Most cameras for the naive loop.")] = 6,
+    agreement_frames: Annotated[
+        int, typer.Option(help="Frames for the keypoint agreement check (0: skip).")
+    ] = 60,
+    out: Annotated[Path, typer.Option(help="Where the JSON results go.")] = Path(
+        "data/bench/pipeline.json"
+    ),
+) -> None:
+    """How many DVR channels (1080p main + 360p sub-stream) this box analyses in real time,
+    against the seeds' naive loop, with the pose backend's agreement with Ultralytics."""
+    from server.bench.pipeline import BenchPlan, main_cli
+
+    settings = _settings()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        counts = sorted({int(c) for c in cameras.split(",") if c.strip()})
+    except ValueError as exc:
+        raise typer.BadParameter("--cameras: a comma-separated list of numbers") from exc
+    plan = BenchPlan(
+        counts=counts,
+        fps=fps,
+        warmup_s=warmup,
+        measure_s=seconds,
+        naive=naive,
+        naive_max=naive_max,
+        agreement_frames=agreement_frames,
+        pipeline=settings.pipeline,
+    )
+    source = settings.demo_video or Path("media/demo/vtest.mp4")
+    try:
+        main_cli(plan, source, Path("media/bench"), out, lambda line: typer.echo(f"[bench] {line}"))
+    except (FileNotFoundError, RuntimeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def main() -> None:

@@ -1,0 +1,195 @@
+"""The seeds' naive loop, for comparison: one thread per camera reads a frame with OpenCV and
+calls Ultralytics YOLO pose at 640 on it, over and over.
+
+Runs in the export venv (`.venv-export`: torch, Ultralytics, OpenCV), never in the server:
+
+    .venv-export/bin/python server/bench/naive_loop.py --model weights/yolo11n-pose.pt \\
+        --video media/bench/sub_360p25.mp4 --cameras 2 --warmup 5 --seconds 20
+
+With `--reference OUT.npz` it instead saves Ultralytics' poses on sampled frames, the
+reference the server's pose backend is compared with.
+
+Each camera plays its file as a live stream: frames become due at the file's frame rate from
+the thread's start, and a thread that falls behind reads (decodes) its way through the frames
+it missed, as a camera's stream would make it. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def register_torchvision_nms() -> None:
+    """PyPI's torchvision beside CPU torch 2.13 lacks its compiled `nms` op: register a
+    pure-torch one under the same name before Ultralytics imports torchvision."""
+    import torch
+
+    def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+        order = torch.argsort(scores, descending=True, stable=True)
+        x1, y1, x2, y2 = boxes.unbind(1)
+        area = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+        keep = []
+        while order.numel():
+            first, rest = order[0], order[1:]
+            keep.append(first)
+            w = (torch.minimum(x2[first], x2[rest]) - torch.maximum(x1[first], x1[rest])).clamp(0)
+            h = (torch.minimum(y2[first], y2[rest]) - torch.maximum(y1[first], y1[rest])).clamp(0)
+            inter = w * h
+            order = rest[inter / (area[first] + area[rest] - inter) <= iou_threshold]
+        return torch.stack(keep) if keep else torch.empty(0, dtype=torch.long)
+
+    library = torch.library.Library("torchvision", "DEF")
+    library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    library.impl("nms", nms, "CPU")
+    library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    register_torchvision_nms.library = library  # type: ignore[attr-defined]
+    import torchvision.extension
+
+    torchvision.extension._has_ops = lambda: True
+
+
+def load_model(path: Path) -> Any:
+    config = Path(sys.prefix) / "ultralytics-config"
+    config.mkdir(exist_ok=True)
+    os.environ.update(YOLO_OFFLINE="1", YOLO_AUTOINSTALL="false", YOLO_CONFIG_DIR=str(config))
+    import ultralytics
+
+    ultralytics.settings.update({"sync": False})
+    return ultralytics.YOLO(str(path.resolve()), task="pose")
+
+
+def camera(
+    index: int,
+    model_path: Path,
+    video: Path,
+    start: float,
+    end: float,
+    warmup_end: float,
+    out: dict[int, dict[str, Any]],
+) -> None:
+    import cv2
+
+    model = load_model(model_path)
+    capture = cv2.VideoCapture(str(video))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    position = 0  # frames read since `start`
+    analysed, latencies = 0, []
+    while (now := time.monotonic()) < end:
+        due = int((now - start) * fps)
+        ok, frame = False, None
+        while position <= due:  # read through every frame that became due meanwhile
+            ok, frame = capture.read()
+            if not ok:  # end of file: loop
+                capture.release()
+                capture = cv2.VideoCapture(str(video))
+                ok, frame = capture.read()
+            position += 1
+        if not ok or frame is None:
+            time.sleep(0.001)
+            continue
+        captured = start + (position - 1) / fps
+        model.predict(frame, imgsz=640, conf=0.25, iou=0.7, device="cpu", verbose=False)
+        done = time.monotonic()
+        if done >= warmup_end and captured >= warmup_end:
+            analysed += 1
+            latencies.append((done - captured) * 1000.0)
+        if position <= int((time.monotonic() - start) * fps):
+            continue
+        time.sleep(max(0.0, start + position / fps - time.monotonic()))
+    measured = end - warmup_end
+    latencies.sort()
+    out[index] = {
+        "fps": analysed / measured,
+        "latency_p50_ms": statistics.median(latencies) if latencies else float("inf"),
+        "latency_p95_ms": latencies[int(0.95 * (len(latencies) - 1))]
+        if latencies
+        else float("inf"),
+    }
+
+
+def reference(model_path: Path, video: Path, every: int, count: int, out: Path) -> None:
+    """Ultralytics at 640 on every `every`-th frame of `video` (up to `count`), saved as npz:
+    per detection its frame index, box, keypoints and their confidences."""
+    import cv2
+    import numpy as np
+
+    model = load_model(model_path)
+    capture = cv2.VideoCapture(str(video))
+    rows: dict[str, list[Any]] = {"frame": [], "xyxy": [], "keypoints": [], "conf": []}
+    index = taken = 0
+    while taken < count:
+        ok, image = capture.read()
+        if not ok:
+            break
+        if index % every == 0:
+            found = model.predict(image, imgsz=640, conf=0.25, iou=0.7, device="cpu", verbose=False)
+            people = found[0]
+            rows["frame"].append(np.full(len(people.boxes), index, np.int32))
+            rows["xyxy"].append(people.boxes.xyxy.numpy().astype(np.float32))
+            rows["keypoints"].append(people.keypoints.xy.numpy().astype(np.float32))
+            rows["conf"].append(people.keypoints.conf.numpy().astype(np.float32))
+            taken += 1
+        index += 1
+    arrays = {k: np.concatenate(v) for k, v in rows.items()}
+    np.savez(out, frames=np.int32(taken), **arrays)  # type: ignore[arg-type]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--cameras", type=int, default=1)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--reference", type=Path, help="write reference poses here instead")
+    parser.add_argument("--every", type=int, default=10, help="reference: every n-th frame")
+    parser.add_argument("--frames", type=int, default=60, help="reference: how many frames")
+    args = parser.parse_args()
+    register_torchvision_nms()
+    if args.reference is not None:
+        reference(args.model, args.video, args.every, args.frames, args.reference)
+        return 0
+    load_model(args.model)  # import and first load outside the timed run
+    start = time.monotonic() + 2.0  # threads load their models meanwhile
+    warmup_end = start + args.warmup
+    end = warmup_end + args.seconds
+    results: dict[int, dict[str, Any]] = {}
+    cpu0 = sum(os.times()[:2])
+    threads = [
+        threading.Thread(
+            target=camera, args=(i, args.model, args.video, start, end, warmup_end, results)
+        )
+        for i in range(args.cameras)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu = sum(os.times()[:2]) - cpu0
+    fps = [results[i]["fps"] for i in sorted(results)]
+    sys.stdout.write(
+        json.dumps(
+            {
+                "cameras": args.cameras,
+                "fps_min": min(fps),
+                "fps_mean": statistics.fmean(fps),
+                "latency_p50_ms": statistics.median(r["latency_p50_ms"] for r in results.values()),
+                "latency_p95_ms_max": max(r["latency_p95_ms"] for r in results.values()),
+                "cpu_share": cpu / ((end - start + 2.0) * (os.cpu_count() or 1)),
+            }
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
