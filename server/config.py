@@ -132,9 +132,18 @@ class PipelineConfig(BaseModel):
     offline_after: int = Field(
         3, ge=1, le=100, description="Failures in a row before a camera counts as offline."
     )
+    pose_backend: Literal["onnxruntime", "openvino", "ultralytics"] = Field(
+        "onnxruntime",
+        description="Pose runtime: onnxruntime (default, CPU), openvino (extra `openvino`), "
+        "ultralytics (PyTorch, for GPU boxes; torch and ultralytics installed by hand).",
+    )
+    pose_device: str = Field(
+        "cpu", description="Device of the ultralytics backend, e.g. cuda:0.", max_length=32
+    )
     pose_model: Path | None = Field(
         None,
-        description="Pose model (ONNX); unset: weights/yolo11n-pose.onnx placed by the setup.",
+        description="Pose model; unset: the one the setup placed in weights/ (the .onnx, or "
+        "the .pt for the ultralytics backend).",
     )
     pose_workers: int = Field(
         2, ge=1, le=32, description="Pose inference threads shared by all cameras (one per core)."

@@ -34,7 +34,8 @@ from server.errors import ModelError
 from server.notify.bus import EventBus
 from server.pipeline.inference import PosePool
 from server.pipeline.metrics import Durations
-from server.pipeline.pose import OnnxPose, PoseEstimator, input_hw_for
+from server.pipeline.pose import PoseEstimator
+from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource, SourceStats
 from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
@@ -43,7 +44,6 @@ from server.pipeline.worker import Analysis, CameraAnalysis, TrackSink, WorkerSt
 from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
-from server.weights import DEFAULT_WEIGHTS_DIR, ONNX_NAME
 from shared.schemas.cameras import CameraStatus, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
@@ -272,7 +272,7 @@ class PipelineManager:
         configured model); `sink` takes every camera's tracks."""
         self.config = config
         self.assignment: CameraAssignment = assignment or LocalAssignment()
-        self._estimator = estimator or self._onnx_pose
+        self._estimator = estimator or self._make_pose
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._runners: dict[int, CameraRunner] = {}
@@ -371,14 +371,8 @@ class PipelineManager:
         except Exception:  # the database may be down; the camera keeps running
             logger.exception("camera %s: storing its status failed", change.camera_id)
 
-    def _onnx_pose(self) -> PoseEstimator:
-        model = self.config.pose_model or DEFAULT_WEIGHTS_DIR / ONNX_NAME
-        return OnnxPose(
-            model,
-            threads=self.config.pose_threads,
-            conf=self.config.pose_confidence,
-            input_hw=input_hw_for((16, 9), self.config.analysis_width),
-        )
+    def _make_pose(self) -> PoseEstimator:
+        return make_pose_estimator(self.config)
 
     def _start_analysis(self) -> Analysis | None:
         """Load the pose model into the workers; on failure cameras still fill their rings."""

@@ -45,58 +45,44 @@ class PoseEstimator(Protocol):
         ...
 
 
-class OnnxPose:
-    """YOLO pose on ONNX Runtime's CPU provider; no torch at run time.
+class YoloPose:
+    """A YOLO pose model run by some runtime: numpy letterbox in, numpy decode and NMS out.
 
-    Example:
-        >>> pose = OnnxPose(Path("weights/yolo11n-pose.onnx"), threads=1)
-        >>> poses = pose.estimate(frame.image)
+    Subclasses open the model and implement `_infer` (a (B, 3, H, W) float32 tensor in, the
+    raw (B, 5 + 3K, anchors) output back). The model's input may be fixed (`sizes_fixed`)
+    or take any size in strides; a dynamic batch dimension lets frames share a call.
     """
 
-    def __init__(
+    input_hw: tuple[int, int]
+    sizes_fixed: bool
+    batches: bool
+
+    def _configure(
         self,
         model_path: Path,
+        in_shape: Sequence[object],
+        out_shape: Sequence[object],
         *,
-        threads: int = 1,
-        input_hw: tuple[int, int] = (384, 640),
-        conf: float = 0.25,
-        iou: float = 0.7,
-        max_det: int = 300,
+        input_hw: tuple[int, int],
+        conf: float,
+        iou: float,
+        max_det: int,
     ) -> None:
-        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-        import onnxruntime as ort
-
-        if not model_path.is_file():
-            raise ModelError(f"pose model {model_path} not found: {PREPARE_HINT}")
-        _check_recorded_sha(model_path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        try:
-            session = ort.InferenceSession(
-                str(model_path),
-                sess_options=options,
-                providers=["CPUExecutionProvider"],
-            )
-        except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail…)
-            msg = f"pose model {model_path} is unreadable ({exc}): {PREPARE_HINT}"
-            raise ModelError(msg) from exc
-        inputs, outputs = session.get_inputs(), session.get_outputs()
-        in_shape, out_shape = inputs[0].shape, outputs[0].shape
         if len(in_shape) != 4 or len(out_shape) != 3 or out_shape[1] != 5 + 3 * NUM_KEYPOINTS:
             raise ModelError(
-                f"pose model {model_path} is not a static YOLO pose model "
-                f"(input {in_shape}, output {out_shape}): {PREPARE_HINT}"
+                f"pose model {model_path} is not a YOLO pose model "
+                f"(input {list(in_shape)}, output {list(out_shape)}): {PREPARE_HINT}"
             )
-        self._session = session
-        self._input_name = inputs[0].name
         height, width = in_shape[2], in_shape[3]
         self.sizes_fixed = isinstance(height, int) and isinstance(width, int)
-        self.input_hw = (int(height), int(width)) if self.sizes_fixed else check_hw(input_hw)
+        self.input_hw = (
+            (int(str(height)), int(str(width))) if self.sizes_fixed else check_hw(input_hw)
+        )
         self.batches = not isinstance(in_shape[0], int)  # a dynamic batch dimension
         self.conf, self.iou, self.max_det = conf, iou, max_det
+
+    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        raise NotImplementedError
 
     def estimate(
         self, image: npt.NDArray[np.uint8], input_hw: tuple[int, int] | None = None
@@ -111,10 +97,9 @@ class OnnxPose:
         hw = self.input_hw if self.sizes_fixed or input_hw is None else check_hw(input_hw)
         boxed = [letterbox(image, hw) for image in images]
         if self.batches and len(boxed) > 1:
-            tensor = np.concatenate([tensor for tensor, _ in boxed])
-            outputs = list(self._session.run(None, {self._input_name: tensor})[0])
+            outputs = list(self._infer(np.concatenate([tensor for tensor, _ in boxed])))
         else:
-            outputs = [self._session.run(None, {self._input_name: t})[0][0] for t, _ in boxed]
+            outputs = [self._infer(tensor)[0] for tensor, _ in boxed]
         return [
             self._poses(np.asarray(output, np.float32)[None], box, image)
             for output, (_, box), image in zip(outputs, boxed, images, strict=True)
@@ -141,6 +126,59 @@ class OnnxPose:
         )
 
 
+class OnnxPose(YoloPose):
+    """YOLO pose on ONNX Runtime's CPU provider; no torch at run time (the default backend).
+
+    Example:
+        >>> pose = OnnxPose(Path("weights/yolo11n-pose.onnx"), threads=1)
+        >>> poses = pose.estimate(frame.image)
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int = 1,
+        input_hw: tuple[int, int] = (384, 640),
+        conf: float = 0.25,
+        iou: float = 0.7,
+        max_det: int = 300,
+    ) -> None:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        import onnxruntime as ort
+
+        check_model_file(model_path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(
+                str(model_path),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            )
+        except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail…)
+            msg = f"pose model {model_path} is unreadable ({exc}): {PREPARE_HINT}"
+            raise ModelError(msg) from exc
+        inputs, outputs = session.get_inputs(), session.get_outputs()
+        self._configure(
+            model_path,
+            inputs[0].shape,
+            outputs[0].shape,
+            input_hw=input_hw,
+            conf=conf,
+            iou=iou,
+            max_det=max_det,
+        )
+        self._session = session
+        self._input_name = inputs[0].name
+
+    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(self._session.run(None, {self._input_name: tensor})[0], np.float32)
+
+
 def check_hw(input_hw: tuple[int, int]) -> tuple[int, int]:
     """`input_hw` when both sides are positive multiples of the model stride (32)."""
     height, width = input_hw
@@ -163,9 +201,11 @@ def input_hw_for(frame_wh: tuple[int, int], input_width: int) -> tuple[int, int]
     return max(STRIDE, math.ceil(scaled / STRIDE - 1e-6) * STRIDE), input_width
 
 
-def _check_recorded_sha(model_path: Path) -> None:
-    """Raise `ModelError` when a `.sha256` beside the model disagrees with its bytes."""
+def check_model_file(model_path: Path) -> None:
+    """Raise `ModelError` when the model file is missing or disagrees with its `.sha256`."""
     from server.weights import is_recorded, sha_path
 
+    if not model_path.is_file():
+        raise ModelError(f"pose model {model_path} not found: {PREPARE_HINT}")
     if sha_path(model_path).is_file() and not is_recorded(model_path):
         raise ModelError(f"pose model {model_path} does not match its sha256: {PREPARE_HINT}")

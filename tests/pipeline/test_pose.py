@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import av
@@ -11,11 +13,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from server.config import PipelineConfig
 from server.errors import ModelError
 from server.pipeline.pose import OnnxPose, PoseEstimator
+from server.pipeline.pose_backends import make_pose_estimator
+from server.pipeline.pose_openvino import OpenVinoPose
 from server.pipeline.pose_ops import Letterbox, decode, letterbox, nms
 from server.pipeline.records import Poses
-from server.weights import ONNX_NAME, record_sha
+from server.weights import ONNX_NAME, PT_NAME, record_sha
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -166,3 +171,77 @@ def test_a_frame_without_people_gives_empty_poses(pose: OnnxPose) -> None:
     poses = pose.estimate(np.full((720, 1280, 3), 114, np.uint8))
     assert len(poses) == 0
     assert poses.keypoints.shape == (0, 17, 2)
+
+
+# --- the other backends behind the same interface -----------------------------------------
+
+
+def test_openvino_runs_the_same_model_to_the_same_people(pose: OnnxPose, model_path: Path) -> None:
+    openvino = OpenVinoPose(model_path, threads=1)
+    assert (openvino.input_hw, openvino.sizes_fixed) == (pose.input_hw, pose.sizes_fixed)
+    for image in ("bus.jpg", "zidane.jpg"):
+        frame = read_bgr(DATA / image)
+        ours, theirs = pose.estimate(frame), openvino.estimate(frame)
+        assert len(theirs) == len(ours) > 0
+        np.testing.assert_allclose(theirs.xyxy, ours.xyxy, atol=1.0)
+        np.testing.assert_allclose(theirs.keypoints, ours.keypoints, atol=1.5)
+
+
+@pytest.mark.parametrize(
+    ("backend", "kind"), [("onnxruntime", OnnxPose), ("openvino", OpenVinoPose)]
+)
+def test_the_configured_backend_is_used(model_path: Path, backend: str, kind: type) -> None:
+    config = PipelineConfig(pose_backend=backend, pose_model=model_path, analysis_width=960)
+    estimator = make_pose_estimator(config)
+    assert isinstance(estimator, kind)
+    assert estimator.input_hw == (384, 640)  # the exported model's own, fixed size
+
+
+def test_openvino_reports_a_missing_or_corrupt_model_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        OpenVinoPose(tmp_path / ONNX_NAME)
+    path = tmp_path / ONNX_NAME
+    path.write_bytes(b"\x08\x07 this is not an onnx model" * 100)
+    with pytest.raises(ModelError, match=r"is unreadable .*prepare_weights\.sh"):
+        OpenVinoPose(path)
+
+
+EXPORT_PYTHON = ROOT / ".venv-export" / "bin" / "python"
+ULTRALYTICS_SNIPPET = """
+import json, sys
+import cv2
+from pathlib import Path
+from server.bench.naive_loop import register_torchvision_nms
+from server.pipeline.pose_ultralytics import UltralyticsPose
+register_torchvision_nms()  # the CPU torch here lacks torchvision's compiled op
+image = cv2.imread(sys.argv[2])
+poses = UltralyticsPose(Path(sys.argv[1]), device="cpu").estimate(image, (384, 640))
+print(json.dumps({"xyxy": poses.xyxy.tolist(), "keypoints": poses.keypoints.tolist()}))
+"""
+
+
+def test_the_ultralytics_backend_finds_the_same_people(pose: OnnxPose) -> None:
+    """Runs where torch is (the export venv), as on a GPU box, on the .pt the setup placed."""
+    pt = ROOT / "weights" / PT_NAME
+    if not (EXPORT_PYTHON.is_file() and pt.is_file()):
+        message = f"{EXPORT_PYTHON} or {pt} missing: run ./infra/scripts/prepare_weights.sh"
+        if os.environ.get("SHOPGUARD_TEST_REQUIRE_WEIGHTS") == "1" and pt.is_file():
+            pytest.fail(message)
+        pytest.skip(message)
+    image = DATA / "zidane.jpg"  # 16:9, so both fill the same 384x640 input
+    run = subprocess.run(
+        [str(EXPORT_PYTHON), "-c", ULTRALYTICS_SNIPPET, str(pt), str(image)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    theirs = json.loads(run.stdout.strip().splitlines()[-1])
+    ours = pose.estimate(read_bgr(image))
+    assert len(theirs["xyxy"]) == len(ours) == 2
+    order = np.argsort(np.asarray(theirs["xyxy"])[:, 0])
+    mine = np.argsort(ours.xyxy[:, 0])
+    np.testing.assert_allclose(np.asarray(theirs["xyxy"])[order], ours.xyxy[mine], atol=4.0)
