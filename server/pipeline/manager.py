@@ -357,13 +357,10 @@ class PipelineManager:
         """Store and announce a camera's status, unless it is gone or disabled meanwhile."""
         try:
             async with self._sessionmaker() as session:
-                camera = await session.get(Camera, change.camera_id)
-                if camera is None or not camera.enabled:
-                    return
                 await report_camera_status(
                     session=session,
                     bus=self._bus,
-                    camera=camera,
+                    camera_id=change.camera_id,
                     status=change.status,
                     error=change.error,
                     now=datetime.fromtimestamp(change.at, UTC),

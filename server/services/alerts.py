@@ -45,15 +45,17 @@ async def report_camera_status(
     *,
     session: AsyncSession,
     bus: EventBus,
-    camera: Camera,
+    camera_id: int,
     status: CameraStatus,
     error: str | None,
     now: datetime,
 ) -> bool:
-    """Store a camera's new state and announce `camera.status`; False if unchanged."""
-    if not await cameras.set_camera_status(
-        session=session, camera=camera, status=status, error=error, now=now
-    ):
+    """Store a camera's new state and announce `camera.status`; False if unchanged, or
+    when the camera is gone or disabled meanwhile."""
+    camera = await cameras.set_camera_status(
+        session=session, camera_id=camera_id, status=status, error=error, now=now
+    )
+    if camera is None:
         return False
     envelope = await bus.stage(session, camera_status_event(camera), store_id=camera.store_id)
     await commit_and_announce(session, bus, envelope)

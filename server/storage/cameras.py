@@ -4,7 +4,7 @@ source URLs always leave masked."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -134,20 +134,34 @@ async def update_camera(
 async def set_camera_status(
     *,
     session: AsyncSession,
-    camera: Camera,
+    camera_id: int,
     status: CameraStatus,
     error: str | None,
     now: datetime,
-) -> bool:
-    """Record a new connection state; False when nothing changed."""
-    if camera.status == status.value and camera.last_error == error:
-        return False
-    if camera.status != status.value:
-        camera.status_since = now
-    camera.status = status.value
-    camera.last_error = error
-    await session.flush()
-    return True
+) -> Camera | None:
+    """Record a connection state the pipeline reports, in one conditional UPDATE.
+
+    Only an enabled camera takes it, so a report racing with a disable (or a delete) never
+    overwrites `disabled`. Returns the updated camera, or None when it is gone, disabled, or
+    already in that state with that error.
+    """
+    changed = await session.scalars(
+        update(Camera)
+        .where(
+            Camera.id == camera_id,
+            Camera.enabled.is_(True),
+            (Camera.status != status.value) | Camera.last_error.is_distinct_from(error),
+        )
+        .values(
+            status=status.value,
+            last_error=error,
+            status_since=case((Camera.status != status.value, now), else_=Camera.status_since),
+            updated_at=Camera.updated_at,  # a status is no edit of the camera
+        )
+        .returning(Camera)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return changed.one_or_none()
 
 
 async def delete_camera(*, session: AsyncSession, camera: Camera) -> None:
