@@ -105,9 +105,6 @@ class PipelineConfig(BaseModel):
         le=1024 * 1024 * 1024,
         description="Most bytes of encoded video kept per camera.",
     )
-    analysis_fps: float = Field(
-        5.0, ge=0.5, le=30.0, description="Frames per second analysed, unless a camera sets it."
-    )
     queue_size: int = Field(
         4, ge=1, le=256, description="Analysis frames buffered per camera before the oldest drop."
     )

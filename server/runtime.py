@@ -75,7 +75,7 @@ class Runtime:
             auth=AuthService(config=settings.auth, signer=signer, passwords=passwords),
             passwords=passwords,
             pipeline=PipelineManager(
-                config=settings.pipeline,
+                settings=settings,
                 sessionmaker=sessionmaker,
                 bus=bus,
                 assignment=LocalAssignment(),

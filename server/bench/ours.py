@@ -22,6 +22,7 @@ from server.runtime import Runtime
 from server.storage import cameras, stores
 from shared.schemas.cameras import CameraCreate, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats
+from shared.schemas.settings import DetectionSettings
 from shared.schemas.stores import StoreCreate
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ async def run_ours(
             database_url=None,  # SQLite in `tmp`, whatever the environment says
             demo_video=None,
             auth=AuthConfig(initial_admin_password=SecretStr(secrets.token_urlsafe(24))),
-            pipeline=pipeline.model_copy(update={"analysis_fps": fps, "enabled": True}),
+            detection=DetectionSettings(analysis_fps=fps),
+            pipeline=pipeline.model_copy(update={"enabled": True}),
             log_level="WARNING",
         )
         runtime = await Runtime.start(settings)

@@ -29,7 +29,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.config import PipelineConfig
+from server.config import PipelineConfig, Settings
 from server.errors import ModelError
 from server.notify.bus import EventBus
 from server.pipeline.inference import PosePool
@@ -44,6 +44,7 @@ from server.pipeline.worker import Analysis, CameraAnalysis, TrackSink, WorkerSt
 from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
+from server.storage.settings import effective_settings
 from shared.schemas.cameras import CameraStatus, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
@@ -70,7 +71,8 @@ class CameraSpec:
     analysis_width: int
 
     @classmethod
-    def from_camera(cls, camera: Camera, config: PipelineConfig) -> CameraSpec:
+    def from_camera(cls, camera: Camera, config: PipelineConfig, fps: float) -> CameraSpec:
+        """The camera's spec; `fps` is the analysis rate of cameras that set none."""
         separate = camera.substream_url is not None and camera.substream_url != camera.source_url
         return cls(
             camera_id=camera.id,
@@ -78,7 +80,7 @@ class CameraSpec:
             kind=SourceKind(camera.source_kind),
             url=camera.substream_url or camera.source_url,
             evidence_url=camera.source_url if separate else None,
-            analysis_fps=camera.analysis_fps or config.analysis_fps,
+            analysis_fps=camera.analysis_fps or fps,
             analysis_width=camera.analysis_width or config.analysis_width,
         )
 
@@ -254,14 +256,14 @@ class PipelineManager:
     """Runs the assigned cameras and follows changes to the camera list.
 
     Example:
-        manager = PipelineManager(config=settings.pipeline, sessionmaker=sm, bus=bus)
+        manager = PipelineManager(settings=settings, sessionmaker=sm, bus=bus)
         await manager.start(); manager.request_reconcile(); await manager.stop()
     """
 
     def __init__(
         self,
         *,
-        config: PipelineConfig,
+        settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
         assignment: CameraAssignment | None = None,
@@ -270,7 +272,8 @@ class PipelineManager:
     ) -> None:
         """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
         configured model); `sink` takes every camera's tracks."""
-        self.config = config
+        self.config = settings.pipeline
+        self._settings = settings
         self.assignment: CameraAssignment = assignment or LocalAssignment()
         self._estimator = estimator or self._make_pose
         self._sessionmaker = sessionmaker
@@ -317,8 +320,10 @@ class PipelineManager:
             if self._closing or not self.config.enabled:
                 return
             async with self._sessionmaker() as session:
+                effective = await effective_settings(session=session, settings=self._settings)
+                fps = effective.detection.analysis_fps  # the admin may change it at run time
                 rows = await session.scalars(select(Camera).where(Camera.enabled.is_(True)))
-                specs = [CameraSpec.from_camera(c, self.config) for c in rows]
+                specs = [CameraSpec.from_camera(c, self.config, fps) for c in rows]
             wanted = {spec.camera_id: spec for spec in self.assignment.assigned(specs)}
             for camera_id, runner in list(self._runners.items()):
                 task_ended = runner.task is not None and runner.task.done()

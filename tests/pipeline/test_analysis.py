@@ -241,3 +241,24 @@ async def _missing_model(api: httpx.AsyncClient, clip: Path, tmp_path: Path) -> 
     assert body["pose_workers"] is None
     row = body["cameras"][0]
     assert row["status"] == "online" and row["frames_analysed"] == 0 and row["errors"] == 0
+
+
+async def test_the_admins_analysis_rate_applies_to_running_cameras(
+    api: httpx.AsyncClient, clip: Path
+) -> None:
+    store_id = await add_store(api)
+    default = await add_camera(api, store_id, "Aisle 7", clip)
+    own = await add_camera(api, store_id, "Aisle 8", clip, analysis_fps=2.0)
+
+    async def rates(expected: dict[int, float]) -> bool:
+        stats = await pipeline_stats(api)
+        return all(
+            camera_id in stats and stats[camera_id]["target_fps"] == fps
+            for camera_id, fps in expected.items()
+        )
+
+    await eventually(lambda: rates({default: 5.0, own: 2.0}))
+    response = await api.patch("/api/v1/settings", json={"detection": {"analysis_fps": 3.0}})
+    assert response.status_code == 200, response.text
+    await eventually(lambda: rates({default: 3.0, own: 2.0}), within_s=5)  # own rate stays
+    await eventually(lambda: has_status(api, default, "online"))

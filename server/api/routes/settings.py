@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from server.api.deps import AdminUser, AuditDep, CurrentUser, SessionDep, SettingsDep
+from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from server.storage import settings as settings_store
 from shared.schemas.settings import RuntimeSettings, RuntimeSettingsUpdate
 
@@ -24,8 +24,10 @@ async def update_settings(
     session: SessionDep,
     settings: SettingsDep,
     audit: AuditDep,
+    runtime: RuntimeDep,
 ) -> RuntimeSettings:
-    """Change settings; fields left out keep their values. Bounds are checked."""
+    """Change settings; fields left out keep their values. Bounds are checked. Cameras pick
+    up a new analysis rate at once."""
     changed = await settings_store.save_settings(
         session=session, settings=settings, update=body, username=admin.user.username
     )
@@ -33,4 +35,5 @@ async def update_settings(
         "settings.update", "settings", ",".join(changed), body.model_dump(exclude_unset=True)
     )
     await session.commit()
+    runtime.pipeline.request_reconcile()
     return await settings_store.effective_settings(session=session, settings=settings)
