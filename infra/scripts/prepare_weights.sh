@@ -12,7 +12,7 @@ quiet() { "$@" 2>&1 | { grep -v '^WARNING: Location' >&2 || true; }; }
 [ -x .venv/bin/python ] || die ".venv is missing: run ./infra/scripts/setup.sh first"
 export ORT_DISABLE_TELEMETRY=1
 if .venv/bin/python -m server.weights check; then
-  say "weights/yolo11n-pose.onnx is up to date (sha256 matches); nothing to do"
+  say "weights/yolo11n-pose.onnx is up to date (sha256 and export settings match); nothing to do"
   exit 0
 fi
 

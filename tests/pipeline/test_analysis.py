@@ -262,3 +262,30 @@ async def test_the_admins_analysis_rate_applies_to_running_cameras(
     assert response.status_code == 200, response.text
     await eventually(lambda: rates({default: 3.0, own: 2.0}), within_s=5)  # own rate stays
     await eventually(lambda: has_status(api, default, "online"))
+
+
+async def test_cameras_with_different_input_sizes_batch_only_with_their_own(
+    model_path: Path,
+) -> None:
+    images = clip_images(PEOPLE_CLIP, 4)
+    sizes = [(384, 640), (544, 960), (384, 640), (544, 960)]
+    direct = OnnxPose(model_path)
+    pool = PosePool(lambda: OnnxPose(model_path), workers=1, max_batch=4)
+    pool.start()
+    try:
+        results = await asyncio.gather(
+            *(
+                pool.estimate(frame(i + 1, image), hw)
+                for i, (image, hw) in enumerate(zip(images, sizes, strict=True))
+            )
+        )
+    finally:
+        pool.close()
+    assert max(r.batch for r in results) <= 2 and pool.stats.batches >= 2
+    for result, image, hw in zip(results, images, sizes, strict=True):
+        want = direct.estimate(image, hw)
+        np.testing.assert_allclose(result.poses.xyxy, want.xyxy, atol=1e-2)
+    # the larger input sees these small pedestrians at least as well
+    small = sum(len(direct.estimate(image, (384, 640))) for image in images)
+    large = sum(len(direct.estimate(image, (544, 960))) for image in images)
+    assert large >= small > 0

@@ -194,7 +194,8 @@ def test_the_configured_backend_is_used(model_path: Path, backend: str, kind: ty
     config = PipelineConfig(pose_backend=backend, pose_model=model_path, analysis_width=960)
     estimator = make_pose_estimator(config)
     assert isinstance(estimator, kind)
-    assert estimator.input_hw == (384, 640)  # the exported model's own, fixed size
+    assert estimator.input_hw == (544, 960)  # 960 wide, 16:9 in strides of 32
+    assert not estimator.sizes_fixed
 
 
 def test_openvino_reports_a_missing_or_corrupt_model_clearly(tmp_path: Path) -> None:
