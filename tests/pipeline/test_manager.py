@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from server.app import create_app
-from server.demo import DEMO_CAMERA, DEMO_STORE, transcode_to_h264
+from server.demo import DEMO_ANALYSIS_WIDTH, DEMO_CAMERA, DEMO_STORE, transcode_to_h264
 from server.pipeline.manager import STOPPED_ERROR
 from server.runtime import Runtime
 from server.storage import events
@@ -30,6 +30,7 @@ from tests.pipeline.app_helpers import (
     has_status,
     pipeline_stats,
 )
+from tests.pipeline.conftest import PEOPLE_CLIP
 from tests.pipeline.media import synthetic_video
 
 
@@ -120,9 +121,10 @@ async def _without(api: httpx.AsyncClient, camera_id: int) -> bool:
     return camera_id not in await pipeline_stats(api)
 
 
-async def test_the_demo_camera_is_created_once_and_goes_online(
-    tmp_path: Path, database_url: str, clip: Path
+async def test_the_demo_camera_is_created_once_and_shows_people_tracked(
+    tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
+    clip = PEOPLE_CLIP
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
     settings = settings.model_copy(update={"demo_video": clip})
     for start in range(2):
@@ -137,8 +139,10 @@ async def test_the_demo_camera_is_created_once_and_goes_online(
                 assert cameras[0]["source_url"] == str(clip)
                 stores = (await api.get("/api/v1/stores")).json()["data"]
                 assert [s["name"] for s in stores] == [DEMO_STORE]
+                assert cameras[0]["analysis_width"] == DEMO_ANALYSIS_WIDTH
                 demo_id = cameras[0]["id"]
                 await eventually(lambda: has_status(api, demo_id, "online"))  # noqa: B023
+                await eventually(lambda: _tracking_people(api, demo_id))  # noqa: B023
         engine = make_engine(settings.resolved_database_url)  # the app's engine is closed
         try:
             async with make_sessionmaker(engine)() as session:
@@ -147,6 +151,11 @@ async def test_the_demo_camera_is_created_once_and_goes_online(
             await engine.dispose()
         assert row is not None
         assert (start, row.status, row.last_error) == (start, "offline", STOPPED_ERROR)
+
+
+async def _tracking_people(api: httpx.AsyncClient, camera_id: int) -> bool:
+    row = (await pipeline_stats(api)).get(camera_id)
+    return row is not None and row["people"] >= 1 and row["live_tracks"] >= 1
 
 
 async def test_the_pipeline_is_off_when_disabled(
