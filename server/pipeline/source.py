@@ -121,6 +121,8 @@ class CameraSource:
         self._is_file = "://" not in url and not url.isdigit() and not url.startswith("/dev/")
         self._loop_file = loop_file and self._is_file
         self._realtime = realtime and self._is_file  # a live source paces itself
+        self._paced_on_stream = self._is_file and not self._realtime
+        self._opening_since: float | None = None
         self._timeouts = (open_timeout_s, read_timeout_s)
         self._queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -181,7 +183,9 @@ class CameraSource:
                 self._finish("closed", None)
 
     def _read_once(self) -> None:
+        self._opening_since = time.monotonic()
         with open_container(self._url, *self._timeouts) as container:
+            self._opening_since = None
             stream = container.streams.video[0]
             stream.codec_context.thread_count = 1
             intra_only = stream.codec_context.name in INTRA_ONLY
@@ -231,10 +235,11 @@ class CameraSource:
                         self._emit(decoded, now)
 
     def _clock(self, now: float, shown: float | None) -> float:
-        """The time analysis is paced on: the picture's presentation time (bursty arrival
-        does not matter), or the wall clock for a file played in real time (its stream time
-        restarts on each loop)."""
-        return now if self._realtime or shown is None else shown
+        """The time analysis is paced on. Live sources and files played in real time: the
+        wall clock, as frames arrive (RTSP's first frames carry no timestamp, MJPEG's are
+        invented by FFmpeg at 25 fps, a looped file's restart). A file read as fast as it
+        decodes: its presentation times."""
+        return shown if self._paced_on_stream and shown is not None else now
 
     def _due(self, clock: float) -> bool:
         """Whether a frame at `clock` is due for analysis; keeps the average at the target.
@@ -244,11 +249,14 @@ class CameraSource:
         5 fps out, that made 3.3 fps).
         """
         early = self._interval / 4
-        if self._next_due is not None and self._next_due - 2.0 <= clock < self._next_due - early:
+        due = self._next_due
+        if due is not None and due - 2.0 <= clock < due - early:
             return False
-        step = (self._next_due or clock) + self._interval
-        # more than an interval late (a gap, a jump back, the first frame): restart from now
-        self._next_due = step if step >= clock else clock + self._interval
+        if due is None or clock < due - 2.0 or clock > due + self._interval:
+            # the first frame, a jump back, or more than an interval late: restart from now
+            self._next_due = clock + self._interval
+        else:
+            self._next_due = due + self._interval  # on time: keep the average at the target
         return True
 
     def _emit(self, decoded: av.VideoFrame, now: float) -> None:
@@ -279,6 +287,10 @@ class CameraSource:
 
     def _describe(self, exc: BaseException) -> str:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
+        opening = self._opening_since
+        if opening is not None and time.monotonic() - opening >= self._timeouts[0] - 0.05:
+            # FFmpeg words an aborted open as "Invalid data" or "Immediate exit requested"
+            reason = f"no answer within {self._timeouts[0]:g}s"
         text = f"camera {self.camera_id}: {reason} ({self.url})"
         return text.replace(self._url, self.url)
 

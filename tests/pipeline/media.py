@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,31 @@ def read_packets(path: Path) -> list[av.Packet[Any]]:
     """Every video packet of `path` that carries data, in demux order."""
     with av.open(str(path)) as container:
         return [p for p in container.demux(video=0) if p.size > 0]
+
+
+def frame_index(image: npt.NDArray[np.uint8]) -> int:
+    """The counter `synthetic_image` drew into `image` (H, W, 3), read back from its blocks.
+
+    Survives lossy coding and scaling, as long as the image keeps its aspect ratio.
+    """
+    block = max(image.shape[1] // 16, 2)
+    row = image[block // 2, block // 2 :: block][:8]  # the centre of each block
+    return sum(1 << bit for bit, pixel in enumerate(row) if int(pixel.mean()) > 127)
+
+
+def jpeg_frames(path: Path, *, limit: int | None = None) -> list[bytes]:
+    """The frames of the video at `path` (the first `limit`), each encoded as a JPEG by PyAV."""
+    jpegs: list[bytes] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        encoder = av.CodecContext.create("mjpeg", "w")
+        assert isinstance(encoder, av.VideoCodecContext)
+        encoder.width, encoder.height = stream.codec_context.width, stream.codec_context.height
+        encoder.pix_fmt = "yuvj420p"
+        encoder.time_base = Fraction(1, 25)  # JPEG keeps no times
+        for frame in container.decode(stream):
+            jpegs.extend(bytes(p) for p in encoder.encode(frame.reformat(format="yuvj420p")))
+            if limit is not None and len(jpegs) >= limit:
+                break
+        jpegs.extend(bytes(p) for p in encoder.encode(None))
+    return jpegs[:limit]

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
+LOAD_TIMEOUT_S = 20.0
 ELEMENTS = ("appsrc", "appsink", "parsebin", "h264parse", "rtph264pay")
 
 
@@ -78,19 +80,22 @@ def load(gst: Any, path: str) -> tuple[Any, list[Sample]]:
 
     parse.connect("pad-added", on_pad)
     pipeline.set_state(gst.State.PLAYING)
-    caps, samples = None, []
-    while (sample := sink.emit("pull-sample")) is not None:
-        caps, buffer = sample.get_caps(), sample.get_buffer()
-        samples.append(
-            Sample(
-                buffer.extract_dup(0, buffer.get_size()), buffer.pts, buffer.dts, buffer.duration
-            )
-        )
-    error = pipeline.get_bus().pop_filtered(gst.MessageType.ERROR)
+    bus, caps, samples, error = pipeline.get_bus(), None, [], None
+    deadline = time.monotonic() + LOAD_TIMEOUT_S
+    while not sink.get_property("eos") and time.monotonic() < deadline:
+        if (message := bus.pop_filtered(gst.MessageType.ERROR)) is not None:
+            error = message.parse_error()[0].message
+            break
+        sample = sink.emit("try-pull-sample", 100 * gst.MSECOND)
+        if sample is not None:
+            caps, buffer = sample.get_caps(), sample.get_buffer()
+            data = buffer.extract_dup(0, buffer.get_size())
+            samples.append(Sample(data, buffer.pts, buffer.dts, buffer.duration))
     pipeline.set_state(gst.State.NULL)
+    if error is None and not sink.get_property("eos"):
+        error = f"not read within {LOAD_TIMEOUT_S:g}s"
     if error is not None or not samples:
-        reason = error.parse_error()[0].message if error is not None else "no H.264 video"
-        raise ValueError(f"{path}: {reason}")
+        raise ValueError(f"cannot serve {path}: {error or 'no H.264 video in it'}")
     return caps, samples
 
 
@@ -146,7 +151,11 @@ def main() -> int:
         return check()
     if args.video is None:
         parser.error("a video file is required")
-    serve(args.video, args.port, args.name)
+    try:
+        serve(args.video, args.port, args.name)
+    except (ValueError, OSError) as exc:
+        sys.stderr.write(f"rtsp_server: {exc}\n")
+        return 1
     return 0
 
 

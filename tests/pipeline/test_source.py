@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 import time
 from pathlib import Path
 
@@ -115,3 +116,21 @@ async def test_credentials_never_reach_errors_or_logs(
     text = f"{raised.value} {caplog.text} {source.url}"
     assert "s3cret" not in text and "hunter2" not in text
     assert "rtsp://admin:***@127.0.0.1:1/ch1?password=***" in str(raised.value)
+
+
+async def test_a_source_that_never_answers_says_it_timed_out() -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
+    port = silent.getsockname()[1]
+    url = f"rtsp://user:secret@127.0.0.1:{port}/ch1"
+    source = CameraSource(1, url, PacketRing(10.0), open_timeout_s=1.0, read_timeout_s=1.0)
+    source.start(asyncio.get_running_loop())
+    try:
+        with pytest.raises(CameraUnavailable) as failure:
+            async with asyncio.timeout(10):
+                while await source.get(0.2) is None:
+                    pass
+    finally:
+        await source.close()
+        silent.close()
+    masked = f"rtsp://user:***@127.0.0.1:{port}/ch1"
+    assert failure.value.message == f"camera 1: no answer within 1s ({masked})"
