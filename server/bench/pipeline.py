@@ -31,7 +31,7 @@ from server.bench.media import ChannelClips, make_channel_clips
 from server.bench.ours import Criteria, OursResult, run_ours
 from server.config import PipelineConfig
 from server.pipeline.pose import OnnxPose, input_hw_for
-from server.weights import DEFAULT_WEIGHTS_DIR, ONNX_NAME, PT_NAME
+from server.weights import DEFAULT_WEIGHTS_DIR, INT8_NAME, PT_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def run_bench(
             "measure_s": plan.measure_s,
             "criteria": asdict(plan.criteria),
             "pose_workers": plan.pipeline.pose_workers,
-            "pose_model": str(plan.pipeline.pose_model or DEFAULT_WEIGHTS_DIR / ONNX_NAME),
+            "pose_model": str(plan.pipeline.pose_model or DEFAULT_WEIGHTS_DIR / INT8_NAME),
             "analysis_width": plan.pipeline.analysis_width,
         }
     }
@@ -159,7 +159,7 @@ def agreement(plan: BenchPlan, clips: ChannelClips, every: int = 10) -> dict[str
             FramePoses.of(data["xyxy"][m], data["keypoints"][m], data["conf"][m])
             for m in (frame_of == i * every for i in range(taken))
         ]
-    model = plan.pipeline.pose_model or DEFAULT_WEIGHTS_DIR / ONNX_NAME
+    model = plan.pipeline.pose_model or DEFAULT_WEIGHTS_DIR / INT8_NAME
     width = plan.pipeline.analysis_width
     ours = OnnxPose(model, input_hw=input_hw_for((640, 360), width), conf=0.25)
     candidate: list[FramePoses] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.config import PipelineConfig
 from server.pipeline.pose import OnnxPose, PoseEstimator, input_hw_for
-from server.weights import DEFAULT_WEIGHTS_DIR, ONNX_NAME, PT_NAME
+from server.weights import DEFAULT_WEIGHTS_DIR, INT8_NAME, PT_NAME
 
 
 def make_pose_estimator(config: PipelineConfig) -> PoseEstimator:
@@ -16,7 +16,7 @@ def make_pose_estimator(config: PipelineConfig) -> PoseEstimator:
 
         model = config.pose_model or DEFAULT_WEIGHTS_DIR / PT_NAME
         return UltralyticsPose(model, device=config.pose_device, input_hw=input_hw, conf=conf)
-    model = config.pose_model or DEFAULT_WEIGHTS_DIR / ONNX_NAME
+    model = config.pose_model or DEFAULT_WEIGHTS_DIR / INT8_NAME
     if config.pose_backend == "openvino":
         from server.pipeline.pose_openvino import OpenVinoPose
 

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from server.bench.agreement import FramePoses, compare
 from server.config import PipelineConfig
 from server.errors import ModelError
 from server.pipeline.pose import OnnxPose, PoseEstimator
@@ -20,7 +21,8 @@ from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.pose_openvino import OpenVinoPose
 from server.pipeline.pose_ops import Letterbox, decode, letterbox, nms
 from server.pipeline.records import Poses
-from server.weights import ONNX_NAME, PT_NAME, record_sha
+from server.weights import INT8_NAME, ONNX_NAME, PT_NAME, record_sha
+from tests.pipeline.conftest import PEOPLE_CLIP
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -246,3 +248,28 @@ def test_the_ultralytics_backend_finds_the_same_people(pose: OnnxPose) -> None:
     order = np.argsort(np.asarray(theirs["xyxy"])[:, 0])
     mine = np.argsort(ours.xyxy[:, 0])
     np.testing.assert_allclose(np.asarray(theirs["xyxy"])[order], ours.xyxy[mine], atol=4.0)
+
+
+def test_the_int8_default_model_agrees_with_the_float_one(model_path: Path) -> None:
+    """The setup's INT8 model (the CPU default) keeps nearly every person and keypoint."""
+    int8_path = model_path.with_name(INT8_NAME)
+    if not int8_path.is_file():
+        pytest.fail(f"{int8_path} is missing: run ./infra/scripts/prepare_weights.sh")
+    assert make_pose_estimator(PipelineConfig()).input_hw == (384, 640)
+    float_pose, int8_pose = OnnxPose(model_path), OnnxPose(int8_path)
+    reference: list[FramePoses] = []
+    candidate: list[FramePoses] = []
+    with av.open(str(PEOPLE_CLIP)) as container:
+        for index, decoded in enumerate(container.decode(video=0)):
+            if index % 3:
+                continue
+            image = decoded.to_ndarray(format="bgr24").astype(np.uint8, copy=False)
+            for poses, out in (
+                (float_pose.estimate(image), reference),
+                (int8_pose.estimate(image), candidate),
+            ):
+                out.append(FramePoses.of(poses.xyxy, poses.keypoints, poses.keypoint_conf))
+    agreement = compare(reference, candidate)
+    assert agreement.reference_people >= 60
+    assert agreement.recall >= 0.9 and agreement.precision >= 0.9
+    assert agreement.pck >= 0.95 and agreement.mean_error < 0.02
