@@ -185,8 +185,9 @@ class PosePool:
             return
         done = time.monotonic()
         share = (done - started) / len(jobs)
-        self.stats.batches += 1
-        self.stats.busy_s += done - started
+        with self._ready:  # workers share these counters
+            self.stats.batches += 1
+            self.stats.busy_s += done - started
         for job, poses in zip(jobs, found, strict=True):
             queued = started - job.submitted
             self.stats.inference.add(share)

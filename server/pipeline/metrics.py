@@ -1,7 +1,10 @@
-"""Rolling counters for the pipeline's stats: recent durations (p50/p95) and event rates."""
+"""Rolling counters for the pipeline's stats: recent durations (p50/p95) and event rates.
+
+Thread-safe: pose workers write them while the API reads them."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,17 +22,21 @@ class Durations:
     count: int = 0
     total_s: float = 0.0
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES_KEPT))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, seconds: float) -> None:
-        self.count += 1
-        self.total_s += seconds
-        self._recent.append(seconds)
+        with self._lock:
+            self.count += 1
+            self.total_s += seconds
+            self._recent.append(seconds)
 
     def percentile_ms(self, q: float) -> float | None:
         """The `q`-th percentile (0 to 100) of the recent durations in ms; None before any."""
-        if not self._recent:
+        with self._lock:
+            recent = list(self._recent)
+        if not recent:
             return None
-        return round(float(np.percentile(np.fromiter(self._recent, float), q)) * 1000.0, 2)
+        return round(float(np.percentile(recent, q)) * 1000.0, 2)
 
 
 @dataclass(slots=True)
@@ -39,18 +46,22 @@ class Rate:
     count: int = 0
     started: float = field(default_factory=time.monotonic)
     _recent: deque[float] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def mark(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
-        self.count += 1
-        self._recent.append(now)
-        self._forget(now)
+        with self._lock:
+            self.count += 1
+            self._recent.append(now)
+            self._forget(now)
 
     def per_s(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
-        self._forget(now)
+        with self._lock:
+            self._forget(now)
+            recent = len(self._recent)
         span = min(RATE_WINDOW_S, now - self.started)
-        return len(self._recent) / span if span > 0 else 0.0
+        return recent / span if span > 0 else 0.0
 
     def _forget(self, now: float) -> None:
         while self._recent and now - self._recent[0] > RATE_WINDOW_S:
