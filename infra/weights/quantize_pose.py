@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import math
 import re
 import sys
 import tempfile
@@ -52,7 +51,7 @@ HEAD_RE = re.compile(r"^/model\.(\d+)/")
 FINAL_CONV_RE = re.compile(r"/cv[234]\.\d+/cv[234]\.\d+\.2/Conv$")
 BRANCH_RE = re.compile(r"/cv[234]\.\d+/")  # the head's conv branches (convs and their SiLUs)
 EXCLUDE_MODES = ("decode", "final", "head", "none")
-STRIDE = 32  # YOLO input sides are multiples of its largest stride
+DYNAMIC_HW = (384, 640)  # calibration size for dynamic-shape models unless --input-hw
 Frame = npt.NDArray[np.uint8]
 
 
@@ -202,48 +201,28 @@ def excluded_nodes(model_path: Path, mode: str) -> list[str]:
     return names
 
 
-def fitted_hw(frame_wh: tuple[int, int], width: int) -> tuple[int, int]:
-    """Input (height, width) at `width` keeping the frame's aspect, height rounded up to 32.
-
-    The server's `server.pipeline.pose.input_hw_for`, restated to keep this script numpy-only.
-    """
-    frame_w, frame_h = frame_wh
-    return max(STRIDE, math.ceil(width * frame_h / frame_w / STRIDE - 1e-6) * STRIDE), width
-
-
 class FrameReader:
-    """ONNX Runtime calibration reader over letterboxed frames, logging progress.
+    """ONNX Runtime calibration reader over frames letterboxed into `input_hw`, with progress.
 
-    A static model gets every frame at its `input_hw`; a dynamic one (`input_hw` None) gets
-    every frame at each of `widths`, its height fitted to the frame's aspect as the server does.
+    One size for all: ONNX Runtime's histogram calibrators stack each tensor over the frames.
     """
 
-    def __init__(
-        self,
-        input_name: str,
-        frames: list[Frame],
-        input_hw: tuple[int, int] | None,
-        widths: list[int],
-    ) -> None:
+    def __init__(self, input_name: str, frames: list[Frame], input_hw: tuple[int, int]) -> None:
         self.input_name = input_name
-        self.feeds: list[tuple[Frame, tuple[int, int]]] = [
-            (frame, input_hw or fitted_hw((frame.shape[1], frame.shape[0]), width))
-            for frame in frames
-            for width in ([0] if input_hw else widths)
-        ]
+        self.frames = frames
+        self.input_hw = input_hw
         self.index = 0
         self.started = time.monotonic()
 
     def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
         """The next input feed, or None when all frames were given."""
-        if self.index >= len(self.feeds):
+        if self.index >= len(self.frames):
             return None
-        frame, hw = self.feeds[self.index]
-        tensor, _ = letterbox(frame, hw)
+        tensor, _ = letterbox(self.frames[self.index], self.input_hw)
         self.index += 1
-        if self.index % 10 == 0 or self.index == len(self.feeds):
+        if self.index % 10 == 0 or self.index == len(self.frames):
             elapsed = time.monotonic() - self.started
-            logger.info("calibrating: %d/%d inputs (%.0f s)", self.index, len(self.feeds), elapsed)
+            logger.info("calibrating: %d/%d frames (%.0f s)", self.index, len(self.frames), elapsed)
         return {self.input_name: tensor}
 
     def rewind(self) -> None:
@@ -257,7 +236,6 @@ def quantize(
     frames: list[Frame],
     *,
     input_hw: tuple[int, int] | None,
-    widths: list[int],
     exclude: str,
     method: str,
     percentile: float = 99.999,
@@ -273,15 +251,14 @@ def quantize(
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     input_name, static_hw = model_input(source)
-    hw = static_hw or input_hw
+    hw = static_hw or input_hw or DYNAMIC_HW
     if static_hw and input_hw and input_hw != static_hw:
         raise SystemExit(f"{source} takes {static_hw[0]}x{static_hw[1]}, not --input-hw {input_hw}")
     excluded = excluded_nodes(source, exclude)
-    sizes = f"{hw[0]}x{hw[1]}" if hw else f"widths {widths}, heights fitted to each frame"
     logger.info(
-        "input %s %s; %d nodes left float32 (--exclude %s)",
+        "input %s %dx%d; %d nodes left float32 (--exclude %s)",
         input_name,
-        sizes,
+        *hw,
         len(excluded),
         exclude,
     )
@@ -301,7 +278,7 @@ def quantize(
         quantize_static(
             str(model),
             str(partial),
-            FrameReader(input_name, frames, hw, widths),
+            FrameReader(input_name, frames, hw),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
@@ -343,15 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         "--input-hw",
         type=lambda t: parse_size(t, "HxW"),
         default=None,
-        help="calibrate a dynamic-shape model at this one HxW only",
-    )
-    parser.add_argument(
-        "--input-width",
-        type=int,
-        action="append",
-        default=[],
-        help="dynamic models: calibrate each frame at this width, height fitted to its aspect "
-        "(repeatable, e.g. 640 and 960 for the widths cameras use; default 640)",
+        help="dynamic-shape models: calibrate at this HxW (384x640, a 640x360 frame at 1:1)",
     )
     parser.add_argument(
         "--exclude",
@@ -395,7 +364,6 @@ def main(argv: list[str] | None = None) -> int:
         args.target,
         frames,
         input_hw=args.input_hw,
-        widths=args.input_width or [640],
         exclude=args.exclude,
         method=args.method,
         percentile=args.percentile,
