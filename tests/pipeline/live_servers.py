@@ -47,7 +47,29 @@ def rtsp_unavailable() -> str | None:
     return None
 
 
-class RtspServer:
+class _Running:
+    """`with server:` starts it and stops it, whatever happens inside."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RtspServer(_Running):
     """`rtsp_server.py` serving `video` in a loop at rtsp://127.0.0.1:{port}/{name}.
 
     The first `start()` picks a free port; later ones reuse it, like a camera that reboots.
@@ -130,20 +152,8 @@ class RtspServer:
         self._log.seek(0)
         return self._log.read().decode(errors="replace").strip()
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class MjpegServer:
+class MjpegServer(_Running):
     """Serves `jpegs` in a loop as `multipart/x-mixed-replace` at `fps`, like an IP camera.
 
     Any path answers with the stream; each client gets its own loop from the first image.
@@ -213,15 +223,3 @@ class MjpegServer:
                 pass  # quiet: the tests assert on what the client sees
 
         return Handler
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
