@@ -2,9 +2,17 @@
 
 Static quantisation with `onnxruntime.quantization`, calibrated on real frames: evenly stepped
 frames of a video and/or the images of a folder, each letterboxed exactly as the server does
-(`server.pipeline.pose_ops.letterbox`). The YOLO head's decode (DFL softmax, anchor and stride
-arithmetic, the final concat of pixel boxes with 0..1 scores) stays float32: one int8 scale
-cannot hold both, and quantising it costs accuracy for no speed.
+(`server.pipeline.pose_ops.letterbox`). Two graph changes make it faster on the CPU:
+
+- `--head raw` (default) cuts the head's decode off (DFL softmax, anchor and stride
+  arithmetic over every anchor): the model ends with the raw maps of each stride, and the
+  server decodes only the anchors over the score threshold (`pose_ops.head_candidates`).
+  Those maps come from the head's last convs, kept float32 (one int8 scale cannot hold box
+  bins, logits and keypoints alike).
+- `--input uint8` (default) makes the model take the letterboxed frame's bytes: the first
+  QuantizeLinear is removed and its scale set to exactly 1/255, which is what the float
+  model's input division did, so the stem conv is quantised with no calibration error and
+  the server skips a float conversion of every frame.
 
 Needs `onnx` and `onnxruntime` (1.32.0) plus OpenCV or PyAV to read frames; run it from the
 repository root with the export venv, where `onnx==1.23.2` and `opencv-python-headless` already
@@ -15,8 +23,8 @@ are and `onnxruntime==1.32.0` is added:
         --frame-size 640x360
 
 Defaults (measured on vtest at 640x360 against Ultralytics at imgsz 640): percentile 99.999
-calibration (MinMax lowered scores by ~0.045 and lost marginal people), the stem conv and the
-head's decode and last convs left float32 (`--exclude final`).
+calibration (MinMax lowered scores by ~0.045 and lost marginal people), the head's last convs
+left float32 (`--exclude final`); with a float32 input the stem conv stays float32 too.
 
 Deterministic: the same inputs give the same bytes (fixed frame choice; checked by sha256).
 """
@@ -51,6 +59,8 @@ HEAD_RE = re.compile(r"^/model\.(\d+)/")
 FINAL_CONV_RE = re.compile(r"/cv[234]\.\d+/cv[234]\.\d+\.2/Conv$")
 BRANCH_RE = re.compile(r"/cv[234]\.\d+/")  # the head's conv branches (convs and their SiLUs)
 EXCLUDE_MODES = ("decode", "final", "head", "none")
+RAW_PREFIX = "/shopguard_head/"  # the nodes `cut_decode` adds
+INPUT_SCALE = 1.0 / 255.0  # the float model's input is the frame's bytes / 255
 DYNAMIC_HW = (384, 640)  # calibration size for dynamic-shape models unless --input-hw
 Frame = npt.NDArray[np.uint8]
 
@@ -173,13 +183,15 @@ def model_input(model_path: Path) -> tuple[str, tuple[int, int] | None]:
     return inputs[0].name, (sides[0], sides[1]) if all(sides) else None
 
 
-def excluded_nodes(model_path: Path, mode: str) -> list[str]:
+def excluded_nodes(model_path: Path, mode: str, *, keep_stem: bool = True) -> list[str]:
     """Names of the nodes left in float32 for the exclusion `mode`.
 
-    decode: the head's nodes after its conv branches: DFL, box/keypoint decode, final concat;
+    decode: the head's nodes after its conv branches: DFL, box/keypoint decode, final concat
+            (or, on a raw head, the concats of its outputs);
     final:  decode plus the last conv of every head branch (raw box, score, keypoint outputs);
     head:   every node of the head; none: nothing.
-    All but none also keep the stem (`/model.0/`, the 3-channel first conv and its SiLU).
+    All but none also keep the stem (`/model.0/`, the 3-channel first conv and its SiLU)
+    when `keep_stem`.
     """
     import onnx  # type: ignore[import-not-found, unused-ignore]
 
@@ -191,14 +203,88 @@ def excluded_nodes(model_path: Path, mode: str) -> list[str]:
         msg = f"{model_path}: node names are not Ultralytics' /model.N/…; use --exclude none"
         raise SystemExit(msg)
     prefix = f"/model.{max(indices)}/"
-    head = [n for n in nodes if n.name.startswith(prefix)]
-    stem = [n.name for n in nodes if n.name.startswith("/model.0/")]
+    head = [n for n in nodes if n.name.startswith((prefix, RAW_PREFIX))]
+    stem = [n.name for n in nodes if keep_stem and n.name.startswith("/model.0/")]
     if mode == "head":
         return stem + [n.name for n in head]
     names = stem + [n.name for n in head if not BRANCH_RE.search(n.name)]
     if mode == "final":
         names += [n.name for n in head if n.op_type == "Conv" and FINAL_CONV_RE.search(n.name)]
     return names
+
+
+def cut_decode(source: Path, target: Path) -> None:
+    """Write `source` without its head's decode: one output per stride, `head{i}` (B, 4·16 + 1
+    + 3K, h, w), the concat of that stride's last box, score and keypoint convs."""
+    import onnx  # type: ignore[import-not-found, unused-ignore]
+    from onnx import TensorProto, helper  # type: ignore[import-not-found, unused-ignore]
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    finals: dict[int, dict[str, str]] = {}
+    for node in graph.node:
+        if node.op_type == "Conv" and (match := FINAL_CONV_RE.search(node.name)):
+            branch, stride = re.findall(r"/cv([234])\.(\d+)/", match.group(0))[0]
+            finals.setdefault(int(stride), {})[branch] = node.output[0]
+    if not finals or any(sorted(f) != ["2", "3", "4"] for f in finals.values()):
+        raise SystemExit(f"{source}: no YOLO pose head (cv2/cv3/cv4 last convs) found")
+    outputs = []
+    for stride in sorted(finals):
+        name = f"head{stride}"
+        maps = [finals[stride][branch] for branch in ("2", "3", "4")]
+        graph.node.append(
+            helper.make_node("Concat", maps, [name], axis=1, name=f"{RAW_PREFIX}Concat_{stride}")
+        )
+        shape = ["batch", None, f"height{stride}", f"width{stride}"]
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+    del graph.output[:]
+    graph.output.extend(outputs)
+    needed = {output.name for output in outputs}
+    kept = []
+    for node in reversed(list(graph.node)):  # keep what the new outputs depend on
+        if needed.intersection(node.output):
+            kept.append(node)
+            needed.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    for field in (graph.initializer, graph.value_info):
+        live = [item for item in field if item.name in needed]
+        del field[:]
+        field.extend(live)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+    logger.info("raw head: %d outputs, %d nodes", len(outputs), len(kept))
+
+
+def take_uint8_input(path: Path) -> None:
+    """Make the quantised model at `path` take uint8 frames: drop the QuantizeLinear of its
+    input and give the DequantizeLinear after it the exact scale 1/255, zero point 0."""
+    import onnx  # type: ignore[import-not-found, unused-ignore]
+    from onnx import TensorProto, numpy_helper  # type: ignore[import-not-found, unused-ignore]
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    name = graph.input[0].name
+    found = [n for n in graph.node if n.op_type == "QuantizeLinear" and n.input[0] == name]
+    if len(found) != 1:
+        raise SystemExit(f"{path}: expected one QuantizeLinear on the input, found {len(found)}")
+    quantize_node = found[0]
+    initializers = {init.name: init for init in graph.initializer}
+    scale, zero_point = quantize_node.input[1], quantize_node.input[2]
+    logger.info(
+        "uint8 input: calibrated input scale %.6f replaced by 1/255",
+        float(numpy_helper.to_array(initializers[scale])),
+    )
+    initializers[scale].CopyFrom(numpy_helper.from_array(np.float32(INPUT_SCALE), scale))
+    initializers[zero_point].CopyFrom(numpy_helper.from_array(np.uint8(0), zero_point))
+    graph.node.remove(quantize_node)
+    for node in graph.node:
+        for index, value in enumerate(node.input):
+            if value == quantize_node.output[0]:
+                node.input[index] = name
+    graph.input[0].type.tensor_type.elem_type = TensorProto.UINT8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 class FrameReader:
@@ -240,8 +326,46 @@ def quantize(
     method: str,
     percentile: float = 99.999,
     preprocess: bool = True,
+    raw_head: bool = True,
+    uint8_input: bool = True,
 ) -> None:
     """Write the INT8 QDQ model for `source` to `target`."""
+    input_name, static_hw = model_input(source)
+    hw = static_hw or input_hw or DYNAMIC_HW
+    if static_hw and input_hw and input_hw != static_hw:
+        raise SystemExit(f"{source} takes {static_hw[0]}x{static_hw[1]}, not --input-hw {input_hw}")
+    with tempfile.TemporaryDirectory(prefix="quantize-pose-") as tmp:
+        if raw_head:
+            cut = Path(tmp) / "raw_head.onnx"
+            cut_decode(source, cut)
+            source = cut
+        _quantize(
+            source,
+            target,
+            FrameReader(input_name, frames, hw),
+            hw=hw,
+            excluded=excluded_nodes(source, exclude, keep_stem=not uint8_input),
+            exclude=exclude,
+            method=method,
+            percentile=percentile,
+            preprocess=preprocess,
+        )
+    if uint8_input:
+        take_uint8_input(target)
+
+
+def _quantize(
+    source: Path,
+    target: Path,
+    reader: FrameReader,
+    *,
+    hw: tuple[int, int],
+    excluded: list[str],
+    exclude: str,
+    method: str,
+    percentile: float,
+    preprocess: bool,
+) -> None:
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -250,14 +374,8 @@ def quantize(
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    input_name, static_hw = model_input(source)
-    hw = static_hw or input_hw or DYNAMIC_HW
-    if static_hw and input_hw and input_hw != static_hw:
-        raise SystemExit(f"{source} takes {static_hw[0]}x{static_hw[1]}, not --input-hw {input_hw}")
-    excluded = excluded_nodes(source, exclude)
     logger.info(
-        "input %s %dx%d; %d nodes left float32 (--exclude %s)",
-        input_name,
+        "input %dx%d; %d nodes left float32 (--exclude %s)",
         *hw,
         len(excluded),
         exclude,
@@ -278,7 +396,7 @@ def quantize(
         quantize_static(
             str(model),
             str(partial),
-            FrameReader(input_name, frames, hw),
+            reader,
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
@@ -341,6 +459,18 @@ def main(argv: list[str] | None = None) -> int:
         help="activation range percentile for --method percentile (99.999)",
     )
     parser.add_argument(
+        "--head",
+        choices=("raw", "decoded"),
+        default="raw",
+        help="raw: cut the decode off, the server decodes the few candidates (raw)",
+    )
+    parser.add_argument(
+        "--input",
+        choices=("uint8", "float32"),
+        default="uint8",
+        help="uint8: the model takes the frame's bytes, stem quantised at 1/255 (uint8)",
+    )
+    parser.add_argument(
         "--no-preprocess",
         dest="preprocess",
         action="store_false",
@@ -368,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         method=args.method,
         percentile=args.percentile,
         preprocess=args.preprocess,
+        raw_head=args.head == "raw",
+        uint8_input=args.input == "uint8",
     )
     digest = hashlib.sha256(args.target.read_bytes()).hexdigest()
     logger.info(

@@ -13,7 +13,15 @@ import numpy as np
 import numpy.typing as npt
 
 from server.errors import ModelError
-from server.pipeline.pose_ops import Letterbox, decode, letterbox
+from server.pipeline.pose_ops import (
+    HEAD_CHANNELS,
+    InputType,
+    Letterbox,
+    decode,
+    head_candidates,
+    letterbox,
+    people,
+)
 from server.pipeline.records import NUM_KEYPOINTS, Poses
 
 logger = logging.getLogger(__name__)
@@ -48,31 +56,43 @@ class PoseEstimator(Protocol):
 class YoloPose:
     """A YOLO pose model run by some runtime: numpy letterbox in, numpy decode and NMS out.
 
-    Subclasses open the model and implement `_infer` (a (B, 3, H, W) float32 tensor in, the
-    raw (B, 5 + 3K, anchors) output back). The model's input may be fixed (`sizes_fixed`)
-    or take any size in strides; a dynamic batch dimension lets frames share a call.
+    Subclasses open the model and implement `_infer`: a (B, 3, H, W) tensor in (float32 in
+    0..1, or uint8 for models that scale it themselves: `input_type`), the model's outputs
+    back, either Ultralytics' decoded (B, 5 + 3K, anchors) or the raw head's maps, one per
+    stride (`raw_head`; see `pose_ops`). The model's input may be fixed (`sizes_fixed`) or
+    take any size in strides; a dynamic batch dimension lets frames share a call.
     """
 
     input_hw: tuple[int, int]
     sizes_fixed: bool
     batches: bool
+    raw_head: bool
+    input_type: InputType
 
     def _configure(
         self,
         model_path: Path,
         in_shape: Sequence[object],
-        out_shape: Sequence[object],
+        out_shapes: Sequence[Sequence[object]],
         *,
+        input_type: InputType,
         input_hw: tuple[int, int],
         conf: float,
         iou: float,
         max_det: int,
     ) -> None:
-        if len(in_shape) != 4 or len(out_shape) != 3 or out_shape[1] != 5 + 3 * NUM_KEYPOINTS:
+        decoded = len(out_shapes) == 1 and len(out_shapes[0]) == 3
+        decoded = decoded and out_shapes[0][1] == 5 + 3 * NUM_KEYPOINTS
+        raw = len(out_shapes) > 1 and all(
+            len(shape) == 4 and shape[1] == HEAD_CHANNELS for shape in out_shapes
+        )
+        if len(in_shape) != 4 or not (decoded or raw):
+            outputs = ", ".join(str(list(shape)) for shape in out_shapes)
             raise ModelError(
                 f"pose model {model_path} is not a YOLO pose model "
-                f"(input {list(in_shape)}, output {list(out_shape)}): {PREPARE_HINT}"
+                f"(input {list(in_shape)}, outputs {outputs}): {PREPARE_HINT}"
             )
+        self.raw_head, self.input_type = raw, input_type
         height, width = in_shape[2], in_shape[3]
         self.sizes_fixed = isinstance(height, int) and isinstance(width, int)
         self.input_hw = (
@@ -81,7 +101,7 @@ class YoloPose:
         self.batches = not isinstance(in_shape[0], int)  # a dynamic batch dimension
         self.conf, self.iou, self.max_det = conf, iou, max_det
 
-    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def _infer(self, tensor: npt.NDArray[np.generic]) -> list[npt.NDArray[np.float32]]:
         raise NotImplementedError
 
     def estimate(
@@ -95,27 +115,32 @@ class YoloPose:
     ) -> list[Poses]:
         """Poses in each image; one model call when the model takes batches."""
         hw = self.input_hw if self.sizes_fixed or input_hw is None else check_hw(input_hw)
-        boxed = [letterbox(image, hw) for image in images]
+        boxed = [letterbox(image, hw, self.input_type) for image in images]
         if self.batches and len(boxed) > 1:
-            outputs = list(self._infer(np.concatenate([tensor for tensor, _ in boxed])))
+            batch = self._infer(np.concatenate([tensor for tensor, _ in boxed]))
+            outputs = [[output[i] for output in batch] for i in range(len(boxed))]
         else:
-            outputs = [self._infer(tensor)[0] for tensor, _ in boxed]
+            outputs = [[output[0] for output in self._infer(tensor)] for tensor, _ in boxed]
         return [
-            self._poses(np.asarray(output, np.float32)[None], box, image)
+            self._poses(output, hw, box, image)
             for output, (_, box), image in zip(outputs, boxed, images, strict=True)
         ]
 
     def _poses(
-        self, output: npt.NDArray[np.float32], box: Letterbox, image: npt.NDArray[np.uint8]
+        self,
+        outputs: list[npt.NDArray[np.float32]],
+        input_hw: tuple[int, int],
+        box: Letterbox,
+        image: npt.NDArray[np.uint8],
     ) -> Poses:
-        xyxy, score, kpts = decode(
-            output,
-            box,
-            (image.shape[0], image.shape[1]),
-            conf=self.conf,
-            iou=self.iou,
-            max_det=self.max_det,
-        )
+        frame_hw = (image.shape[0], image.shape[1])
+        if self.raw_head:
+            found = head_candidates(outputs, input_hw, self.conf)
+            xyxy, score, kpts = people(found, box, frame_hw, iou=self.iou, max_det=self.max_det)
+        else:
+            xyxy, score, kpts = decode(
+                outputs[0][None], box, frame_hw, conf=self.conf, iou=self.iou, max_det=self.max_det
+            )
         if score.size == 0:
             return Poses.empty()
         return Poses(
@@ -166,7 +191,8 @@ class OnnxPose(YoloPose):
         self._configure(
             model_path,
             inputs[0].shape,
-            outputs[0].shape,
+            [output.shape for output in outputs],
+            input_type="uint8" if inputs[0].type == "tensor(uint8)" else "float32",
             input_hw=input_hw,
             conf=conf,
             iou=iou,
@@ -175,8 +201,9 @@ class OnnxPose(YoloPose):
         self._session = session
         self._input_name = inputs[0].name
 
-    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return np.asarray(self._session.run(None, {self._input_name: tensor})[0], np.float32)
+    def _infer(self, tensor: npt.NDArray[np.generic]) -> list[npt.NDArray[np.float32]]:
+        found = self._session.run(None, {self._input_name: tensor})
+        return [np.asarray(output, np.float32) for output in found]
 
 
 def check_hw(input_hw: tuple[int, int]) -> tuple[int, int]:

@@ -51,21 +51,30 @@ class OpenVinoPose(YoloPose):
             msg = f"pose model {model_path} is unreadable ({reason}): {PREPARE_HINT}"
             raise ModelError(msg) from exc
         in_shape = [d.get_length() if d.is_static else "?" for d in model.inputs[0].partial_shape]
-        out_shape = [d.get_length() if d.is_static else "?" for d in model.outputs[0].partial_shape]
+        out_shapes = [
+            [d.get_length() if d.is_static else "?" for d in output.partial_shape]
+            for output in model.outputs
+        ]
+        uint8 = model.inputs[0].element_type == ov.Type.u8
         self._configure(
             model_path,
             in_shape,
-            out_shape,
+            out_shapes,
+            input_type="uint8" if uint8 else "float32",
             input_hw=input_hw,
             conf=conf,
             iou=iou,
             max_det=max_det,
         )
         self._request = compiled.create_infer_request()
+        self._outputs = len(model.outputs)
 
-    def _infer(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def _infer(self, tensor: npt.NDArray[np.generic]) -> list[npt.NDArray[np.float32]]:
         self._request.infer({0: tensor})
-        return np.asarray(self._request.get_output_tensor(0).data, np.float32).copy()
+        return [
+            np.asarray(self._request.get_output_tensor(i).data, np.float32).copy()
+            for i in range(self._outputs)
+        ]
 
 
 def _no_telemetry() -> None:

@@ -19,7 +19,15 @@ from server.errors import ModelError
 from server.pipeline.pose import OnnxPose, PoseEstimator
 from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.pose_openvino import OpenVinoPose
-from server.pipeline.pose_ops import Letterbox, decode, letterbox, nms
+from server.pipeline.pose_ops import (
+    HEAD_CHANNELS,
+    REG_MAX,
+    Letterbox,
+    decode,
+    head_candidates,
+    letterbox,
+    nms,
+)
 from server.pipeline.records import Poses
 from server.weights import INT8_NAME, ONNX_NAME, PT_NAME, record_sha
 from tests.pipeline.conftest import PEOPLE_CLIP
@@ -62,6 +70,40 @@ def test_letterbox_swaps_bgr_to_rgb() -> None:
     image[..., 0] = 255  # blue in BGR
     tensor, _ = letterbox(image, (384, 640))
     assert tensor[0, 2].min() == 1.0 and tensor[0, 0].max() == 0.0
+
+
+def test_letterbox_in_bytes_for_models_that_scale_their_input() -> None:
+    image = np.random.default_rng(3).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    as_bytes, box = letterbox(image, (384, 640), "uint8")
+    as_float, same_box = letterbox(image, (384, 640))
+    assert as_bytes.dtype == np.uint8 and as_bytes.shape == (1, 3, 384, 640)
+    assert box == same_box == Letterbox(gain=1.0, left=0, top=12)
+    np.testing.assert_array_equal(as_bytes[0, :, 12:372], image[:, :, ::-1].transpose(2, 0, 1))
+    np.testing.assert_allclose(as_bytes / np.float32(255.0), as_float, atol=1e-6)
+    shrunk, _ = letterbox(np.full((1080, 1920, 3), 200, np.uint8), (384, 640), "uint8")
+    assert shrunk[0, :, 12:372].min() == shrunk[0, :, 12:372].max() == 200
+
+
+def test_a_raw_head_is_decoded_where_the_person_score_passes() -> None:
+    """One stride-8 map (input 16x32 → 2x4 cells): a person at cell (x=3, y=1)."""
+    head = np.full((HEAD_CHANNELS, 2, 4), -4.0, np.float32)  # every other cell: score 0.018
+    bins = np.full((4, REG_MAX), -50.0, np.float32)
+    bins[np.arange(4), [1, 2, 3, 4]] = 50.0  # left 1, top 2, right 3, bottom 4 cells
+    head[: 4 * REG_MAX, 1, 3] = bins.reshape(-1)
+    head[4 * REG_MAX, 1, 3] = 2.0  # score sigmoid(2) = 0.881
+    keypoints = head[4 * REG_MAX + 1 :, 1, 3].reshape(17, 3)
+    keypoints[:] = [0.25, -0.5, 0.0]  # offsets in cells (x2 in Ultralytics' decode), conf 0.5
+    rows = head_candidates([head], (16, 32), conf=0.25)
+    assert rows.shape == (1, 56)
+    # anchor at the cell centre (3.5, 1.5): x 2.5..6.5, y -0.5..5.5 cells, times stride 8
+    np.testing.assert_allclose(rows[0, :4], [36.0, 20.0, 32.0, 48.0], atol=1e-4)
+    np.testing.assert_allclose(rows[0, 4], 1 / (1 + np.exp(-2.0)), rtol=1e-6)
+    np.testing.assert_allclose(rows[0, 5::3], (0.25 * 2 + 3) * 8)
+    np.testing.assert_allclose(rows[0, 6::3], (-0.5 * 2 + 1) * 8)
+    np.testing.assert_allclose(rows[0, 7::3], 0.5)
+    assert head_candidates([head], (16, 32), conf=0.9).shape == (0, 56)
+    with pytest.raises(ValueError, match="channels"):
+        head_candidates([head[:56]], (16, 32), conf=0.25)
 
 
 @pytest.mark.parametrize(
@@ -257,6 +299,8 @@ def test_the_int8_default_model_agrees_with_the_float_one(model_path: Path) -> N
         pytest.fail(f"{int8_path} is missing: run ./infra/scripts/prepare_weights.sh")
     assert make_pose_estimator(PipelineConfig()).input_hw == (384, 640)
     float_pose, int8_pose = OnnxPose(model_path), OnnxPose(int8_path)
+    # made by the setup to take the frame's bytes and end with the raw head (pose_ops)
+    assert (int8_pose.input_type, int8_pose.raw_head) == ("uint8", True)
     reference: list[FramePoses] = []
     candidate: list[FramePoses] = []
     with av.open(str(PEOPLE_CLIP)) as container:
@@ -273,3 +317,43 @@ def test_the_int8_default_model_agrees_with_the_float_one(model_path: Path) -> N
     assert agreement.reference_people >= 60
     assert agreement.recall >= 0.9 and agreement.precision >= 0.9
     assert agreement.pck >= 0.95 and agreement.mean_error < 0.02
+
+
+CUT_SNIPPET = """
+import sys
+sys.path.insert(0, "infra/weights")
+from pathlib import Path
+from quantize_pose import cut_decode
+cut_decode(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_the_raw_head_decoded_here_matches_the_decode_in_the_export(
+    pose: OnnxPose, tmp_path: Path
+) -> None:
+    """The float model cut before its decode (as the INT8 one is) finds the same people."""
+    if not EXPORT_PYTHON.is_file():
+        message = f"{EXPORT_PYTHON} missing: run ./infra/scripts/prepare_weights.sh"
+        if os.environ.get("SHOPGUARD_TEST_REQUIRE_WEIGHTS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    raw_path = tmp_path / "raw-head.onnx"
+    run = subprocess.run(
+        [str(EXPORT_PYTHON), "-c", CUT_SNIPPET, str(MODEL), str(raw_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    raw = OnnxPose(raw_path)
+    assert raw.raw_head and not pose.raw_head
+    for image in ("bus.jpg", "zidane.jpg"):
+        frame = read_bgr(DATA / image)
+        decoded, ours = pose.estimate(frame), raw.estimate(frame)
+        assert len(ours) == len(decoded) > 0
+        np.testing.assert_allclose(ours.xyxy, decoded.xyxy, atol=1e-3)
+        np.testing.assert_allclose(ours.keypoints, decoded.keypoints, atol=1e-3)
+        np.testing.assert_allclose(ours.score, decoded.score, atol=1e-5)
