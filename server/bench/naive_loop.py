@@ -4,14 +4,23 @@ calls Ultralytics YOLO pose at 640 on it, over and over.
 Runs in the export venv (`.venv-export`: torch, Ultralytics, OpenCV), never in the server:
 
     .venv-export/bin/python server/bench/naive_loop.py --model weights/yolo11n-pose.pt \\
-        --video media/bench/sub_360p25.mp4 --cameras 2 --warmup 5 --seconds 20
+        --video media/bench/sub_360p25.mp4 --cameras 2 --warmup 5 --seconds 20 --mode every
 
 With `--reference OUT.npz` it instead saves Ultralytics' poses on sampled frames, the
 reference the server's pose backend is compared with.
 
-Each camera plays its file as a live stream: frames become due at the file's frame rate from
-the thread's start, and a thread that falls behind reads (decodes) its way through the frames
-it missed, as a camera's stream would make it. Prints one JSON object.
+Each camera plays its file as a live stream: frame n arrives `n / fps` seconds after the
+thread's start. Two ways of reading it:
+
+- `every` (the seeds' loop as it was): read the next frame, call the model on it, repeat.
+  Frames that arrive meanwhile wait in order, as an RTSP client's socket and FFmpeg buffers
+  hold them, so a loop slower than the stream falls behind and its latency grows without
+  bound (FIELD-NOTES: 27-38 s after 45 s over a real RTSP server).
+- `latest` (a kinder variant, for comparison): before each model call the thread reads
+  (decodes) its way through the frames that arrived meanwhile and analyses only the newest,
+  so it sheds load instead of lagging; it still pays for decoding every frame.
+
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -66,44 +75,59 @@ def load_model(path: Path) -> Any:
     return ultralytics.YOLO(str(path.resolve()), task="pose")
 
 
+class LiveFile:
+    """A file played as a live stream from `start`: frame n arrives at `start + n / fps`."""
+
+    def __init__(self, video: Path, start: float) -> None:
+        import cv2
+
+        self.video, self.start = video, start
+        self.capture = cv2.VideoCapture(str(video))
+        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or 25.0
+        self.position = 0  # frames read so far
+
+    def read(self) -> tuple[Any, float]:
+        """The next frame in order (looping) and its arrival time; waits until it arrives."""
+        import cv2
+
+        ok, frame = self.capture.read()
+        if not ok:  # end of file: loop
+            self.capture.release()
+            self.capture = cv2.VideoCapture(str(self.video))
+            ok, frame = self.capture.read()
+        arrived = self.start + self.position / self.fps
+        self.position += 1
+        time.sleep(max(0.0, arrived - time.monotonic()))
+        return frame, arrived
+
+    def arrived(self) -> int:
+        """How many frames have arrived by now."""
+        return int((time.monotonic() - self.start) * self.fps) + 1
+
+
 def camera(
     index: int,
     model_path: Path,
     video: Path,
+    mode: str,
     start: float,
     end: float,
     warmup_end: float,
     out: dict[int, dict[str, Any]],
 ) -> None:
-    import cv2
-
     model = load_model(model_path)
-    capture = cv2.VideoCapture(str(video))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    position = 0  # frames read since `start`
+    stream = LiveFile(video, start)
     analysed, latencies = 0, []
-    while (now := time.monotonic()) < end:
-        due = int((now - start) * fps)
-        ok, frame = False, None
-        while position <= due:  # read through every frame that became due meanwhile
-            ok, frame = capture.read()
-            if not ok:  # end of file: loop
-                capture.release()
-                capture = cv2.VideoCapture(str(video))
-                ok, frame = capture.read()
-            position += 1
-        if not ok or frame is None:
-            time.sleep(0.001)
-            continue
-        captured = start + (position - 1) / fps
+    while time.monotonic() < end:
+        frame, arrived = stream.read()
+        if mode == "latest":  # read through what arrived meanwhile; analyse the newest
+            while stream.position < stream.arrived():
+                frame, arrived = stream.read()
         model.predict(frame, imgsz=640, conf=0.25, iou=0.7, device="cpu", verbose=False)
         done = time.monotonic()
-        if done >= warmup_end and captured >= warmup_end:
+        if warmup_end <= done < end:
             analysed += 1
-            latencies.append((done - captured) * 1000.0)
-        if position <= int((time.monotonic() - start) * fps):
-            continue
-        time.sleep(max(0.0, start + position / fps - time.monotonic()))
+            latencies.append((done - arrived) * 1000.0)
     measured = end - warmup_end
     latencies.sort()
     out[index] = {
@@ -147,6 +171,12 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--video", type=Path, required=True)
     parser.add_argument("--cameras", type=int, default=1)
+    parser.add_argument(
+        "--mode",
+        choices=("every", "latest"),
+        default="every",
+        help="every: the seeds' loop, each frame in order; latest: skip to the newest",
+    )
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--reference", type=Path, help="write reference poses here instead")
@@ -165,7 +195,8 @@ def main() -> int:
     cpu0 = sum(os.times()[:2])
     threads = [
         threading.Thread(
-            target=camera, args=(i, args.model, args.video, start, end, warmup_end, results)
+            target=camera,
+            args=(i, args.model, args.video, args.mode, start, end, warmup_end, results),
         )
         for i in range(args.cameras)
     ]
@@ -179,6 +210,7 @@ def main() -> int:
         json.dumps(
             {
                 "cameras": args.cameras,
+                "mode": args.mode,
                 "fps_min": min(fps),
                 "fps_mean": statistics.fmean(fps),
                 "latency_p50_ms": statistics.median(r["latency_p50_ms"] for r in results.values()),
