@@ -105,10 +105,34 @@ class LiveFile:
         return int((time.monotonic() - self.start) * self.fps) + 1
 
 
+class RtspStream:
+    """A real RTSP camera read in order by OpenCV (FFmpeg). Frame times come from the stream:
+    a frame arrived at the first frame's read time plus its presentation-time offset."""
+
+    def __init__(self, url: str) -> None:
+        import cv2
+
+        self.capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG)
+        if not self.capture.isOpened():
+            raise RuntimeError(f"cannot open {url}")
+        self.first: tuple[float, float] | None = None  # (monotonic read time, pts seconds)
+
+    def read(self) -> tuple[Any, float]:
+        import cv2
+
+        ok, frame = self.capture.read()
+        if not ok:
+            raise RuntimeError("the RTSP stream ended")
+        pts = self.capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if self.first is None:
+            self.first = (time.monotonic(), pts)
+        return frame, self.first[0] + (pts - self.first[1])
+
+
 def camera(
     index: int,
     model_path: Path,
-    video: Path,
+    video: str,
     mode: str,
     start: float,
     end: float,
@@ -116,11 +140,12 @@ def camera(
     out: dict[int, dict[str, Any]],
 ) -> None:
     model = load_model(model_path)
-    stream = LiveFile(video, start)
+    stream = RtspStream(video) if video.startswith("rtsp://") else LiveFile(Path(video), start)
     analysed, latencies = 0, []
     while time.monotonic() < end:
         frame, arrived = stream.read()
-        if mode == "latest":  # read through what arrived meanwhile; analyse the newest
+        if mode == "latest" and isinstance(stream, LiveFile):
+            # read through what arrived meanwhile; analyse the newest
             while stream.position < stream.arrived():
                 frame, arrived = stream.read()
         model.predict(frame, imgsz=640, conf=0.25, iou=0.7, device="cpu", verbose=False)
@@ -169,7 +194,11 @@ def reference(model_path: Path, video: Path, every: int, count: int, out: Path) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument(
+        "--video",
+        required=True,
+        help="a video file played live, or an rtsp:// URL (read in order: --mode every only)",
+    )
     parser.add_argument("--cameras", type=int, default=1)
     parser.add_argument(
         "--mode",
@@ -185,7 +214,7 @@ def main() -> int:
     args = parser.parse_args()
     register_torchvision_nms()
     if args.reference is not None:
-        reference(args.model, args.video, args.every, args.frames, args.reference)
+        reference(args.model, Path(args.video), args.every, args.frames, args.reference)
         return 0
     load_model(args.model)  # import and first load outside the timed run
     start = time.monotonic() + 2.0  # threads load their models meanwhile

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import SecretStr
 
 from server.bench.media import ChannelClips
+from server.bench.thread_cpu import cores_used, thread_cpu_s
 from server.config import AuthConfig, PipelineConfig, Settings
 from server.runtime import Runtime
 from server.storage import cameras, stores
@@ -50,6 +51,7 @@ class OursResult:
     cpu_share: float  # process CPU time / (wall time x cores), 0..1
     people_per_frame: float
     sustained: bool
+    cores_by_thread: dict[str, float]  # pose, camera (readers), tracking, event loop
 
     def row(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -95,13 +97,15 @@ async def run_ours(
             await runtime.pipeline.reconcile()
             await asyncio.sleep(warmup_s)
             before = {s.camera_id: s for s in runtime.pipeline.stats(None)}
-            cpu0, wall0 = _cpu_s(), time.monotonic()
+            cpu0, wall0, threads0 = _cpu_s(), time.monotonic(), thread_cpu_s()
             await asyncio.sleep(measure_s)
-            cpu1, wall1 = _cpu_s(), time.monotonic()
+            cpu1, wall1, threads1 = _cpu_s(), time.monotonic(), thread_cpu_s()
             after = {s.camera_id: s for s in runtime.pipeline.stats(None)}
         finally:
             await runtime.stop()
-    return _summarise(before, after, wall1 - wall0, cpu1 - cpu0, count, criteria)
+    result = _summarise(before, after, wall1 - wall0, cpu1 - cpu0, count, criteria)
+    by_thread = cores_used(threads0, threads1, wall1 - wall0)
+    return OursResult(**{**asdict(result), "cores_by_thread": by_thread})
 
 
 def _cpu_s() -> float:
@@ -145,6 +149,7 @@ def _summarise(
         cpu_share=round(cpu_s / (wall_s * (os.cpu_count() or 1)), 3),
         people_per_frame=round(float(np.mean(people)), 2) if people else 0.0,
         sustained=False,
+        cores_by_thread={},
     )
     sustained = (
         result.fps_min >= criteria.min_fps
