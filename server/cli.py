@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.app import create_app
+from server.cli_model import model_app
 from server.config import Settings, load_settings
 from server.datadir import prepare_data_dir
 from server.errors import ShopGuardError
@@ -32,6 +33,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Measure this box.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(model_app, name="model")
 
 T = TypeVar("T")
 ConfigOption = Annotated[

@@ -28,8 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from server.behaviour.unpickle import load_numpy_pickle
 from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from training.unpickle import load_numpy_pickle
 
 logger = logging.getLogger(__name__)
 

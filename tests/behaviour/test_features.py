@@ -14,9 +14,9 @@ from server.behaviour.features import (
     batch_features,
     window_features,
 )
-from server.behaviour.poselift import load_split
 from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
 from tests.behaviour.motion import STANDING, at_fps, moved, shopping, still
+from training.poselift import load_split
 
 MINI = Path(__file__).parents[1] / "data" / "poselift_mini"
 F = len(FEATURE_NAMES)

@@ -13,7 +13,8 @@ import numpy.typing as npt
 import pytest
 
 from server.behaviour.features import FeatureSpec
-from server.behaviour.poselift import (
+from server.pipeline.records import TrackHistory
+from training.poselift import (
     POSELIFT_FPS,
     UNKNOWN_CONF,
     PoseLiftFormatError,
@@ -22,7 +23,6 @@ from server.behaviour.poselift import (
     load_video,
     split_files,
 )
-from server.pipeline.records import TrackHistory
 
 MINI = Path(__file__).parents[1] / "data" / "poselift_mini"
 RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"  # ../shared beside the repo
@@ -100,7 +100,7 @@ def test_nan_confidence_becomes_unknown_conf_and_keeps_the_coordinates() -> None
 
 def test_gt_longer_than_poses_is_trimmed_and_said(caplog: pytest.LogCaptureFixture) -> None:
     gt = MINI / "GT" / "5_299.npy"
-    with caplog.at_level(logging.INFO, logger="server.behaviour.poselift"):
+    with caplog.at_level(logging.INFO, logger="training.poselift"):
         video = load_video(MINI / "Test" / "5_299.pkl", gt)
     assert video.n_frames == 15
     assert video.gt_frames_dropped == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from server.behaviour.unpickle import ForbiddenPickleError, load_numpy_pickle
+from training.unpickle import ForbiddenPickleError, load_numpy_pickle
 
 MINI = Path(__file__).parents[1] / "data" / "poselift_mini"
 

@@ -1,0 +1,145 @@
+"""⑥ classifier: the behaviour model file, and scoring feature rows with it.
+
+One JSON file holds everything scoring needs: the XGBoost booster (UBJSON, base64), the
+ordered feature names and the `FeatureSpec` its rows were cut with (both checked against
+this code on load, so a silent column shift cannot happen), the track smoothing, the
+calibration and the operating threshold, plus how it was trained and measured.
+`training/` writes it (`shopguard model train`); the server only loads it.
+
+Example:
+    >>> model = BehaviourModel.load(Path("weights/behaviour-xgb.json"))
+    >>> raw = model.raw_scores(batch_features(histories, ends, model.spec))
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from server.behaviour.features import FEATURE_NAMES, FeatureSpec
+from server.behaviour.scoring import Calibration
+from server.errors import ModelError
+
+MODEL_FORMAT = "shopguard.behaviour/1"
+MODEL_NAME = "behaviour-xgb.json"
+TRAIN_HINT = "train one with `shopguard model train`"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringPolicy:
+    """How raw person scores become the alerting score."""
+
+    smoothing_s: float = 1.0  # track scores averaged over this many seconds
+    threshold: float = 0.5  # calibrated score from which a moment counts as shoplifting
+    calibration: Calibration = field(default_factory=Calibration.identity)
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.smoothing_s < math.inf):
+            raise ValueError(f"smoothing_s: must be >= 0, got {self.smoothing_s}")
+        if not 0 <= self.threshold <= 1:
+            raise ValueError(f"threshold: must be within 0..1, got {self.threshold}")
+
+
+class BehaviourModel:
+    """An XGBoost booster with the spec, names and policy it was trained with."""
+
+    def __init__(
+        self,
+        booster: Any,
+        spec: FeatureSpec,
+        policy: ScoringPolicy,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        booster.set_param({"nthread": 1})  # scoring is small: one core, no thread start-up
+        self.booster, self.spec, self.policy = booster, spec, policy
+        self.info = info or {}
+
+    def raw_scores(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Each row's raw probability, shape (N,), for rows of (N, len(FEATURE_NAMES))."""
+        if features.ndim != 2 or features.shape[1] != len(FEATURE_NAMES):
+            raise ValueError(f"features: shape must be (N, {len(FEATURE_NAMES)})")
+        if len(features) == 0:
+            return np.zeros(0, np.float64)
+        return np.asarray(self.booster.inplace_predict(features), np.float64).reshape(-1)
+
+    def save(self, path: Path) -> None:
+        """Write the model file (atomically: a partial file never replaces a good one)."""
+        document = {
+            "format": MODEL_FORMAT,
+            "feature_names": list(FEATURE_NAMES),
+            "feature_spec": asdict(self.spec),
+            "policy": {
+                "smoothing_s": self.policy.smoothing_s,
+                "threshold": self.policy.threshold,
+                "calibration": {
+                    "x": list(self.policy.calibration.x),
+                    "y": list(self.policy.calibration.y),
+                },
+            },
+            "info": self.info,
+            "booster_ubj": base64.b64encode(bytes(self.booster.save_raw("ubj"))).decode(),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> BehaviourModel:
+        """Read and check a model file; `ModelError` names the file and what is wrong."""
+        import xgboost as xgb
+
+        if not path.is_file():
+            raise ModelError(f"behaviour model {path} not found: {TRAIN_HINT}")
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ModelError(f"behaviour model {path} is not JSON ({exc})") from exc
+        if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+            found = document.get("format") if isinstance(document, dict) else None
+            raise ModelError(f"behaviour model {path}: format {found!r}, expected {MODEL_FORMAT}")
+        names = document.get("feature_names")
+        if names != list(FEATURE_NAMES):
+            raise ModelError(f"behaviour model {path}: {_names_differ(names)}; retrain it")
+        try:
+            spec = FeatureSpec(**document["feature_spec"])
+            policy_doc = document["policy"]
+            calibration = Calibration(
+                tuple(policy_doc["calibration"]["x"]), tuple(policy_doc["calibration"]["y"])
+            )
+            policy = ScoringPolicy(policy_doc["smoothing_s"], policy_doc["threshold"], calibration)
+            raw = base64.b64decode(document["booster_ubj"], validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise ModelError(f"behaviour model {path}: bad or missing field ({exc})") from exc
+        booster = xgb.Booster()
+        try:
+            booster.load_model(bytearray(raw))
+        except xgb.core.XGBoostError as exc:
+            reason = str(exc).splitlines()[0]
+            raise ModelError(
+                f"behaviour model {path}: the booster is unreadable ({reason})"
+            ) from exc
+        if booster.num_features() != len(FEATURE_NAMES):
+            raise ModelError(
+                f"behaviour model {path}: the booster takes {booster.num_features()} features, "
+                f"the names list {len(FEATURE_NAMES)}"
+            )
+        return cls(booster, spec, policy, document.get("info") or {})
+
+
+def _names_differ(names: object) -> str:
+    if not isinstance(names, list):
+        return "no feature_names list"
+    missing = [n for n in FEATURE_NAMES if n not in names]
+    extra = [n for n in names if n not in FEATURE_NAMES]
+    if missing or extra:
+        return f"features differ from this code's (missing {missing}, unknown {extra})"
+    return "features are in another order than this code's"

@@ -1,0 +1,115 @@
+"""`shopguard model train | eval | cv` end to end on a tiny slice of the real PoseLift release:
+the model file it writes loads in the server, and eval prints the JSON a reviewer reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from server.behaviour.classifier import BehaviourModel
+from server.cli import app
+from server.weights import is_recorded
+
+RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"
+TRAIN = ("2_96", "2_315", "2_312", "3_277")  # short normal-only videos
+TEST = ("2_311", "2_316", "5_299", "2_305", "1_293", "3_287")  # short labelled ones
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PoseLift-layout folder with 4 normal-only and 6 labelled videos."""
+    if not RELEASE.is_dir():
+        message = f"{RELEASE} is missing (../shared/data/poselift beside the repository)"
+        if os.environ.get("SHOPGUARD_TEST_REQUIRE_POSELIFT") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("poselift")
+    for folder, names, suffix in (
+        ("Train", TRAIN, "pkl"),
+        ("Test", TEST, "pkl"),
+        ("GT", TEST, "npy"),
+    ):
+        (root / folder).mkdir()
+        for name in names:
+            shutil.copyfile(
+                RELEASE / folder / f"{name}.{suffix}", root / folder / f"{name}.{suffix}"
+            )
+    return root
+
+
+def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
+    tiny: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    model_path = tmp_path / "model.json"
+    trained = runner.invoke(
+        app,
+        [
+            "model",
+            "train",
+            "--data",
+            str(tiny),
+            "--out",
+            str(model_path),
+            "--folds",
+            "2",
+            "--trials",
+            "2",
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "trial 2/2" in trained.output  # progress shown
+    assert is_recorded(model_path)  # sha256 written beside it
+    model = BehaviourModel.load(model_path)
+    assert model.info["data"]["labelled_videos"] == len(TEST)
+    assert 0 <= model.policy.threshold <= 1
+
+    plots = tmp_path / "plots"
+    evaluated = runner.invoke(
+        app,
+        [
+            "model",
+            "eval",
+            "--data",
+            str(tiny),
+            "--model",
+            str(model_path),
+            "--json",
+            "--plots",
+            str(plots),
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    figures = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert 0 <= figures["auc_roc"] <= 100 and 0 <= figures["auc_pr"] <= 100
+    assert 0 <= figures["eer"] <= 1
+    assert figures["episodes"] >= len(TEST) - 1  # one video may hold no episode
+    assert figures["threshold"] == round(model.policy.threshold, 4)
+    for name in ("roc.png", "pr.png"):
+        assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cv_reports_out_of_fold_figures(tiny: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["model", "cv", "--data", str(tiny), "--folds", "3", "--trials", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "outer fold 3/3" in result.output
+    figures = json.loads(result.stdout[result.stdout.index("{") :])
+    assert figures["folds"] == 3 and len(figures["params_per_fold"]) == 3
+    assert {"auc_roc", "auc_pr", "eer", "episodes_caught_share", "false_alerts_per_hour"} <= set(
+        figures
+    )
+
+
+def test_eval_of_a_folder_without_poselift_files_says_what_is_missing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["model", "eval", "--data", str(tmp_path), "--model", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 1
+    assert "not found" in result.output  # the model file is checked first

@@ -1,0 +1,127 @@
+"""PoseLift videos → training rows: one feature row per pose (a person in a frame), with the
+frame it belongs to and that frame's label, and back from row scores to frame scores.
+
+Labels are per frame, not per person: a person seen in a shoplifting frame is labelled 1
+even when someone else in the frame is the one stealing. Frame scores take the most
+suspicious person of each frame (frames with nobody score 0), as alerting does live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from server.behaviour.classifier import ScoringPolicy
+from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec, batch_features
+from server.behaviour.scoring import track_scores
+from training.poselift import PoseLiftVideo
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRows:
+    """N feature rows of M videos: `video` indexes `videos`, `frame` its frames."""
+
+    features: npt.NDArray[np.float32]  # (N, F)
+    video: npt.NDArray[np.int32]  # (N,)
+    frame: npt.NDArray[np.int32]  # (N,)
+    track: npt.NDArray[np.int64]  # (N,) the person's id within the video
+    label: npt.NDArray[np.int8]  # (N,) the frame's label; 0 in normal-only (Train) videos
+    videos: tuple[PoseLiftVideo, ...]
+
+    def __post_init__(self) -> None:
+        n = self.features.shape[0]
+        if self.features.shape != (n, len(FEATURE_NAMES)):
+            raise ValueError(f"features: shape must be (N, {len(FEATURE_NAMES)})")
+        for name in ("video", "frame", "track", "label"):
+            if getattr(self, name).shape != (n,):
+                raise ValueError(f"{name}: shape must be ({n},)")
+
+    def __len__(self) -> int:
+        return int(self.features.shape[0])
+
+    def take(self, rows: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> PersonRows:
+        """The chosen rows (same `videos`)."""
+        return PersonRows(
+            self.features[rows],
+            self.video[rows],
+            self.frame[rows],
+            self.track[rows],
+            self.label[rows],
+            self.videos,
+        )
+
+
+def person_rows(videos: Sequence[PoseLiftVideo], spec: FeatureSpec = DEFAULT_SPEC) -> PersonRows:
+    """A feature row for every pose of every track of `videos`."""
+    features, video, frame, track, label = [], [], [], [], []
+    for index, clip in enumerate(videos):
+        if not clip.tracks:
+            continue
+        features.append(batch_features(clip.tracks, None, spec))
+        for history in clip.tracks:
+            frames = clip.frames(history).astype(np.int32)
+            frame.append(frames)
+            video.append(np.full(len(frames), index, np.int32))
+            track.append(np.full(len(frames), history.track_id, np.int64))
+            labels = clip.labels[frames] if clip.labels is not None else np.zeros(len(frames))
+            label.append(labels.astype(np.int8))
+    if not features:
+        empty = np.zeros(0, np.int32)
+        return PersonRows(
+            np.zeros((0, len(FEATURE_NAMES)), np.float32),
+            empty,
+            empty,
+            empty.astype(np.int64),
+            empty.astype(np.int8),
+            tuple(videos),
+        )
+    return PersonRows(
+        np.concatenate(features),
+        np.concatenate(video),
+        np.concatenate(frame),
+        np.concatenate(track),
+        np.concatenate(label),
+        tuple(videos),
+    )
+
+
+def frame_scores(rows: PersonRows, scores: F64) -> list[F64]:
+    """Per video of `rows.videos`, each frame's score: its most suspicious person's, 0 when
+    nobody is in it. Shape (n_frames,) each."""
+    out = [np.zeros(clip.n_frames, np.float64) for clip in rows.videos]
+    for index in np.unique(rows.video):
+        mine = rows.video == index
+        np.maximum.at(out[index], rows.frame[mine], scores[mine])
+    return out
+
+
+def smoothed_scores(rows: PersonRows, raw: npt.NDArray[np.float64], smoothing_s: float) -> F64:
+    """Each row's track score: its track's raw scores averaged over the last `smoothing_s`
+    seconds (rows of one track are consecutive and in time order, as `person_rows` makes
+    them), as the live pipeline smooths each track."""
+    out = np.empty(len(rows), np.float64)
+    if len(rows) == 0:
+        return out
+    key = rows.video.astype(np.int64) * (1 << 32) + rows.track
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    ends = np.concatenate([starts[1:], [len(rows)]])
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        video = rows.videos[int(rows.video[start])]
+        ts = rows.frame[start:end] / video.fps
+        out[start:end] = track_scores(ts, raw[start:end], smoothing_s)
+    return out
+
+
+def video_scores(
+    rows: PersonRows, raw: npt.NDArray[np.float64], policy: ScoringPolicy
+) -> list[F64]:
+    """Per video, each frame's calibrated score: the most suspicious person's smoothed and
+    calibrated score, 0 for frames with nobody."""
+    smoothed = smoothed_scores(rows, raw, policy.smoothing_s)
+    calibrated = policy.calibration.apply(smoothed)
+    return frame_scores(rows, calibrated)

@@ -1,0 +1,98 @@
+"""Fitting the XGBoost booster on person rows, and the bounded hyper-parameter search space.
+
+Normal-only videos give far more rows than the labelled ones: they are thinned to every
+`normal_every`-th row (consecutive rows of a track are near-duplicates 1/15 s apart), and
+the positive rows are weighted so that both classes weigh the same in the loss.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xgboost as xgb
+
+from training.dataset import PersonRows
+
+SEED = 20260
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """XGBoost's knobs that the search turns; the rest stay at the values in `fit`."""
+
+    max_depth: int = 4
+    learning_rate: float = 0.05
+    n_estimators: int = 300
+    min_child_weight: float = 5.0
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 1.0
+
+    def row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# the bounded search: each trial draws one value per knob
+SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
+    "max_depth": (2, 3, 4, 5, 6),
+    "learning_rate": (0.02, 0.05, 0.1),
+    "n_estimators": (150, 300, 600),
+    "min_child_weight": (1.0, 5.0, 20.0),
+    "subsample": (0.6, 0.8, 1.0),
+    "colsample_bytree": (0.5, 0.8, 1.0),
+    "reg_lambda": (1.0, 5.0, 20.0),
+}
+
+
+def candidates(trials: int, seed: int = SEED) -> list[Params]:
+    """The defaults plus `trials - 1` random draws from `SEARCH_SPACE` (deterministic)."""
+    pick = random.Random(seed)
+    found = [Params()]
+    while len(found) < trials:
+        draw = Params(**{k: pick.choice(v) for k, v in SEARCH_SPACE.items()})
+        if draw not in found:
+            found.append(draw)
+    return found
+
+
+def training_rows(rows: PersonRows, normal_every: int) -> npt.NDArray[np.bool_]:
+    """Which rows to fit on: all rows of labelled videos, every `normal_every`-th of the rest."""
+    labelled = np.array([v.labels is not None for v in rows.videos], bool)
+    in_labelled = labelled[rows.video] if len(rows) else np.zeros(0, bool)
+    return np.asarray(in_labelled | (np.arange(len(rows)) % normal_every == 0), bool)
+
+
+def fit(rows: PersonRows, params: Params, *, normal_every: int = 3, threads: int = 2) -> Any:
+    """A booster fitted on `rows` (binary: shoplifting frame or not)."""
+    chosen = training_rows(rows, normal_every)
+    x, y = rows.features[chosen], rows.label[chosen].astype(np.float32)
+    positives = float(y.sum())
+    if positives == 0 or positives == len(y):
+        raise ValueError("training needs rows of both classes")
+    weight = np.where(y == 1, (len(y) - positives) / positives, 1.0).astype(np.float32)
+    data = xgb.DMatrix(x, label=y, weight=weight)
+    settings = {
+        "objective": "binary:logistic",
+        "eval_metric": "logloss",
+        "tree_method": "hist",
+        "max_depth": params.max_depth,
+        "eta": params.learning_rate,
+        "min_child_weight": params.min_child_weight,
+        "subsample": params.subsample,
+        "colsample_bytree": params.colsample_bytree,
+        "lambda": params.reg_lambda,
+        "nthread": threads,
+        "seed": SEED,
+    }
+    return xgb.train(settings, data, num_boost_round=params.n_estimators)
+
+
+def predict(booster: Any, rows: PersonRows) -> npt.NDArray[np.float64]:
+    """Raw probabilities for every row, shape (N,)."""
+    if len(rows) == 0:
+        return np.zeros(0, np.float64)
+    return np.asarray(booster.inplace_predict(rows.features), np.float64).reshape(-1)

@@ -1,0 +1,62 @@
+"""ROC and precision-recall curves of frame scores, as PNG files (matplotlib, no display)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import numpy.typing as npt
+
+matplotlib.use("Agg")  # files only: no display on a server or in CI
+
+import matplotlib.pyplot as plt
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from training.metrics import FrameMetrics
+
+
+def write_curves(
+    labels: Sequence[npt.NDArray[np.int8]],
+    scores: Sequence[npt.NDArray[np.float64]],
+    metrics: FrameMetrics,
+    out_dir: Path,
+    title: str,
+    threshold: float | None = None,
+) -> tuple[Path, Path]:
+    """Write `roc.png` and `pr.png` into `out_dir`; the threshold, if given, is marked."""
+    y = np.concatenate([np.zeros(0, np.int8), *labels])
+    s = np.concatenate([np.zeros(0), *scores])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fpr, tpr, roc_thresholds = roc_curve(y, s)
+    precision, recall, pr_thresholds = precision_recall_curve(y, s)
+    roc_path, pr_path = out_dir / "roc.png", out_dir / "pr.png"
+
+    figure, axes = plt.subplots(figsize=(5, 5), dpi=120)
+    axes.plot(fpr, tpr, label=f"ours, AUC-ROC {metrics.auc_roc:.1f}")
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="chance")
+    if threshold is not None:
+        i = int(np.argmin(np.abs(roc_thresholds - threshold)))
+        axes.plot(fpr[i], tpr[i], "o", color="crimson", label=f"threshold {threshold:.2f}")
+    axes.set(xlabel="false positive rate (normal frames)", ylabel="true positive rate")
+    axes.set_title(title, fontsize=9)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(roc_path)
+    plt.close(figure)
+
+    figure, axes = plt.subplots(figsize=(5, 5), dpi=120)
+    axes.plot(recall, precision, label=f"ours, AUC-PR {metrics.auc_pr:.1f}")
+    base = metrics.positive_frames / metrics.frames
+    axes.axhline(base, linestyle=":", color="grey", label=f"chance ({base:.2f})")
+    if threshold is not None and len(pr_thresholds):
+        i = int(np.argmin(np.abs(pr_thresholds - threshold)))
+        axes.plot(recall[i], precision[i], "o", color="crimson", label=f"threshold {threshold:.2f}")
+    axes.set(xlabel="recall (shoplifting frames)", ylabel="precision", ylim=(0, 1.02))
+    axes.set_title(title, fontsize=9)
+    axes.legend(loc="lower left")
+    figure.tight_layout()
+    figure.savefig(pr_path)
+    plt.close(figure)
+    return roc_path, pr_path
