@@ -85,6 +85,14 @@ def cross_validate(
     max_false_per_hour: BudgetOption = 1.0,
     plots: Annotated[Path | None, typer.Option(help="Folder for roc.png and pr.png.")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
+    normal_piece: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds normal-only tracks are cut into, like the labelled clips (0: uncut, "
+            "which lets 'the track just began' tell clips from normal video).",
+        ),
+    ] = 4.0,
 ) -> None:
     """Nested video-grouped cross-validation over the labelled videos: the honest figures."""
     from training.commands import cross_validate as run
@@ -97,6 +105,7 @@ def cross_validate(
             trials=trials,
             smoothing_s=smoothing,
             max_false_per_hour=max_false_per_hour,
+            normal_piece_s=normal_piece or None,
             say=_say,
         )
     )

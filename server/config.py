@@ -142,6 +142,11 @@ class PipelineConfig(BaseModel):
         description="Pose model; unset: the one the setup placed in weights/ (the INT8 .onnx, "
         "or the .pt for the ultralytics backend; weights/yolo11n-pose.onnx is the float one).",
     )
+    behaviour_model: Path | None = Field(
+        None,
+        description="Behaviour model file; unset: weights/behaviour-xgb.json (shipped with "
+        "ShopGuard, made by `shopguard model train`). Without one, people are tracked only.",
+    )
     pose_workers: int = Field(
         2, ge=1, le=32, description="Pose inference threads shared by all cameras (one per core)."
     )

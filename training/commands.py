@@ -13,29 +13,41 @@ import numpy as np
 import numpy.typing as npt
 
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
-from server.behaviour.features import DEFAULT_SPEC
+from server.behaviour.features import DEFAULT_SPEC, FeatureSpec
 from server.weights import record_sha
-from training.crossval import assign_folds, calibrate, nested, search
-from training.dataset import PersonRows, person_rows, video_scores
+from training.crossval import assign_folds, calibrate, nested, out_of_fold, search
+from training.dataset import PersonRows, one_per_frame, person_rows, video_scores
 from training.fit import candidates, fit, predict
 from training.metrics import event_metrics, frame_metrics, threshold_for
 from training.plots import write_curves
 from training.poselift import POSELIFT_FPS, PoseLiftVideo, load_split
 
 Say = Callable[[str], None]
+OPERATING_POINTS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)  # thresholds shown in reports
+NORMAL_PIECE_S = 4.0  # normal-only tracks cut like the labelled clips (dataset.person_rows)
 
 
-def load(data: Path, splits: Sequence[str], say: Say) -> tuple[list[PoseLiftVideo], PersonRows]:
-    """The videos of `splits` under `data` and their feature rows."""
+def load(
+    data: Path,
+    splits: Sequence[str],
+    say: Say,
+    normal_piece_s: float | None = NORMAL_PIECE_S,
+    spec: FeatureSpec = DEFAULT_SPEC,
+) -> tuple[list[PoseLiftVideo], PersonRows, PersonRows]:
+    """The videos of `splits` under `data`, their training rows (normal-only tracks cut into
+    `normal_piece_s` pieces) and their scoring rows (tracks whole, as the server sees them)."""
     started = time.monotonic()
     videos: list[PoseLiftVideo] = []
     for split in splits:
         found = load_split(data, "Train" if split == "Train" else "Test")
         say(f"loaded {len(found)} {split} videos from {data / split}")
         videos += found
-    rows = person_rows(videos, DEFAULT_SPEC)
-    say(f"{len(rows)} feature rows in {time.monotonic() - started:.1f}s")
-    return videos, rows
+    scoring = person_rows(videos, spec)
+    training = scoring
+    if normal_piece_s and any(v.labels is None for v in videos):
+        training = person_rows(videos, spec, normal_piece_s=normal_piece_s)
+    say(f"{len(scoring)} feature rows in {time.monotonic() - started:.1f}s")
+    return videos, training, scoring
 
 
 def report(
@@ -48,6 +60,7 @@ def report(
     frames = frame_metrics([y for y, _ in labelled], [s for _, s in labelled])
     every = [_labels(v) for v in videos]
     events = event_metrics(every, list(scores), threshold, POSELIFT_FPS)
+    points = [event_metrics(every, list(scores), t, POSELIFT_FPS) for t in OPERATING_POINTS]
     return {
         "auc_roc": round(frames.auc_roc, 2),
         "auc_pr": round(frames.auc_pr, 2),
@@ -61,6 +74,14 @@ def report(
         "false_alerts": events.false_alerts,
         "normal_hours": round(events.normal_hours, 3),
         "false_alerts_per_hour": round(events.false_alerts_per_hour, 2),
+        "operating_points": [
+            {
+                "threshold": p.threshold,
+                "episodes_caught_share": round(p.caught_share, 4),
+                "false_alerts_per_hour": round(p.false_alerts_per_hour, 2),
+            }
+            for p in points
+        ],
     }
 
 
@@ -76,15 +97,18 @@ def train(
 ) -> dict[str, Any]:
     """Search settings by video-grouped CV, calibrate and pick the threshold on its
     out-of-fold scores, fit on every video, write the model file and its sha256."""
-    videos, rows = load(data, ("Train", "Test"), say)
+    videos, rows, scoring = load(data, ("Train", "Test"), say)
     video_fold = assign_folds(videos, folds)
     policy = ScoringPolicy(smoothing_s=smoothing_s)
     say(f"searching {trials} settings, {folds}-fold video-grouped CV each")
-    params, oof, tried = search(rows, video_fold, candidates(trials), policy, say)
-    policy = _operating_policy(videos, rows, oof, smoothing_s, max_false_per_hour)
-    figures = report(videos, video_scores(rows, oof, policy), policy.threshold)
+    params, first, tried = search(rows, video_fold, candidates(trials), policy, say)
+    keep = one_per_frame(rows, first)
+    say(f"refitting without bystanders ({int((~keep).sum())} rows of shoplifting frames left out)")
+    oof = out_of_fold(rows, video_fold, params, say, keep, scoring)
+    policy = _operating_policy(videos, scoring, oof, smoothing_s, max_false_per_hour)
+    figures = report(videos, video_scores(scoring, oof, policy), policy.threshold)
     say(f"fitting {params} on all {len(videos)} videos")
-    booster = fit(rows, params)
+    booster = fit(rows.take(keep), params)
     info = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": _describe(videos),
@@ -108,16 +132,19 @@ def cross_validate(
     trials: int = 8,
     smoothing_s: float = 1.0,
     max_false_per_hour: float = 1.0,
+    normal_piece_s: float | None = NORMAL_PIECE_S,
     say: Say,
 ) -> dict[str, Any]:
     """Nested video-grouped CV: the out-of-fold figures over all labelled videos."""
-    videos, rows = load(data, ("Train", "Test"), say)
+    videos, rows, scoring = load(data, ("Train", "Test"), say, normal_piece_s)
     video_fold = assign_folds(videos, folds)
-    result = nested(rows, video_fold, candidates(trials), ScoringPolicy(smoothing_s), say)
-    policy = _operating_policy(videos, rows, result.raw, smoothing_s, max_false_per_hour)
-    scores = video_scores(rows, result.raw, policy)
+    policy = ScoringPolicy(smoothing_s)
+    result = nested(rows, video_fold, candidates(trials), policy, say, scoring)
+    policy = _operating_policy(videos, scoring, result.raw, smoothing_s, max_false_per_hour)
+    scores = video_scores(scoring, result.raw, policy)
     figures = report(videos, scores, policy.threshold)
     figures["folds"] = folds
+    figures["normal_piece_s"] = normal_piece_s
     figures["params_per_fold"] = [p.row() for p in result.params]
     figures["data"] = _describe(videos)
     if plots is not None:
@@ -140,7 +167,7 @@ def cross_validate(
 def evaluate(data: Path, model_path: Path, plots: Path | None, say: Say) -> dict[str, Any]:
     """The model's figures on the labelled videos of `data` (`Test/*.pkl`, `GT/*.npy`)."""
     model = BehaviourModel.load(model_path)
-    videos, rows = load(data, ("Test",), say)
+    videos, _, rows = load(data, ("Test",), say, spec=model.spec)
     started = time.monotonic()
     scores = video_scores(rows, predict(model.booster, rows), model.policy)
     say(f"scored in {time.monotonic() - started:.1f}s")

@@ -4,11 +4,14 @@ Every video, labelled or normal-only, belongs to one of `k` folds (labelled vide
 by whether they hold shoplifting and by camera, normal-only ones by camera). A fold's
 videos are scored by a booster fitted on the other folds' videos, so every frame gets an
 out-of-fold score. `nested` also picks the hyper-parameters inside each outer fold, by an
-inner cross-validation over the other folds only: the honest figure.
+inner cross-validation over the other folds only: the honest figure. Labels are per frame:
+a first fit's out-of-fold scores pick the one person of each shoplifting frame who stays a
+positive (`dataset.one_per_frame`), and the booster is fitted again on those rows.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +22,13 @@ from sklearn.isotonic import IsotonicRegression
 
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.scoring import Calibration
-from training.dataset import PersonRows, frame_scores, smoothed_scores, video_scores
+from training.dataset import (
+    PersonRows,
+    frame_scores,
+    one_per_frame,
+    smoothed_scores,
+    video_scores,
+)
 from training.fit import Params, fit, predict
 from training.metrics import frame_metrics
 from training.poselift import PoseLiftVideo
@@ -52,17 +61,25 @@ def assign_folds(videos: Sequence[PoseLiftVideo], k: int) -> npt.NDArray[np.int3
 
 
 def out_of_fold(
-    rows: PersonRows, video_fold: npt.NDArray[np.int32], params: Params, say: Say
+    rows: PersonRows,
+    video_fold: npt.NDArray[np.int32],
+    params: Params,
+    say: Say,
+    keep: npt.NDArray[np.bool_] | None = None,
+    scored: PersonRows | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Out-of-fold raw scores with fixed `params`."""
-    row_fold = video_fold[rows.video]
-    raw = np.zeros(len(rows), np.float64)
+    """Out-of-fold raw scores with fixed `params`, fitted on the `keep` rows only, of the
+    rows of `scored` (the same videos cut otherwise) or else of `rows`."""
+    target = rows if scored is None else scored
+    row_fold, target_fold = video_fold[rows.video], video_fold[target.video]
+    raw = np.zeros(len(target), np.float64)
+    usable = np.ones(len(rows), bool) if keep is None else keep
     for k in np.unique(video_fold).tolist():
-        held = row_fold == k
-        if not held.any():
+        held = target_fold == k
+        if not held.any() or not (row_fold != k).any():
             continue
-        booster = fit(rows.take(~held), params)
-        raw[held] = predict(booster, rows.take(held))
+        booster = fit(rows.take((row_fold != k) & usable), params)
+        raw[held] = predict(booster, target.take(held))
         say(f"fold {k + 1}/{len(np.unique(video_fold))} scored ({int(held.sum())} rows)")
     return raw
 
@@ -96,23 +113,27 @@ def nested(
     trials: Sequence[Params],
     policy: ScoringPolicy,
     say: Say,
+    scored: PersonRows | None = None,
 ) -> OutOfFold:
-    """Out-of-fold scores whose parameters were chosen without the fold scored."""
+    """Out-of-fold scores whose parameters were chosen without the fold scored: of the rows
+    of `scored` (the same videos cut otherwise, e.g. uncut as live) or else of `rows`."""
+    target = rows if scored is None else scored
     row_fold = video_fold[rows.video]
+    target_fold = video_fold[target.video]
     folds = np.unique(video_fold).tolist()
-    raw = np.zeros(len(rows), np.float64)
+    raw = np.zeros(len(target), np.float64)
     chosen: list[Params] = []
     for k in folds:
         say(f"outer fold {k + 1}/{len(folds)}: searching {len(trials)} settings on the others")
         inside = row_fold != k
         inner_rows = rows.take(inside)
-        params, _, _ = search(
-            inner_rows, _inner_folds(rows.videos, video_fold, k), trials, policy, lambda _: None
-        )
-        booster = fit(inner_rows, params)
-        raw[~inside] = predict(booster, rows.take(~inside))
+        inner_folds = _inner_folds(rows.videos, video_fold, k)
+        params, inner_raw, _ = search(inner_rows, inner_folds, trials, policy, lambda _: None)
+        booster = fit(inner_rows.take(one_per_frame(inner_rows, inner_raw)), params)
+        held = target_fold == k
+        raw[held] = predict(booster, target.take(held))
         chosen.append(params)
-        figure = labelled_auc(rows.take(~inside), raw[~inside], policy, allow_one_class=True)
+        figure = labelled_auc(target.take(held), raw[held], policy, allow_one_class=True)
         say(f"outer fold {k + 1}/{len(folds)}: {params}; this fold's AUC-ROC {figure:.1f}")
     return OutOfFold(raw, tuple(chosen))
 
@@ -124,7 +145,7 @@ def _inner_folds(
     inner = np.flatnonzero(video_fold != outer)
     folds = max(2, len(np.unique(video_fold)) - 1)
     out = np.full(len(videos), -1, np.int32)
-    out[inner] = assign_folds([videos[i] for i in inner], folds)
+    out[inner] = assign_folds([videos[int(i)] for i in inner], folds)
     return out
 
 
@@ -165,4 +186,10 @@ def calibrate(rows: PersonRows, raw: npt.NDArray[np.float64], smoothing_s: float
         ys.append(labels[seen])
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     iso.fit(np.concatenate(xs), np.concatenate(ys).astype(np.float64))
-    return Calibration.from_knots(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+    # isotonic regression is a step function: ties would erase the ranking inside each step.
+    # Knots at the steps' middles (linear between) keep it, and stay within the steps' range.
+    x, y = iso.X_thresholds_, iso.y_thresholds_
+    step = np.concatenate([[0], np.flatnonzero(np.diff(y) > 0) + 1, [len(y)]])
+    middles = [float(x[a:b].mean()) for a, b in itertools.pairwise(step)]
+    levels = [float(y[a]) for a in step[:-1]]
+    return Calibration.from_knots([0.0, *middles, 1.0], [levels[0], *levels, levels[-1]])

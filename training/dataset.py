@@ -17,6 +17,7 @@ import numpy.typing as npt
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec, batch_features
 from server.behaviour.scoring import track_scores
+from server.pipeline.records import TrackHistory
 from training.poselift import PoseLiftVideo
 
 F64 = npt.NDArray[np.float64]
@@ -56,14 +57,46 @@ class PersonRows:
         )
 
 
-def person_rows(videos: Sequence[PoseLiftVideo], spec: FeatureSpec = DEFAULT_SPEC) -> PersonRows:
-    """A feature row for every pose of every track of `videos`."""
+def cut(history: TrackHistory, piece_s: float) -> list[TrackHistory]:
+    """The track in pieces of `piece_s` seconds from its start, each a track of its own
+    (id: the track's x 1000 + the piece's number)."""
+    piece = np.floor((history.ts - history.ts[0]) / piece_s).astype(np.int64)
+    out = []
+    for number in np.unique(piece).tolist():
+        rows = piece == number
+        out.append(
+            TrackHistory(
+                track_id=history.track_id * 1000 + number,
+                ts=history.ts[rows],
+                xyxy=history.xyxy[rows],
+                keypoints=history.keypoints[rows],
+                keypoint_conf=history.keypoint_conf[rows],
+            )
+        )
+    return out
+
+
+def person_rows(
+    videos: Sequence[PoseLiftVideo],
+    spec: FeatureSpec = DEFAULT_SPEC,
+    *,
+    normal_piece_s: float | None = None,
+) -> PersonRows:
+    """A feature row for every pose of every track of `videos`.
+
+    `normal_piece_s` cuts the tracks of normal-only videos into pieces of that many seconds,
+    so that their windows, like those of the short labelled clips, often begin with the
+    track: otherwise "little history" alone would tell the two kinds of video apart.
+    """
     features, video, frame, track, label = [], [], [], [], []
     for index, clip in enumerate(videos):
         if not clip.tracks:
             continue
-        features.append(batch_features(clip.tracks, None, spec))
-        for history in clip.tracks:
+        tracks = clip.tracks
+        if normal_piece_s is not None and clip.labels is None:
+            tracks = tuple(piece for history in tracks for piece in cut(history, normal_piece_s))
+        features.append(batch_features(tracks, None, spec))
+        for history in tracks:
             frames = clip.frames(history).astype(np.int32)
             frame.append(frames)
             video.append(np.full(len(frames), index, np.int32))
@@ -125,3 +158,18 @@ def video_scores(
     smoothed = smoothed_scores(rows, raw, policy.smoothing_s)
     calibrated = policy.calibration.apply(smoothed)
     return frame_scores(rows, calibrated)
+
+
+def one_per_frame(rows: PersonRows, raw: F64) -> npt.NDArray[np.bool_]:
+    """Rows to train on when labels are per frame: in a shoplifting frame only its most
+    suspicious person (by `raw`, out-of-fold scores) stays a positive; the others, who may
+    just be standing by, are left out rather than taught as shoplifters."""
+    keep = np.asarray(rows.label == 0, bool)
+    positive = np.flatnonzero(rows.label == 1)
+    if positive.size == 0:
+        return keep
+    key = rows.video[positive].astype(np.int64) * (1 << 32) + rows.frame[positive]
+    order = np.lexsort((-raw[positive], key))
+    first = np.concatenate([[True], key[order][1:] != key[order][:-1]])
+    keep[positive[order[first]]] = True
+    return keep

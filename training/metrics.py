@@ -111,10 +111,16 @@ def threshold_for(
     merge_gap_s: float = MERGE_GAP_S,
 ) -> EventMetrics:
     """The lowest threshold (most episodes caught) whose false alerts per hour stay within
-    `max_false_per_hour`, among the scores' own values."""
-    _, s = _concat(labels, scores)
+    `max_false_per_hour`. Only each episode's peak score can be the best threshold (just
+    low enough to catch it), so those are the candidates."""
+    _concat(labels, scores)
+    peaks = [
+        float(s[start:end].max())
+        for y, s in zip(labels, scores, strict=True)
+        for start, end in runs(y == 1)
+    ]
     best: EventMetrics | None = None
-    for threshold in np.unique(np.quantile(s[s > 0], np.linspace(0, 1, 201))):
+    for threshold in sorted(set(peaks)):
         found = event_metrics(labels, scores, float(threshold), fps, merge_gap_s)
         if found.false_alerts_per_hour <= max_false_per_hour:
             if best is None or found.caught > best.caught:

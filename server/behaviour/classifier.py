@@ -97,8 +97,14 @@ class BehaviourModel:
         """Read and check a model file; `ModelError` names the file and what is wrong."""
         import xgboost as xgb
 
+        from server.weights import is_recorded, sha_path
+
         if not path.is_file():
             raise ModelError(f"behaviour model {path} not found: {TRAIN_HINT}")
+        if sha_path(path).is_file() and not is_recorded(path):
+            raise ModelError(
+                f"behaviour model {path} does not match its sha256 (changed or damaged)"
+            )
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

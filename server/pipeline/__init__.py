@@ -4,8 +4,8 @@
 ② ring buffer         `ring_buffer.py` (`PacketRing`: encoded packets + latest frame)
 ③ pose                `pose.py`
 ④ tracks              `tracking.py`
-⑤ features            `features.py`
-⑥ classifier          `classifier.py`
+⑤ features            `server/behaviour/features.py` (shared with training)
+⑥ classifier          `server/behaviour/classifier.py` (the model file), `scorer.py` (`Verdicts`)
 ⑦ alert + dedup       `alerting.py`
 ⑧ clip job            `clips.py`
 

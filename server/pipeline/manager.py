@@ -29,6 +29,9 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.behaviour.classifier import MODEL_NAME as BEHAVIOUR_MODEL_NAME
+from server.behaviour.classifier import BehaviourModel
+from server.behaviour.scorer import BehaviourScorer
 from server.config import PipelineConfig, Settings
 from server.errors import ModelError
 from server.notify.bus import EventBus
@@ -45,6 +48,7 @@ from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
 from server.storage.settings import effective_settings
+from server.weights import DEFAULT_WEIGHTS_DIR
 from shared.schemas.cameras import CameraStatus, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
@@ -160,7 +164,11 @@ class CameraRunner:
             )
         try:
             frames = self.supervisor.frames(self.stop)
-            camera = CameraAnalysis(self.spec.analysis_width, self.tracker, self._manager.sink)
+            model = self._manager.behaviour
+            scorer = BehaviourScorer(model) if model is not None else None
+            camera = CameraAnalysis(
+                self.spec.analysis_width, self.tracker, self._manager.sink, scorer
+            )
             async with contextlib.aclosing(frames):
                 await run_camera(frames, self.worker, self._manager.analysis, camera)
         except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
@@ -235,6 +243,8 @@ class CameraRunner:
             + evidence.packets,
             people=worker.people,
             live_tracks=len(self.tracker.live_ids()),
+            top_score=round(worker.verdicts.top, 4) if worker.verdicts is not None else None,
+            scoring=stage_times(worker.scoring),
             pose=stage_times(worker.pose),
             pose_wait=stage_times(worker.queued),
             tracking=stage_times(worker.tracking),
@@ -287,6 +297,8 @@ class PipelineManager:
         self.sink = sink
         self.analysis: Analysis | None = None
         self.analysis_error: str | None = None
+        self.behaviour: BehaviourModel | None = None
+        self.behaviour_error: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -391,6 +403,12 @@ class PipelineManager:
             logger.error("%s", self.analysis_error)
             return None
         tracking = ThreadPoolExecutor(1, thread_name_prefix="tracking")
+        path = self.config.behaviour_model or DEFAULT_WEIGHTS_DIR / BEHAVIOUR_MODEL_NAME
+        try:
+            self.behaviour = BehaviourModel.load(path)
+        except ModelError as exc:
+            self.behaviour_error = f"people are tracked but not scored: {exc.message}"
+            logger.error("%s", self.behaviour_error)
         return Analysis(pool, tracking)
 
     def pose_stats(self) -> PoseWorkersStats | None:

@@ -1,6 +1,6 @@
 """Records that cross stage boundaries: encoded `Packet`s (and their `StreamInfo`), decoded
-analysis `Frame`s, the
-`Poses` found in them and the `Tracks` (with each track's `TrackHistory`) made of those."""
+analysis `Frame`s, the `Poses` found in them, the `Tracks` (with each track's
+`TrackHistory`) made of those, and the behaviour model's `Verdicts` on the tracks."""
 
 from __future__ import annotations
 
@@ -224,3 +224,48 @@ class TrackHistory:
     def span_s(self) -> float:
         """Seconds from the first to the last frame (0 for fewer than two)."""
         return float(self.ts[-1] - self.ts[0]) if len(self) > 1 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The behaviour model's verdicts on one frame's tracks (rows as in its `Tracks`).
+
+    `raw` is the model's own probability for the moment; `score` is the track's raw scores
+    smoothed over the model's smoothing window and calibrated: the alerting score, compared
+    with `threshold` (the model's operating threshold unless the store sets its own).
+    """
+
+    ts: float
+    track_id: npt.NDArray[np.int64]  # (N,)
+    raw: npt.NDArray[np.float32]  # (N,) 0..1
+    score: npt.NDArray[np.float32]  # (N,) 0..1
+    threshold: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.ts):
+            raise ValueError(f"ts: must be finite, got {self.ts}")
+        n = self.track_id.shape[0] if self.track_id.ndim == 1 else -1
+        _check_arrays(
+            self,
+            {
+                "track_id": ((n,), np.int64),
+                "raw": ((n,), np.float32),
+                "score": ((n,), np.float32),
+            },
+        )
+        if not 0 <= self.threshold <= 1:
+            raise ValueError(f"threshold: must be within 0..1, got {self.threshold}")
+
+    def __len__(self) -> int:
+        return int(self.track_id.shape[0])
+
+    @property
+    def top(self) -> float:
+        """The most suspicious track's score; 0 with nobody tracked."""
+        return float(self.score.max()) if len(self) else 0.0
+
+    @classmethod
+    def empty(cls, ts: float, threshold: float) -> Verdicts:
+        """Nobody tracked at `ts`."""
+        none = np.zeros((0,), np.float32)
+        return cls(ts, np.zeros((0,), np.int64), none, none, threshold)

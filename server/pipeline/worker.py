@@ -3,7 +3,8 @@
 ① the reader thread (`source.py`) fills the camera's `PacketRing` and hands the newest
 analysis frame to the supervisor, which yields it here; ③ the shared `PosePool` finds the
 people in it; ④ the camera's `Tracker` (on the shared tracking thread) gives them ids and
-history; ⑤ the `TrackSink` (the behaviour model, alerts and live view) takes the tracks.
+history; ⑤⑥ the camera's `BehaviourScorer` (on the same thread) scores each tracked person
+over their last seconds; ⑦ the `TrackSink` (alerts and live view) takes the tracks.
 
 The chain awaits each stage, so a camera has at most one frame in analysis: frames that
 arrive meanwhile wait in the source's small queue, which drops its oldest (and counts it).
@@ -19,10 +20,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from server.behaviour.scorer import BehaviourScorer
 from server.pipeline.inference import FrameDropped, PosePool
 from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import input_hw_for
-from server.pipeline.records import Frame, Tracks
+from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
 
 logger = logging.getLogger(__name__)
@@ -46,8 +48,10 @@ class WorkerStats:
     queued: Durations = field(default_factory=Durations)
     tracking: Durations = field(default_factory=Durations)
     latency: Durations = field(default_factory=Durations)  # capture → tracks, wall clock
+    scoring: Durations = field(default_factory=Durations)  # features + model + smoothing
     people: int = 0  # tracked in the last analysed frame
     last: Tracks | None = None
+    verdicts: Verdicts | None = None  # the behaviour model's, on the last analysed frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class CameraAnalysis:
     input_width: int  # pose model input width; the height follows the frame's aspect
     tracker: Tracker
     sink: TrackSink | None = None
+    scorer: BehaviourScorer | None = None  # None: tracks only (no behaviour model loaded)
 
 
 async def run_camera(
@@ -88,6 +93,12 @@ async def run_camera(
             tracks = await loop.run_in_executor(  # ④ tracks
                 analysis.tracking, camera.tracker.update, found.poses, frame.captured_at
             )
+            tracked = time.monotonic()
+            if camera.scorer is not None:  # ⑤ features → ⑥ classifier
+                stats.verdicts = await loop.run_in_executor(
+                    analysis.tracking, camera.scorer.score, tracks, camera.tracker
+                )
+                stats.scoring.add(time.monotonic() - tracked)
         except FrameDropped:
             stats.dropped += 1
             continue
@@ -95,11 +106,11 @@ async def run_camera(
             stats.failed += 1
             logger.exception("camera %s: analysing frame %s failed", frame.camera_id, frame.seq)
             continue
-        stats.tracking.add(time.monotonic() - started)
+        stats.tracking.add(tracked - started)
         stats.pose.add(found.inference_s)
         stats.queued.add(found.queued_s)
         stats.latency.add(max(0.0, time.time() - frame.captured_at))
         stats.analysed.mark()
         stats.people, stats.last = len(tracks), tracks
         if camera.sink is not None:
-            camera.sink(frame, tracks, camera.tracker)  # ⑤ behaviour, alerts, live view
+            camera.sink(frame, tracks, camera.tracker)  # ⑦ alerts, live view

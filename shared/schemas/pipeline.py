@@ -28,6 +28,11 @@ class CameraPipelineStats(BaseModel):
     packets: int = Field(description="Encoded packets read (both streams).")
     people: int = Field(description="People tracked in the last analysed frame.")
     live_tracks: int = Field(description="Tracks with a recent history.")
+    top_score: float | None = Field(
+        description="The most suspicious tracked person's behaviour score in the last analysed "
+        "frame, 0..1 (None: no behaviour model, or nothing analysed yet)."
+    )
+    scoring: StageTimes = Field(description="Behaviour scoring time per frame (all its people).")
     pose: StageTimes = Field(description="Model time per frame.")
     pose_wait: StageTimes = Field(description="Time a frame waited for a pose worker.")
     tracking: StageTimes = Field(description="Tracking time per frame.")
@@ -63,6 +68,9 @@ class PipelineStatsPublic(BaseModel):
     enabled: bool = Field(description="Whether this server runs cameras at all.")
     analysis_error: str | None = Field(
         description="Why cameras are not analysed (e.g. the pose model is missing); None: OK."
+    )
+    behaviour_error: str | None = Field(
+        description="Why people are tracked but not scored (e.g. no behaviour model); None: OK."
     )
     pose_workers: PoseWorkersStats | None
     cameras: list[CameraPipelineStats]

@@ -16,6 +16,7 @@ from server.behaviour.classifier import BehaviourModel, ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
+from server.weights import record_sha
 
 F = len(FEATURE_NAMES)
 
@@ -88,6 +89,14 @@ def test_a_booster_of_another_width_is_refused(tmp_path: Path) -> None:
     BehaviourModel(tiny_booster(F - 2), DEFAULT_SPEC, ScoringPolicy()).save(path)
     with pytest.raises(ModelError, match=f"takes {F - 2} features"):
         BehaviourModel.load(path)
+
+
+def test_a_model_changed_after_its_sha256_was_recorded(model_file: Path) -> None:
+    record_sha(model_file)
+    assert BehaviourModel.load(model_file).policy.threshold == 0.42
+    rewrite(model_file, {"info": {"note": "edited"}})
+    with pytest.raises(ModelError, match=r"does not match its sha256"):
+        BehaviourModel.load(model_file)
 
 
 def test_missing_and_corrupt_files(tmp_path: Path) -> None:

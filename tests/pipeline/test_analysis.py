@@ -158,6 +158,13 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
     assert 4.0 <= paced <= 6.0  # analysed at the camera's 5 fps, not as fast as it decodes
     assert stats["fps"] > 2.0 and stats["target_fps"] == 5.0
     assert stats["people"] >= 1 and stats["live_tracks"] >= 1
+    # ⑤⑥ the shipped behaviour model scores every tracked person, every analysed frame
+    assert (await pipeline_body(api))["behaviour_error"] is None
+    assert 0.0 <= stats["top_score"] <= 1.0 and stats["scoring"]["p50_ms"] is not None
+    verdicts = runtime.pipeline.runners[camera_id].worker.verdicts
+    last = runtime.pipeline.runners[camera_id].worker.last
+    assert verdicts is not None and last is not None and verdicts.ts == last.ts
+    assert verdicts.track_id.tolist() == last.track_id.tolist()
     assert stats["analysis_width"] == 640 and stats["evidence_stream"] is False
     for stage in ("pose", "pose_wait", "tracking", "latency"):
         assert stats[stage]["p50_ms"] is not None, stage
@@ -222,6 +229,30 @@ async def test_a_missing_model_is_reported_once_and_cameras_keep_their_rings(
     settings = make_settings(tmp_path / "data", database_url, pipeline=pipeline)
     async with running_api(settings) as api:
         await _missing_model(api, clip, tmp_path)
+
+
+async def test_a_broken_behaviour_model_is_reported_and_people_are_still_tracked(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    broken = tmp_path / "behaviour.json"
+    broken.write_text('{"format": "shopguard.behaviour/0"}')
+    pipeline = FAST.model_copy(update={"behaviour_model": broken})
+    settings = make_settings(tmp_path / "data", database_url, pipeline=pipeline)
+    async with running_api(settings) as api:
+        camera_id = await add_camera(api, await add_store(api), "Aisle 9", PEOPLE_CLIP)
+
+        async def tracked() -> bool:
+            row = (await pipeline_stats(api)).get(camera_id)
+            return row is not None and row["frames_analysed"] >= 5 and row["people"] >= 1
+
+        await eventually(tracked, within_s=20)
+        body = await pipeline_body(api)
+        assert body["behaviour_error"] == (
+            f"people are tracked but not scored: behaviour model {broken}: format "
+            "'shopguard.behaviour/0', expected shopguard.behaviour/1"
+        )
+        assert body["analysis_error"] is None
+        assert body["cameras"][0]["top_score"] is None
 
 
 async def _missing_model(api: httpx.AsyncClient, clip: Path, tmp_path: Path) -> None:

@@ -169,6 +169,7 @@ async def test_the_pipeline_is_off_when_disabled(
     assert response.json() == {
         "enabled": False,
         "analysis_error": None,
+        "behaviour_error": None,
         "pose_workers": None,
         "cameras": [],
         "count": 0,

@@ -15,6 +15,7 @@ async def read_pipeline_stats(principal: ReviewerUser, runtime: RuntimeDep) -> P
     return PipelineStatsPublic(
         enabled=runtime.pipeline.enabled,
         analysis_error=runtime.pipeline.analysis_error,
+        behaviour_error=runtime.pipeline.behaviour_error,
         pose_workers=runtime.pipeline.pose_stats(),
         cameras=rows,
         count=len(rows),
