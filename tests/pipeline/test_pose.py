@@ -265,6 +265,21 @@ print(json.dumps({"xyxy": poses.xyxy.tolist(), "keypoints": poses.keypoints.toli
 """
 
 
+def in_export_venv(snippet: str, *args: Path) -> str:
+    """Run `snippet` with the export venv's Python (torch, Ultralytics, onnx); its stdout."""
+    run = subprocess.run(
+        [str(EXPORT_PYTHON), "-c", snippet, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout.strip()
+
+
 def test_the_ultralytics_backend_finds_the_same_people(pose: OnnxPose) -> None:
     """Runs where torch is (the export venv), as on a GPU box, on the .pt the setup placed."""
     pt = ROOT / "weights" / PT_NAME
@@ -274,17 +289,7 @@ def test_the_ultralytics_backend_finds_the_same_people(pose: OnnxPose) -> None:
             pytest.fail(message)
         pytest.skip(message)
     image = DATA / "zidane.jpg"  # 16:9, so both fill the same 384x640 input
-    run = subprocess.run(
-        [str(EXPORT_PYTHON), "-c", ULTRALYTICS_SNIPPET, str(pt), str(image)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    theirs = json.loads(run.stdout.strip().splitlines()[-1])
+    theirs = json.loads(in_export_venv(ULTRALYTICS_SNIPPET, pt, image).splitlines()[-1])
     ours = pose.estimate(read_bgr(image))
     assert len(theirs["xyxy"]) == len(ours) == 2
     order = np.argsort(np.asarray(theirs["xyxy"])[:, 0])
@@ -338,16 +343,7 @@ def test_the_raw_head_decoded_here_matches_the_decode_in_the_export(
             pytest.fail(message)
         pytest.skip(message)
     raw_path = tmp_path / "raw-head.onnx"
-    run = subprocess.run(
-        [str(EXPORT_PYTHON), "-c", CUT_SNIPPET, str(MODEL), str(raw_path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    in_export_venv(CUT_SNIPPET, MODEL, raw_path)
     raw = OnnxPose(raw_path)
     assert raw.raw_head and not pose.raw_head
     for image in ("bus.jpg", "zidane.jpg"):
