@@ -130,7 +130,7 @@ class CameraRunner:
         self.evidence = Supervisor(spec.camera_id, self._open_evidence, _ignore, supervisor_config)
         self.tracker = Tracker(
             fps=spec.analysis_fps,
-            history_s=config.track_history_s,
+            history_s=manager.history_s(),
             lost_timeout_s=config.track_lost_timeout_s,
         )
         self.task: asyncio.Task[None] | None = None
@@ -303,6 +303,12 @@ class PipelineManager:
     @property
     def enabled(self) -> bool:
         return self.config.enabled
+
+    def history_s(self) -> float:
+        """Seconds of keypoints each track keeps: the configured ones, or the behaviour
+        model's window (plus a frame's slack) when that is longer, so live rows are whole."""
+        window = self.behaviour.spec.window_s + 0.5 if self.behaviour is not None else 0.0
+        return max(self.config.track_history_s, window)
 
     @property
     def runners(self) -> dict[int, CameraRunner]:

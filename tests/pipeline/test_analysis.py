@@ -12,8 +12,10 @@ import av
 import httpx
 import numpy as np
 import numpy.typing as npt
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from server.app import create_app
 from server.pipeline.inference import FrameDropped, PosePool, PoseResult
 from server.pipeline.pose import OnnxPose, input_hw_for
 from server.pipeline.records import Frame, Tracks
@@ -29,7 +31,7 @@ from tests.pipeline.app_helpers import (
     pipeline_body,
     pipeline_stats,
 )
-from tests.pipeline.conftest import PEOPLE_CLIP, running_api
+from tests.pipeline.conftest import PEOPLE_CLIP, admin_client, running_api
 from tests.pipeline.media import synthetic_video
 
 INPUT_HW = (384, 640)
@@ -253,6 +255,22 @@ async def test_a_broken_behaviour_model_is_reported_and_people_are_still_tracked
         )
         assert body["analysis_error"] is None
         assert body["cameras"][0]["top_score"] is None
+
+
+async def test_tracks_keep_at_least_the_behaviour_models_window(
+    clip: Path, tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    """A configured history shorter than the model's 3 s window would cut every live row
+    short of what training saw: the model's window wins."""
+    pipeline = FAST.model_copy(update={"track_history_s": 1.0})
+    app = create_app(make_settings(tmp_path / "data", database_url, pipeline=pipeline))
+    async with LifespanManager(app), admin_client(app) as api:
+        runtime: Runtime = app.state.runtime
+        camera_id = await add_camera(api, await add_store(api), "Aisle 10", clip)
+        await eventually(lambda: has_status(api, camera_id, "online"))
+        model = runtime.pipeline.behaviour
+        assert model is not None and model.spec.window_s == 3.0
+        assert runtime.pipeline.runners[camera_id].tracker.history_s == 3.5
 
 
 async def _missing_model(api: httpx.AsyncClient, clip: Path, tmp_path: Path) -> None:
