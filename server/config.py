@@ -147,6 +147,13 @@ class PipelineConfig(BaseModel):
         description="Behaviour model file; unset: weights/behaviour-xgb.json (shipped with "
         "ShopGuard, made by `shopguard model train`). Without one, people are tracked only.",
     )
+    behaviour_every_s: float = Field(
+        0.4,
+        ge=0.0,
+        le=5.0,
+        description="Seconds between behaviour scorings of a camera's people (0: every "
+        "analysed frame); the model looks at seconds of movement, so 0.4 loses little.",
+    )
     pose_workers: int = Field(
         2, ge=1, le=32, description="Pose inference threads shared by all cameras (one per core)."
     )

@@ -24,11 +24,23 @@ from server.pipeline.tracking import Tracker
 
 
 class BehaviourScorer:
-    """Scores one camera's tracks frame after frame."""
+    """Scores one camera's tracks, at most every `every_s` seconds: a window of seconds
+    changes little from one analysed frame to the next, and scoring is the costliest step
+    after pose."""
 
-    def __init__(self, model: BehaviourModel) -> None:
-        self.model = model
+    def __init__(self, model: BehaviourModel, every_s: float = 0.0) -> None:
+        if not every_s >= 0:
+            raise ValueError(f"every_s: must be >= 0, got {every_s}")
+        self.model, self.every_s = model, every_s
         self._raw: dict[int, deque[tuple[float, float]]] = {}  # track id → (ts, raw score)
+        self._last_ts = -float("inf")
+
+    def due(self, ts: float) -> bool:
+        """Whether the frame at `ts` should be scored (and, if so, takes its turn)."""
+        if ts - self._last_ts < self.every_s - 1e-6:
+            return False
+        self._last_ts = ts
+        return True
 
     def score(self, tracks: Tracks, tracker: Tracker) -> Verdicts:
         """The verdicts on `tracks` (as `tracker` has just updated them)."""

@@ -165,7 +165,8 @@ class CameraRunner:
         try:
             frames = self.supervisor.frames(self.stop)
             model = self._manager.behaviour
-            scorer = BehaviourScorer(model) if model is not None else None
+            every_s = self.config.behaviour_every_s
+            scorer = BehaviourScorer(model, every_s) if model is not None else None
             camera = CameraAnalysis(
                 self.spec.analysis_width, self.tracker, self._manager.sink, scorer
             )

@@ -51,7 +51,7 @@ class WorkerStats:
     scoring: Durations = field(default_factory=Durations)  # features + model + smoothing
     people: int = 0  # tracked in the last analysed frame
     last: Tracks | None = None
-    verdicts: Verdicts | None = None  # the behaviour model's, on the last analysed frame
+    verdicts: Verdicts | None = None  # the behaviour model's latest (scored every few frames)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ async def run_camera(
                 analysis.tracking, camera.tracker.update, found.poses, frame.captured_at
             )
             tracked = time.monotonic()
-            if camera.scorer is not None:  # ⑤ features → ⑥ classifier
+            if camera.scorer is not None and camera.scorer.due(tracks.ts):  # ⑤ → ⑥
                 stats.verdicts = await loop.run_in_executor(
                     analysis.tracking, camera.scorer.score, tracks, camera.tracker
                 )

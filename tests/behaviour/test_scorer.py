@@ -92,3 +92,13 @@ def test_nobody_tracked_gives_empty_verdicts_and_ended_tracks_start_afresh(
             first = verdicts
     assert first is not None
     np.testing.assert_allclose(first.score, first.raw / 2, rtol=1e-5)
+
+
+def test_a_camera_is_scored_at_most_every_so_many_seconds(model: BehaviourModel) -> None:
+    scorer = BehaviourScorer(model, every_s=0.4)
+    frames = at_fps(5.0, 2.0)  # 0.0, 0.2, ... 2.0
+    assert [t for t in frames.tolist() if scorer.due(t)] == [0.0, 0.4, 0.8, 1.2, 1.6, 2.0]
+    every = BehaviourScorer(model)
+    assert all(every.due(t) for t in frames.tolist())
+    with pytest.raises(ValueError, match="every_s"):
+        BehaviourScorer(model, every_s=-1.0)

@@ -165,8 +165,8 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
     assert 0.0 <= stats["top_score"] <= 1.0 and stats["scoring"]["p50_ms"] is not None
     verdicts = runtime.pipeline.runners[camera_id].worker.verdicts
     last = runtime.pipeline.runners[camera_id].worker.last
-    assert verdicts is not None and last is not None and verdicts.ts == last.ts
-    assert verdicts.track_id.tolist() == last.track_id.tolist()
+    assert verdicts is not None and last is not None
+    assert 0 <= last.ts - verdicts.ts < 0.5  # scored every 0.4 s, analysed every 0.2 s
     assert stats["analysis_width"] == 640 and stats["evidence_stream"] is False
     for stage in ("pose", "pose_wait", "tracking", "latency"):
         assert stats[stage]["p50_ms"] is not None, stage
