@@ -3,6 +3,7 @@ and row scores back to frame scores."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +56,22 @@ def test_rows_of_the_mini_release_and_frame_scores() -> None:
 
 
 def test_only_the_most_suspicious_person_of_a_shoplifting_frame_stays_positive() -> None:
-    videos = load_split(MINI, "Test")
-    rows = person_rows(videos)
+    video = load_split(MINI, "Test")[0]
+    # a bystander beside each person, in the same frames: two people in every labelled frame
+    bystanders = tuple(
+        TrackHistory(h.track_id + 100, h.ts, h.xyxy + 200, h.keypoints + 200, h.keypoint_conf)
+        for h in video.tracks
+    )
+    crowded = dataclasses.replace(video, tracks=video.tracks + bystanders)
+    rows = person_rows([crowded])
     raw = np.random.default_rng(0).random(len(rows))
     keep = one_per_frame(rows, raw)
     assert keep[rows.label == 0].all()  # every normal row stays
-    for frame in np.unique(rows.frame[rows.label == 1]).tolist():
+    shoplifting = np.unique(rows.frame[rows.label == 1]).tolist()
+    assert shoplifting and all(
+        ((rows.frame == f) & (rows.label == 1)).sum() >= 2 for f in shoplifting
+    )
+    for frame in shoplifting:
         here = np.flatnonzero((rows.frame == frame) & (rows.label == 1))
         assert keep[here].sum() == 1 and keep[here[np.argmax(raw[here])]]
+    assert (~keep).sum() == (rows.label == 1).sum() - len(shoplifting)  # the others left out
