@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from server.behaviour.classifier import ScoringPolicy
-from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec, batch_features
+from server.behaviour.features import DEFAULT_SPEC, FeatureSpec, batch_features
 from server.behaviour.scoring import track_scores
 from server.pipeline.records import TrackHistory
 from training.poselift import PoseLiftVideo
@@ -27,7 +27,7 @@ F64 = npt.NDArray[np.float64]
 class PersonRows:
     """N feature rows of M videos: `video` indexes `videos`, `frame` its frames."""
 
-    features: npt.NDArray[np.float32]  # (N, F)
+    features: npt.NDArray[np.float32]  # (N, F): F the spec's feature names
     video: npt.NDArray[np.int32]  # (N,)
     frame: npt.NDArray[np.int32]  # (N,)
     track: npt.NDArray[np.int64]  # (N,) the person's id within the video
@@ -36,8 +36,8 @@ class PersonRows:
 
     def __post_init__(self) -> None:
         n = self.features.shape[0]
-        if self.features.shape != (n, len(FEATURE_NAMES)):
-            raise ValueError(f"features: shape must be (N, {len(FEATURE_NAMES)})")
+        if self.features.ndim != 2:
+            raise ValueError("features: must be 2-D (N, F)")
         for name in ("video", "frame", "track", "label"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"{name}: shape must be ({n},)")
@@ -106,7 +106,7 @@ def person_rows(
     if not features:
         empty = np.zeros(0, np.int32)
         return PersonRows(
-            np.zeros((0, len(FEATURE_NAMES)), np.float32),
+            np.zeros((0, len(spec.feature_names)), np.float32),
             empty,
             empty,
             empty.astype(np.int64),

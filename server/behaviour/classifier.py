@@ -1,9 +1,10 @@
 """⑥ classifier: the behaviour model file, and scoring feature rows with it.
 
 One JSON file holds everything scoring needs: the XGBoost booster (UBJSON, base64), the
-ordered feature names and the `FeatureSpec` its rows were cut with (both checked against
-this code on load, so a silent column shift cannot happen), the track smoothing, the
-calibration and the operating threshold, plus how it was trained and measured.
+ordered feature names and the `FeatureSpec` its rows were cut with (on load the names are
+checked against those this code makes of that spec, so a silent column shift cannot
+happen), the track smoothing, the calibration and the operating threshold, plus how it was
+trained and measured.
 `training/` writes it (`shopguard model train`); the server only loads it.
 
 Example:
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from server.behaviour.features import FEATURE_NAMES, FeatureSpec
+from server.behaviour.features import FeatureSpec
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
 
@@ -63,9 +64,10 @@ class BehaviourModel:
         self.info = info or {}
 
     def raw_scores(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """Each row's raw probability, shape (N,), for rows of (N, len(FEATURE_NAMES))."""
-        if features.ndim != 2 or features.shape[1] != len(FEATURE_NAMES):
-            raise ValueError(f"features: shape must be (N, {len(FEATURE_NAMES)})")
+        """Each row's raw probability, shape (N,), for rows of the spec's features."""
+        width = len(self.spec.feature_names)
+        if features.ndim != 2 or features.shape[1] != width:
+            raise ValueError(f"features: shape must be (N, {width})")
         if len(features) == 0:
             return np.zeros(0, np.float64)
         return np.asarray(self.booster.inplace_predict(features), np.float64).reshape(-1)
@@ -74,7 +76,7 @@ class BehaviourModel:
         """Write the model file (atomically: a partial file never replaces a good one)."""
         document = {
             "format": MODEL_FORMAT,
-            "feature_names": list(FEATURE_NAMES),
+            "feature_names": list(self.spec.feature_names),
             "feature_spec": asdict(self.spec),
             "policy": {
                 "smoothing_s": self.policy.smoothing_s,
@@ -112,9 +114,6 @@ class BehaviourModel:
         if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
             found = document.get("format") if isinstance(document, dict) else None
             raise ModelError(f"behaviour model {path}: format {found!r}, expected {MODEL_FORMAT}")
-        names = document.get("feature_names")
-        if names != list(FEATURE_NAMES):
-            raise ModelError(f"behaviour model {path}: {_names_differ(names)}; retrain it")
         try:
             spec = FeatureSpec(**document["feature_spec"])
             policy_doc = document["policy"]
@@ -125,6 +124,11 @@ class BehaviourModel:
             raw = base64.b64decode(document["booster_ubj"], validate=True)
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise ModelError(f"behaviour model {path}: bad or missing field ({exc})") from exc
+        names, expected = document.get("feature_names"), list(spec.feature_names)
+        if names != expected:
+            raise ModelError(
+                f"behaviour model {path}: {_names_differ(names, expected)}; retrain it"
+            )
         booster = xgb.Booster()
         try:
             booster.load_model(bytearray(raw))
@@ -133,19 +137,19 @@ class BehaviourModel:
             raise ModelError(
                 f"behaviour model {path}: the booster is unreadable ({reason})"
             ) from exc
-        if booster.num_features() != len(FEATURE_NAMES):
+        if booster.num_features() != len(expected):
             raise ModelError(
                 f"behaviour model {path}: the booster takes {booster.num_features()} features, "
-                f"the names list {len(FEATURE_NAMES)}"
+                f"the names list {len(expected)}"
             )
         return cls(booster, spec, policy, document.get("info") or {})
 
 
-def _names_differ(names: object) -> str:
+def _names_differ(names: object, expected: list[str]) -> str:
     if not isinstance(names, list):
         return "no feature_names list"
-    missing = [n for n in FEATURE_NAMES if n not in names]
-    extra = [n for n in names if n not in FEATURE_NAMES]
+    missing = [n for n in expected if n not in names]
+    extra = [n for n in names if n not in expected]
     if missing or extra:
-        return f"features differ from this code's (missing {missing}, unknown {extra})"
-    return "features are in another order than this code's"
+        return f"names differ from its feature_spec's (missing {missing}, unknown {extra})"
+    return "names are in another order than its feature_spec's"

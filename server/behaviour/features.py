@@ -4,6 +4,9 @@ The same code serves training (a row for every pose of every PoseLift track) and
 pipeline (a row per live track, ending now). To make a row mean the same everywhere:
 - each window is resampled onto a fixed grid of `step_s` steps ending at its end time
   (`resample.py`), so it does not depend on the frame rate (15 fps PoseLift, 5 fps live);
+- a row holds the features of several windows ending at the same time (1, 3 and 6 s by
+  default: a gesture, an action, what led up to it), named `reach_max@3s` and so on
+  (`FeatureSpec.feature_names`); all are computed from one resampling of the longest;
 - distances are in torso lengths (the window's median shoulder-to-hip length) and measured
   between body points, speeds in torso lengths per second; box motion is in box heights;
 - a keypoint under `min_conf` is unknown. Gaps of up to `max_gap_s` are filled in along
@@ -11,7 +14,7 @@ pipeline (a row per live track, ending now). To make a row mean the same everywh
 
 Example:
     >>> row = window_features(tracker.history(track_id), end_ts=frame.captured_at)
-    >>> row.shape == (len(FEATURE_NAMES),)
+    >>> row.shape == (len(DEFAULT_SPEC.feature_names),)
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ from server.behaviour.geometry import (
 from server.behaviour.resample import NUM_POINTS, Timeline
 from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
 
-# distances in torso lengths (shoulder to hip), speeds in torso lengths or box heights per s
+# one window's features; distances in torso lengths (shoulder to hip), speeds in torso
+# lengths or box heights per s
 FEATURE_NAMES: tuple[str, ...] = (
     # coverage
     "seen_frac",  # share of the window's grid times at which the person is tracked
@@ -119,9 +123,10 @@ _CHUNK = 1024  # windows computed at once: ~50 MB of temporaries, and no slower 
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """How windows are cut. Store it with a model: rows only compare under the same spec."""
+    """How a row's windows are cut. Store it with a model: rows only compare under the
+    same spec."""
 
-    window_s: float = 3.0  # seconds of history per row
+    windows_s: tuple[float, ...] = (1.0, 3.0, 6.0)  # window lengths, seconds, ascending
     step_s: float = 0.2  # grid spacing: 5 Hz, the slowest analysis rate we run
     max_gap_s: float = 0.5  # longest gap in a point's frames that is filled in
     min_conf: float = 0.3  # keypoints under this confidence are unknown
@@ -129,21 +134,40 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         if not (self.step_s > 0 and math.isfinite(self.step_s)):
             raise ValueError(f"step_s: must be positive, got {self.step_s}")
-        steps = self.window_s / self.step_s
-        if not (steps >= 1 and abs(steps - round(steps)) < 1e-6):
-            raise ValueError(
-                f"window_s: must be a whole number (>= 1) of steps of {self.step_s} s, "
-                f"got {self.window_s}"
-            )
+        windows = tuple(float(w) for w in self.windows_s)  # a model file gives a list
+        object.__setattr__(self, "windows_s", windows)
+        if not windows or list(windows) != sorted(set(windows)):
+            raise ValueError(f"windows_s: must be distinct and ascending, got {windows}")
+        for window in windows:
+            steps = window / self.step_s
+            if not (steps >= 1 and abs(steps - round(steps)) < 1e-6):
+                raise ValueError(
+                    f"windows_s: each must be a whole number (>= 1) of steps of "
+                    f"{self.step_s} s, got {window}"
+                )
         if not (0 <= self.max_gap_s < math.inf):
             raise ValueError(f"max_gap_s: must be >= 0, got {self.max_gap_s}")
         if not 0 <= self.min_conf <= 1:
             raise ValueError(f"min_conf: must be within 0..1, got {self.min_conf}")
 
     @property
+    def window_s(self) -> float:
+        """The longest window: the history a track must keep."""
+        return self.windows_s[-1]
+
+    @property
     def n_grid(self) -> int:
-        """Grid times per window, both ends included."""
+        """Grid times of the longest window, both ends included."""
         return round(self.window_s / self.step_s) + 1
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """A row's columns: every window's `FEATURE_NAMES`, shortest window first."""
+        return tuple(f"{name}@{w:g}s" for w in self.windows_s for name in FEATURE_NAMES)
+
+    def column(self, name: str, window_s: float) -> int:
+        """Where feature `name` of the `window_s` window is in a row."""
+        return self.feature_names.index(f"{name}@{window_s:g}s")
 
 
 DEFAULT_SPEC = FeatureSpec()
@@ -153,7 +177,7 @@ def window_features(history: TrackHistory, end_ts: float, spec: FeatureSpec = DE
     """Features of one track over the `spec.window_s` seconds up to `end_ts`.
 
     Returns:
-        shape (len(FEATURE_NAMES),), float32, finite.
+        shape (len(spec.feature_names),), float32, finite.
     """
     return batch_features([history], [np.asarray([end_ts])], spec).reshape(-1)
 
@@ -170,8 +194,8 @@ def batch_features(
         end_ts: for each track, the end times (seconds) of its windows, shape (E_i,);
             None for a window ending at each of its frames (training).
     Returns:
-        shape (sum E_i, len(FEATURE_NAMES)), float32, finite: track by track, and within a
-        track in the order of its end times.
+        shape (sum E_i, len(spec.feature_names)), float32, finite: track by track, and
+        within a track in the order of its end times.
     """
     ends = [h.ts for h in histories] if end_ts is None else [np.ravel(e) for e in end_ts]
     if len(ends) != len(histories):
@@ -182,9 +206,9 @@ def batch_features(
     track = np.repeat(np.arange(len(ends)), [len(e) for e in ends])
     timeline = Timeline.build(histories, min_conf=spec.min_conf, margin_s=spec.max_gap_s + 1.0)
     before_end = spec.step_s * np.arange(spec.n_grid - 1, -1, -1)  # (G,) seconds
-    out = np.empty((len(t_end), len(FEATURE_NAMES)), np.float32)
-    for lo in range(0, len(t_end), _CHUNK):
-        chunk = slice(lo, lo + _CHUNK)
+    out = np.empty((len(t_end), len(spec.feature_names)), np.float32)
+    for lo in range(0, len(t_end), _CHUNK // len(spec.windows_s)):
+        chunk = slice(lo, lo + _CHUNK // len(spec.windows_s))
         times = t_end[chunk, None] - before_end  # (W, G)
         points = timeline.sample(
             np.repeat(track[chunk], spec.n_grid), times.ravel(), spec.max_gap_s
@@ -194,26 +218,36 @@ def batch_features(
 
 
 def _rows(points: F32, spec: FeatureSpec) -> F32:
-    """(W, G, NUM_POINTS, 2) resampled windows -> (W, F) finite feature rows."""
-    columns = _columns(points, spec)
+    """(W, G, NUM_POINTS, 2) resampled longest windows -> (W, len(spec.feature_names)) finite
+    rows. The shorter windows are the same grids with their earlier times unknown, stacked
+    under the longest, so that every window is computed by one pass of the feature code."""
+    n_windows, n_grid = len(spec.windows_s), points.shape[1]
+    grids = np.asarray([round(w / spec.step_s) + 1 for w in spec.windows_s])  # (S,)
+    before = np.arange(n_grid)[None, :] < (n_grid - grids)[:, None]  # (S, G) outside window
+    stacked = np.repeat(points[None], n_windows, axis=0)  # (S, W, G, P, 2)
+    stacked[np.broadcast_to(before[:, None], stacked.shape[:3])] = np.nan
+    window_s = np.repeat(np.asarray(spec.windows_s, np.float32), len(points))
+    columns = _columns(stacked.reshape(-1, *points.shape[1:]), spec.step_s, window_s)
     if columns.keys() != set(FEATURE_NAMES):
         raise RuntimeError(
             f"feature code and FEATURE_NAMES differ: {set(FEATURE_NAMES) ^ columns.keys()}"
         )
-    rows = np.stack([columns[name] for name in FEATURE_NAMES], axis=-1)
-    return np.where(np.isfinite(rows), rows, _FILL).astype(np.float32)
+    rows = np.stack([columns[name] for name in FEATURE_NAMES], axis=-1)  # (S * W, F)
+    rows = np.where(np.isfinite(rows), rows, _FILL).astype(np.float32)
+    return rows.reshape(n_windows, len(points), -1).transpose(1, 0, 2).reshape(len(points), -1)
 
 
-def _columns(points: F32, spec: FeatureSpec) -> dict[str, Floats]:
-    """Each feature, shape (W,), NaN where unknown."""
+def _columns(points: F32, step: float, window_s: F32) -> dict[str, Floats]:
+    """Each feature, shape (W,), NaN where unknown, of windows `window_s` (W,) long whose
+    grid times before their window are unknown."""
     kp, box = points[:, :, :NUM_KEYPOINTS], points[:, :, NUM_KEYPOINTS:]  # (W, G, K|2, 2)
     seen = ~np.isnan(box[:, :, 0, 0])  # (W, G)
     body = _Body.of(kp, box)
     return {
-        "seen_frac": seen.mean(axis=1, dtype=np.float32),
-        **_hands(kp, body, seen, spec),
-        **_posture(kp, body, spec.step_s),
-        **_box_motion(box, seen, body.box_h, spec.step_s),
+        "seen_frac": seen.sum(axis=1) / (np.rint(window_s / step) + 1),
+        **_hands(kp, body, seen, step, window_s),
+        **_posture(kp, body, step),
+        **_box_motion(box, seen, body.box_h, step),
     }
 
 
@@ -245,10 +279,10 @@ class _Body:
 
 
 def _hands(
-    kp: F32, body: _Body, seen: npt.NDArray[np.bool_], spec: FeatureSpec
+    kp: F32, body: _Body, seen: npt.NDArray[np.bool_], step: float, window_s: F32
 ) -> dict[str, Floats]:
     """Where the wrists are relative to the body, how fast they move, and reaching out."""
-    step, n_grid = spec.step_s, kp.shape[1]
+    n_grid = kp.shape[1]
     shoulders, elbows, wrists, hips = (kp[:, :, j] for j in (SHOULDERS, ELBOWS, WRISTS, HIPS))
     s2 = body.scale[..., None]  # (W, 1, 1)
     sh, hip = body.sh_est, body.hip_est
@@ -295,7 +329,7 @@ def _hands(
         "wrist_speed_mean": nanmean(speed, axis=1),
         "wrist_speed_max": nanmax(speed, axis=1),
         "near_body_after_reach_s": np.where(last_out >= 0, after, 0).max(axis=1),
-        "since_reach_s": np.where(last_any >= 0, (n_grid - 1 - last_any) * step, spec.window_s),
+        "since_reach_s": np.where(last_any >= 0, (n_grid - 1 - last_any) * step, window_s),
     }
 
 

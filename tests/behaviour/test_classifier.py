@@ -13,12 +13,14 @@ import pytest
 import xgboost as xgb
 
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
-from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, FeatureSpec
+from server.behaviour.features import FeatureSpec
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
 from server.weights import record_sha
 
-F = len(FEATURE_NAMES)
+SPEC = FeatureSpec(windows_s=(1.0, 2.0))
+NAMES = SPEC.feature_names
+F = len(NAMES)
 
 
 def tiny_booster(features: int = F) -> Any:
@@ -33,15 +35,18 @@ def tiny_booster(features: int = F) -> Any:
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
     policy = ScoringPolicy(0.8, 0.42, Calibration((0.0, 0.5, 1.0), (0.0, 0.1, 0.9)))
-    spec = FeatureSpec(window_s=2.0)
     path = tmp_path / "behaviour.json"
-    BehaviourModel(tiny_booster(), spec, policy, {"note": "test"}).save(path)
+    BehaviourModel(tiny_booster(), SPEC, policy, {"note": "test"}).save(path)
     return path
 
 
 def test_a_saved_model_loads_with_its_spec_policy_and_scores(model_file: Path) -> None:
     model = BehaviourModel.load(model_file)
-    assert model.spec == FeatureSpec(window_s=2.0)
+    assert model.spec == SPEC and model.spec.window_s == 2.0
+    assert json.loads(model_file.read_text())["feature_names"][:2] == [
+        "seen_frac@1s",
+        "wrist_hidden_frac@1s",
+    ]
     assert (model.policy.smoothing_s, model.policy.threshold) == (0.8, 0.42)
     assert model.policy.calibration.y == (0.0, 0.1, 0.9)
     assert model.info == {"note": "test"}
@@ -65,11 +70,13 @@ def rewrite(path: Path, change: dict[str, Any]) -> None:
     ("change", "message"),
     [
         ({"format": "something/2"}, r"format 'something/2', expected shopguard\.behaviour/1"),
-        ({"feature_names": list(reversed(FEATURE_NAMES))}, "another order"),
-        ({"feature_names": [*FEATURE_NAMES[:-1], "new"]}, r"missing \['still_frac'\]"),
+        ({"feature_names": list(reversed(NAMES))}, "another order"),
+        ({"feature_names": [*NAMES[:-1], "new"]}, r"missing \['still_frac@2s'\]"),
         ({"feature_names": None}, "no feature_names list"),
-        ({"feature_spec": {"window_s": 2.1}}, "bad or missing field"),  # not whole steps
-        ({"feature_spec": {"windows": 2.0}}, "bad or missing field"),  # unknown field
+        ({"feature_spec": {"windows_s": [1.0, 2.1]}}, "bad or missing field"),  # not whole steps
+        ({"feature_spec": {"windows_s": [2.0, 1.0]}}, "bad or missing field"),  # not ascending
+        ({"feature_spec": {"window_s": 2.0}}, "bad or missing field"),  # an older file's field
+        ({"feature_spec": {"windows_s": [1.0]}}, r"unknown \['seen_frac@2s'"),
         ({"policy": {"smoothing_s": 1.0}}, "bad or missing field"),  # no threshold
         ({"booster_ubj": "%%% not base64"}, "bad or missing field"),
         ({"booster_ubj": base64.b64encode(b"\x00garbage").decode()}, "booster is unreadable"),
@@ -86,7 +93,7 @@ def test_a_wrong_model_file_is_refused_naming_file_and_fault(
 
 def test_a_booster_of_another_width_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "narrow.json"
-    BehaviourModel(tiny_booster(F - 2), DEFAULT_SPEC, ScoringPolicy()).save(path)
+    BehaviourModel(tiny_booster(F - 2), SPEC, ScoringPolicy()).save(path)
     with pytest.raises(ModelError, match=f"takes {F - 2} features"):
         BehaviourModel.load(path)
 

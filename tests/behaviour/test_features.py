@@ -9,6 +9,7 @@ import numpy.typing as npt
 import pytest
 
 from server.behaviour.features import (
+    DEFAULT_SPEC,
     FEATURE_NAMES,
     FeatureSpec,
     batch_features,
@@ -20,7 +21,20 @@ from training.poselift import load_split
 
 MINI = Path(__file__).parents[1] / "data" / "poselift_mini"
 F = len(FEATURE_NAMES)
+THREE = FeatureSpec(windows_s=(3.0,))  # one 3 s window: a row is FEATURE_NAMES in order
 TORSO = float(np.hypot(540 - 525, 250 - 350))  # STANDING's shoulder-to-hip length, px
+
+
+def one_window(
+    history: TrackHistory, end_ts: float, spec: FeatureSpec = THREE
+) -> npt.NDArray[np.float32]:
+    return window_features(history, end_ts, spec)
+
+
+def one_batch(
+    histories: list[TrackHistory], end_ts: object = None, spec: FeatureSpec = THREE
+) -> npt.NDArray[np.float32]:
+    return batch_features(histories, end_ts, spec)  # type: ignore[arg-type]
 
 
 def col(row: npt.NDArray[np.float32], name: str) -> float:
@@ -39,7 +53,7 @@ def empty_history() -> TrackHistory:
     )
 
 
-UNKNOWN_ROW = window_features(empty_history(), 0.0)  # every feature at its fill value
+UNKNOWN_ROW = one_window(empty_history(), 0.0)  # every feature at its fill value
 
 
 def test_names_are_unique_and_the_fill_row_is_documented() -> None:
@@ -53,17 +67,17 @@ def test_names_are_unique_and_the_fill_row_is_documented() -> None:
 
 def test_shapes() -> None:
     a, b = shopping(at_fps(15)), shopping(at_fps(5), track_id=2)
-    row = window_features(a, 4.0)
+    row = one_window(a, 4.0)
     assert row.shape == (F,)
     assert row.dtype == np.float32
-    rows = batch_features([a, empty_history(), b], [[3.0, 4.0], [], np.asarray([2.5])])
+    rows = one_batch([a, empty_history(), b], [[3.0, 4.0], [], np.asarray([2.5])])
     assert rows.shape == (3, F)
-    assert batch_features([a, b]).shape == (len(a) + len(b), F)  # a row per frame
-    assert batch_features([]).shape == (0, F)
+    assert one_batch([a, b]).shape == (len(a) + len(b), F)  # a row per frame
+    assert one_batch([]).shape == (0, F)
     with pytest.raises(ValueError, match="end_ts: 1 arrays for 2 tracks"):
-        batch_features([a, b], [[4.0]])
+        one_batch([a, b], [[4.0]])
     with pytest.raises(ValueError, match="end_ts: must be finite"):
-        window_features(a, float("nan"))
+        one_window(a, float("nan"))
 
 
 def test_tracks_in_one_batch_do_not_mix() -> None:
@@ -72,8 +86,8 @@ def test_tracks_in_one_batch_do_not_mix() -> None:
     b = still(at_fps(5), px_s=(100, 0))
     c = moved(a, dt=1.7e9)  # a, but at wall-clock seconds
     ends = [np.asarray([1.0, 3.0, 4.0]), np.asarray([0.4, 4.0]), 1.7e9 + np.asarray([3.0])]
-    rows = batch_features([a, b, c], ends)
-    alone = np.concatenate([batch_features([h], [e]) for h, e in zip([a, b, c], ends, strict=True)])
+    rows = one_batch([a, b, c], ends)
+    alone = np.concatenate([one_batch([h], [e]) for h, e in zip([a, b, c], ends, strict=True)])
     np.testing.assert_allclose(rows, alone, atol=1e-5)
     np.testing.assert_allclose(rows[-1], rows[1], atol=1e-5)  # time of day does not matter
 
@@ -131,7 +145,7 @@ def test_tracks_in_one_batch_do_not_mix() -> None:
 def test_values_on_literal_poses(
     history: TrackHistory, end_ts: float, expected: dict[str, float]
 ) -> None:
-    row = window_features(history, end_ts)
+    row = one_window(history, end_ts)
     got = {name: col(row, name) for name in expected}
     assert got == pytest.approx(expected, abs=0.01)
 
@@ -139,13 +153,13 @@ def test_values_on_literal_poses(
 def test_hand_at_the_pocket_and_hands_together() -> None:
     pockets = STANDING.copy()
     pockets[[9, 10]] = pockets[[11, 12]] + [[-5, 5], [5, 5]]  # front pockets: just inside the hips
-    row = window_features(still(at_fps(5), pockets), 3.0)
+    row = one_window(still(at_fps(5), pockets), 3.0)
     assert col(row, "wrist_pocket_frac") == 1.0
     assert col(row, "wrist_waist_frac") == 1.0  # 0.28 torso lengths from the waist point
     assert col(row, "hands_together_frac") == 0.0
     together = STANDING.copy()
     together[[9, 10]] = [[505, 300], [495, 300]]  # both hands at the chest
-    row = window_features(still(at_fps(5), together), 3.0)
+    row = one_window(still(at_fps(5), together), 3.0)
     assert col(row, "hands_together_frac") == 1.0
     assert col(row, "wrist_chest_frac") == 1.0
     assert col(row, "wrist_pocket_frac") == 0.0
@@ -153,21 +167,21 @@ def test_hand_at_the_pocket_and_hands_together() -> None:
 
 def test_head_turns_and_lean() -> None:
     turning = shopping(at_fps(15))
-    assert col(window_features(turning, 3.0), "head_yaw_std") == pytest.approx(
+    assert col(one_window(turning, 3.0), "head_yaw_std") == pytest.approx(
         12 / np.sqrt(2) / TORSO, rel=0.1
     )  # a sine of 12 px swings with a std of 12/sqrt(2)
     bent = STANDING.copy()
     bent[:11] += [100, 0]  # the upper body leans sideways: shoulders 100 px off the hips
-    row = window_features(still(at_fps(5), bent), 3.0)
+    row = one_window(still(at_fps(5), bent), 3.0)
     assert col(row, "torso_lean_mean") == pytest.approx(np.pi / 4, abs=0.02)
 
 
 def test_gaps_in_the_track() -> None:
     ts = at_fps(5)
     one_missed = ts[ts != 2.0]  # a 0.4 s gap: filled in
-    assert col(window_features(still(one_missed), 3.0), "seen_frac") == 1.0
+    assert col(one_window(still(one_missed), 3.0), "seen_frac") == 1.0
     long_gap = ts[(ts < 1.0) | (ts > 2.0)]  # 0.8 to 2.2 s: grid times 1.0 .. 2.0 unseen
-    assert col(window_features(still(long_gap), 3.0), "seen_frac") == pytest.approx(10 / 16)
+    assert col(one_window(still(long_gap), 3.0), "seen_frac") == pytest.approx(10 / 16)
 
 
 def test_hidden_wrist() -> None:
@@ -175,10 +189,10 @@ def test_hidden_wrist() -> None:
     h = still(at_fps(5))
     conf = h.keypoint_conf.copy()
     conf[:, 9] = 0.29  # the left wrist, always
-    row = window_features(moved(h, conf=conf), 3.0)
+    row = one_window(moved(h, conf=conf), 3.0)
     assert col(row, "wrist_hidden_frac") == 0.5
     conf[:, 9] = 0.3
-    assert col(window_features(moved(h, conf=conf), 3.0), "wrist_hidden_frac") == 0.0
+    assert col(one_window(moved(h, conf=conf), 3.0), "wrist_hidden_frac") == 0.0
 
 
 def _hostile() -> list[tuple[str, TrackHistory, float]]:
@@ -205,40 +219,61 @@ def _hostile() -> list[tuple[str, TrackHistory, float]]:
 
 @pytest.mark.parametrize(("case", "history", "end_ts"), _hostile(), ids=[c[0] for c in _hostile()])
 def test_always_finite(case: str, history: TrackHistory, end_ts: float) -> None:
-    row = window_features(history, end_ts)
-    assert np.isfinite(row).all(), dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
+    row = window_features(history, end_ts)  # every window of the default spec
+    names = DEFAULT_SPEC.feature_names
+    assert np.isfinite(row).all(), dict(zip(names, row.tolist(), strict=True))
+
+
+def test_a_row_holds_each_window_as_if_computed_alone() -> None:
+    """The default row is the 1, 3 and 6 s windows side by side, each exactly what a spec of
+    that window alone gives, on a track longer and shorter than the longest window."""
+    tracks = [shopping(at_fps(15, end_s=9.0)), moved(still(at_fps(5), px_s=(40.0, 0.0)), dt=0.0)]
+    ends = [np.asarray([0.5, 2.0, 6.2, 9.0]), np.asarray([1.0, 4.0])]
+    row = batch_features(tracks, ends)
+    assert row.shape == (6, 3 * F)
+    assert DEFAULT_SPEC.feature_names[F] == "seen_frac@3s"
+    for number, window in enumerate(DEFAULT_SPEC.windows_s):
+        alone = batch_features(tracks, ends, FeatureSpec(windows_s=(window,)))
+        np.testing.assert_allclose(row[:, number * F : (number + 1) * F], alone, atol=1e-6)
+    seen = [DEFAULT_SPEC.column("seen_frac", w) for w in DEFAULT_SPEC.windows_s]
+    np.testing.assert_allclose(row[2, seen], 1.0)  # 6.2 s into the track: all windows full
+    np.testing.assert_allclose(row[1, seen], [1.0, 11 / 16, 11 / 31])  # 2 s in
 
 
 def test_nothing_known_gives_the_fill_row() -> None:
     h = shopping(at_fps(15))
-    np.testing.assert_array_equal(window_features(h, -5.0), UNKNOWN_ROW)
-    np.testing.assert_array_equal(window_features(h, 60.0), UNKNOWN_ROW)
-    no_conf = window_features(moved(h, conf=np.zeros_like(h.keypoint_conf)), 4.0)
+    np.testing.assert_array_equal(one_window(h, -5.0), UNKNOWN_ROW)
+    np.testing.assert_array_equal(one_window(h, 60.0), UNKNOWN_ROW)
+    no_conf = one_window(moved(h, conf=np.zeros_like(h.keypoint_conf)), 4.0)
     assert col(no_conf, "wrist_hidden_frac") == 1.0
     assert col(no_conf, "wrist_pocket_dist_min") == -1.0
     assert col(no_conf, "box_speed_mean") == pytest.approx(20 / 380, abs=1e-4)  # box still known
 
 
 def test_spec_is_checked() -> None:
-    assert FeatureSpec().n_grid == 16
-    assert FeatureSpec(window_s=1.0, step_s=0.1).n_grid == 11
-    with pytest.raises(ValueError, match="window_s: must be a whole number"):
-        FeatureSpec(window_s=1.1, step_s=0.2)
+    assert THREE.n_grid == 16 and DEFAULT_SPEC.n_grid == 31  # the longest window's
+    assert FeatureSpec(windows_s=(1.0,), step_s=0.1).n_grid == 11
+    with pytest.raises(ValueError, match="windows_s: each must be a whole number"):
+        FeatureSpec(windows_s=(1.1,), step_s=0.2)
+    with pytest.raises(ValueError, match="distinct and ascending"):
+        FeatureSpec(windows_s=(3.0, 1.0))
+    with pytest.raises(ValueError, match="distinct and ascending"):
+        FeatureSpec(windows_s=())
     with pytest.raises(ValueError, match="step_s: must be positive"):
         FeatureSpec(step_s=0)
     with pytest.raises(ValueError, match="min_conf"):
         FeatureSpec(min_conf=1.5)
-    short = FeatureSpec(window_s=1.0)
-    row = window_features(still(at_fps(5)), 3.0, short)
+    short = FeatureSpec(windows_s=(1.0,))
+    row = one_window(still(at_fps(5)), 3.0, short)
     assert col(row, "since_reach_s") == 1.0
 
 
 def test_real_poselift_rows() -> None:
     """A row per pose of the mini release, finite, and each the row of its own window."""
     tracks = [t for split in ("Train", "Test") for v in load_split(MINI, split) for t in v.tracks]
-    rows = batch_features(tracks)
+    rows = one_batch(tracks)
     assert rows.shape == (sum(len(t) for t in tracks), F)
     assert np.isfinite(rows).all()
     last = len(tracks[0]) - 1
-    np.testing.assert_array_equal(rows[last], window_features(tracks[0], tracks[0].ts[-1]))
+    np.testing.assert_array_equal(rows[last], one_window(tracks[0], tracks[0].ts[-1]))
     assert col(rows[last], "seen_frac") == pytest.approx(3 / 16)  # 7 frames at 15 fps: 0.4 s

@@ -10,20 +10,20 @@ import pytest
 import xgboost as xgb
 
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
-from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, batch_features
+from server.behaviour.features import DEFAULT_SPEC, batch_features
 from server.behaviour.scorer import BehaviourScorer
 from server.behaviour.scoring import Calibration, track_scores
 from server.pipeline.records import Poses, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
 from tests.behaviour.motion import at_fps, shopping
 
-REACH = FEATURE_NAMES.index("reach_max")
+REACH = DEFAULT_SPEC.column("reach_max", 3.0)
 
 
 def reach_booster() -> Any:
     """A booster that finds reaching out suspicious: 'reach_max above 0.7 torso lengths'."""
     rng = np.random.default_rng(1)
-    x = rng.random((400, len(FEATURE_NAMES)), dtype=np.float32) * 2
+    x = rng.random((400, len(DEFAULT_SPEC.feature_names)), dtype=np.float32) * 2
     y = (x[:, REACH] > 0.7).astype(np.float32)
     params = {"objective": "binary:logistic", "max_depth": 2, "nthread": 1, "seed": 0}
     return xgb.train(params, xgb.DMatrix(x, label=y), num_boost_round=30)
