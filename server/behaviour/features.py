@@ -6,7 +6,9 @@ pipeline (a row per live track, ending now). To make a row mean the same everywh
   (`resample.py`), so it does not depend on the frame rate (15 fps PoseLift, 5 fps live);
 - a row holds the features of several windows ending at the same time (1, 3 and 6 s by
   default: a gesture, an action, what led up to it), named `reach_max@3s` and so on
-  (`FeatureSpec.feature_names`); all are computed from one resampling of the longest;
+  (`FeatureSpec.feature_names`). A window longer than `max_grid` grid times takes every
+  2nd (3rd, ...) one: the 6 s window looks at 0.4 s steps. All windows come from one
+  resampling and go through the feature code in one pass, side by side;
 - distances are in torso lengths (the window's median shoulder-to-hip length) and measured
   between body points, speeds in torso lengths per second; box motion is in box heights;
 - a keypoint under `min_conf` is unknown. Gaps of up to `max_gap_s` are filled in along
@@ -130,10 +132,13 @@ class FeatureSpec:
     step_s: float = 0.2  # grid spacing: 5 Hz, the slowest analysis rate we run
     max_gap_s: float = 0.5  # longest gap in a point's frames that is filled in
     min_conf: float = 0.3  # keypoints under this confidence are unknown
+    max_grid: int = 16  # grid times per window at most: longer windows take wider steps
 
     def __post_init__(self) -> None:
         if not (self.step_s > 0 and math.isfinite(self.step_s)):
             raise ValueError(f"step_s: must be positive, got {self.step_s}")
+        if not self.max_grid >= 2:
+            raise ValueError(f"max_grid: must be at least 2, got {self.max_grid}")
         windows = tuple(float(w) for w in self.windows_s)  # a model file gives a list
         object.__setattr__(self, "windows_s", windows)
         if not windows or list(windows) != sorted(set(windows)):
@@ -144,6 +149,12 @@ class FeatureSpec:
                 raise ValueError(
                     f"windows_s: each must be a whole number (>= 1) of steps of "
                     f"{self.step_s} s, got {window}"
+                )
+        for window, stride in zip(windows, self.strides, strict=True):
+            if round(window / self.step_s) % stride:
+                raise ValueError(
+                    f"windows_s: {window} s is not a whole number of its {stride * self.step_s:g}"
+                    f" s steps (max_grid {self.max_grid})"
                 )
         if not (0 <= self.max_gap_s < math.inf):
             raise ValueError(f"max_gap_s: must be >= 0, got {self.max_gap_s}")
@@ -156,9 +167,22 @@ class FeatureSpec:
         return self.windows_s[-1]
 
     @property
+    def strides(self) -> tuple[int, ...]:
+        """Per window, its grid step in `step_s` steps (1, or more for long windows)."""
+        return tuple(
+            max(1, math.ceil(round(w / self.step_s) / (self.max_grid - 1))) for w in self.windows_s
+        )
+
+    @property
+    def grids(self) -> tuple[int, ...]:
+        """Per window, its grid times, both ends included."""
+        pairs = zip(self.windows_s, self.strides, strict=True)
+        return tuple(round(w / self.step_s) // k + 1 for w, k in pairs)
+
+    @property
     def n_grid(self) -> int:
-        """Grid times of the longest window, both ends included."""
-        return round(self.window_s / self.step_s) + 1
+        """Grid times of a row's windows side by side: the most of any window."""
+        return max(self.grids)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -205,29 +229,43 @@ def batch_features(
         raise ValueError("end_ts: must be finite")
     track = np.repeat(np.arange(len(ends)), [len(e) for e in ends])
     timeline = Timeline.build(histories, min_conf=spec.min_conf, margin_s=spec.max_gap_s + 1.0)
-    before_end = spec.step_s * np.arange(spec.n_grid - 1, -1, -1)  # (G,) seconds
-    out = np.empty((len(t_end), len(spec.feature_names)), np.float32)
-    for lo in range(0, len(t_end), _CHUNK // len(spec.windows_s)):
-        chunk = slice(lo, lo + _CHUNK // len(spec.windows_s))
-        times = t_end[chunk, None] - before_end  # (W, G)
+    picks = _grid_picks(spec)
+    needed = np.unique(np.concatenate(picks))  # (U,) steps of `step_s` before the end
+    width = len(spec.feature_names)
+    out = np.empty((len(t_end), width), np.float32)
+    per_chunk = _CHUNK // len(spec.windows_s)
+    for lo in range(0, len(t_end), per_chunk):
+        chunk = slice(lo, lo + per_chunk)
+        times = t_end[chunk, None] - spec.step_s * needed[::-1]  # (W, U), ascending
         points = timeline.sample(
-            np.repeat(track[chunk], spec.n_grid), times.ravel(), spec.max_gap_s
-        ).reshape(len(times), spec.n_grid, NUM_POINTS, 2)
-        out[chunk] = _rows(points, spec)
+            np.repeat(track[chunk], len(needed)), times.ravel(), spec.max_gap_s
+        ).reshape(len(times), len(needed), NUM_POINTS, 2)
+        where = [len(needed) - 1 - np.searchsorted(needed, pick) for pick in picks]
+        out[chunk] = _rows(points, where, spec)
     return out
 
 
-def _rows(points: F32, spec: FeatureSpec) -> F32:
-    """(W, G, NUM_POINTS, 2) resampled longest windows -> (W, len(spec.feature_names)) finite
-    rows. The shorter windows are the same grids with their earlier times unknown, stacked
-    under the longest, so that every window is computed by one pass of the feature code."""
-    n_windows, n_grid = len(spec.windows_s), points.shape[1]
-    grids = np.asarray([round(w / spec.step_s) + 1 for w in spec.windows_s])  # (S,)
-    before = np.arange(n_grid)[None, :] < (n_grid - grids)[:, None]  # (S, G) outside window
-    stacked = np.repeat(points[None], n_windows, axis=0)  # (S, W, G, P, 2)
-    stacked[np.broadcast_to(before[:, None], stacked.shape[:3])] = np.nan
-    window_s = np.repeat(np.asarray(spec.windows_s, np.float32), len(points))
-    columns = _columns(stacked.reshape(-1, *points.shape[1:]), spec.step_s, window_s)
+def _grid_picks(spec: FeatureSpec) -> list[npt.NDArray[np.int64]]:
+    """Per window, its grid times as `step_s` steps before the end, oldest first."""
+    return [
+        stride * np.arange(grid - 1, -1, -1)
+        for stride, grid in zip(spec.strides, spec.grids, strict=True)
+    ]
+
+
+def _rows(points: F32, where: list[npt.NDArray[np.int64]], spec: FeatureSpec) -> F32:
+    """(W, U, NUM_POINTS, 2) resampled times -> (W, len(spec.feature_names)) finite rows.
+
+    `where[s]` picks window s's grid times out of the U. Windows are stacked one under the
+    other, each padded in front with unknown times to `spec.n_grid`, and go through the
+    feature code in one pass."""
+    n_windows, n_grid, n = len(spec.windows_s), spec.n_grid, len(points)
+    stacked = np.full((n_windows, n, n_grid, NUM_POINTS, 2), np.nan, np.float32)
+    for number, pick in enumerate(where):
+        stacked[number, :, n_grid - len(pick) :] = points[:, pick]
+    window_s = np.repeat(np.asarray(spec.windows_s, np.float32), n)
+    step = np.repeat(spec.step_s * np.asarray(spec.strides, np.float32), n)
+    columns = _columns(stacked.reshape(-1, n_grid, NUM_POINTS, 2), step, window_s)
     if columns.keys() != set(FEATURE_NAMES):
         raise RuntimeError(
             f"feature code and FEATURE_NAMES differ: {set(FEATURE_NAMES) ^ columns.keys()}"
@@ -237,9 +275,9 @@ def _rows(points: F32, spec: FeatureSpec) -> F32:
     return rows.reshape(n_windows, len(points), -1).transpose(1, 0, 2).reshape(len(points), -1)
 
 
-def _columns(points: F32, step: float, window_s: F32) -> dict[str, Floats]:
-    """Each feature, shape (W,), NaN where unknown, of windows `window_s` (W,) long whose
-    grid times before their window are unknown."""
+def _columns(points: F32, step: F32, window_s: F32) -> dict[str, Floats]:
+    """Each feature, shape (W,), NaN where unknown, of windows `window_s` (W,) long on grids
+    of `step` (W,) seconds whose times before the window are unknown."""
     kp, box = points[:, :, :NUM_KEYPOINTS], points[:, :, NUM_KEYPOINTS:]  # (W, G, K|2, 2)
     seen = ~np.isnan(box[:, :, 0, 0])  # (W, G)
     body = _Body.of(kp, box)
@@ -279,7 +317,7 @@ class _Body:
 
 
 def _hands(
-    kp: F32, body: _Body, seen: npt.NDArray[np.bool_], step: float, window_s: F32
+    kp: F32, body: _Body, seen: npt.NDArray[np.bool_], step: F32, window_s: F32
 ) -> dict[str, Floats]:
     """Where the wrists are relative to the body, how fast they move, and reaching out."""
     n_grid = kp.shape[1]
@@ -306,10 +344,10 @@ def _hands(
 
     reach = segment_distance(wrists, sh[:, :, None], hip[:, :, None]) / s2  # (W, G, 2)
     out = reach > REACH_OUT
-    speed = nanmax(norm(np.diff(wrists, axis=1)), axis=-1) / step / body.scale  # (W, G-1)
+    speed = nanmax(norm(np.diff(wrists, axis=1)), axis=-1) / step[:, None] / body.scale
     grid = np.arange(n_grid)[None, :, None]
     last_out = np.where(out, grid, -1).max(axis=1)  # (W, 2) last grid index, -1: none
-    after = (near_body & (grid > last_out[:, None])).sum(axis=1) * step
+    after = (near_body & (grid > last_out[:, None])).sum(axis=1) * step[:, None]
     last_any = last_out.max(axis=1)
     return {
         "wrist_hidden_frac": share(np.isnan(wrists[..., 0]), seen[..., None], axis=(1, 2)),
@@ -333,7 +371,7 @@ def _hands(
     }
 
 
-def _posture(kp: F32, body: _Body, step: float) -> dict[str, Floats]:
+def _posture(kp: F32, body: _Body, step: F32) -> dict[str, Floats]:
     """Torso lean, shoulder spread, crouch and where the head points."""
     axis = body.sh_c - body.hip_c
     lean = np.arctan2(np.abs(axis[..., 0]), -axis[..., 1])  # (W, G), 0: upright
@@ -353,13 +391,13 @@ def _posture(kp: F32, body: _Body, step: float) -> dict[str, Floats]:
 
 
 def _box_motion(
-    box: F32, seen: npt.NDArray[np.bool_], box_h: Floats, step: float
+    box: F32, seen: npt.NDArray[np.bool_], box_h: Floats, step: F32
 ) -> dict[str, Floats]:
     """Box shape, how it moves and how long it stays put, in box heights."""
     size = box[:, :, 1] - box[:, :, 0]  # (W, G, 2) width, height
     width = np.where(size[..., 0] > 0, size[..., 0], np.nan)
     centre = box.mean(axis=2)  # (W, G, 2)
-    speed = norm(np.diff(centre, axis=1)) / step / box_h[:, None]  # (W, G-1)
+    speed = norm(np.diff(centre, axis=1)) / step[:, None] / box_h[:, None]  # (W, G-1)
     rows = np.arange(len(box))
     first = np.argmax(seen, axis=1)
     last = seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)

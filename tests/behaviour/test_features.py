@@ -225,8 +225,9 @@ def test_always_finite(case: str, history: TrackHistory, end_ts: float) -> None:
 
 
 def test_a_row_holds_each_window_as_if_computed_alone() -> None:
-    """The default row is the 1, 3 and 6 s windows side by side, each exactly what a spec of
-    that window alone gives, on a track longer and shorter than the longest window."""
+    """The default row is the 1, 3 and 6 s windows side by side (the 6 s one on 0.4 s steps),
+    each exactly what a spec of that window alone gives, on a track longer and shorter than
+    the longest window."""
     tracks = [shopping(at_fps(15, end_s=9.0)), moved(still(at_fps(5), px_s=(40.0, 0.0)), dt=0.0)]
     ends = [np.asarray([0.5, 2.0, 6.2, 9.0]), np.asarray([1.0, 4.0])]
     row = batch_features(tracks, ends)
@@ -237,7 +238,7 @@ def test_a_row_holds_each_window_as_if_computed_alone() -> None:
         np.testing.assert_allclose(row[:, number * F : (number + 1) * F], alone, atol=1e-6)
     seen = [DEFAULT_SPEC.column("seen_frac", w) for w in DEFAULT_SPEC.windows_s]
     np.testing.assert_allclose(row[2, seen], 1.0)  # 6.2 s into the track: all windows full
-    np.testing.assert_allclose(row[1, seen], [1.0, 11 / 16, 11 / 31])  # 2 s in
+    np.testing.assert_allclose(row[1, seen], [1.0, 11 / 16, 6 / 16])  # 2 s in (6 s: 0.4 s steps)
 
 
 def test_nothing_known_gives_the_fill_row() -> None:
@@ -251,8 +252,11 @@ def test_nothing_known_gives_the_fill_row() -> None:
 
 
 def test_spec_is_checked() -> None:
-    assert THREE.n_grid == 16 and DEFAULT_SPEC.n_grid == 31  # the longest window's
+    assert THREE.n_grid == 16 and THREE.strides == (1,)
+    assert DEFAULT_SPEC.grids == (6, 16, 16) and DEFAULT_SPEC.strides == (1, 1, 2)
     assert FeatureSpec(windows_s=(1.0,), step_s=0.1).n_grid == 11
+    with pytest.raises(ValueError, match=r"3.0 s is not a whole number of its 0.4 s steps"):
+        FeatureSpec(windows_s=(3.0,), max_grid=9)
     with pytest.raises(ValueError, match="windows_s: each must be a whole number"):
         FeatureSpec(windows_s=(1.1,), step_s=0.2)
     with pytest.raises(ValueError, match="distinct and ascending"):
