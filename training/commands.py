@@ -90,7 +90,7 @@ def train(
     out: Path,
     *,
     folds: int = 5,
-    trials: int = 8,
+    trials: int = 1,
     smoothing_s: float = 1.0,
     max_false_per_hour: float = 1.0,
     say: Say,
@@ -115,8 +115,13 @@ def train(
         "params": params.row(),
         "search": tried,
         "out_of_fold": figures,
-        "note": "out-of-fold figures of the chosen settings (chosen on them: optimistic); "
-        "`shopguard model cv` gives the nested, honest ones",
+        "note": (
+            "out-of-fold figures of the chosen settings (chosen on them: optimistic); "
+            "`shopguard model cv` gives the nested, honest ones"
+            if trials > 1
+            else "out-of-fold figures of the fixed settings; `shopguard model cv` repeats "
+            "the whole procedure inside each fold"
+        ),
     }
     model = BehaviourModel(booster, DEFAULT_SPEC, policy, info)
     model.save(out)
@@ -129,7 +134,7 @@ def cross_validate(
     plots: Path | None,
     *,
     folds: int = 5,
-    trials: int = 8,
+    trials: int = 1,
     smoothing_s: float = 1.0,
     max_false_per_hour: float = 1.0,
     normal_piece_s: float | None = NORMAL_PIECE_S,

@@ -92,7 +92,4 @@ def share(hit: npt.ArrayLike, among: npt.ArrayLike, axis: int | tuple[int, ...])
 
 
 def _reduce(op: np.ufunc, x: Floats, axis: int | tuple[int, ...]) -> F32:
-    axes = (axis,) if isinstance(axis, int) else axis
-    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(*moved.shape[: moved.ndim - len(axes)], -1)
-    return np.asarray(op.reduce(flat, axis=-1), np.float32)
+    return np.asarray(op.reduce(x, axis=axis), np.float32)  # fmax/fmin: NaN-skipping

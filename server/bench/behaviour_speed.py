@@ -42,8 +42,10 @@ def people_at(history: TrackHistory, count: int, ts: float) -> Poses:
 
 
 def per_frame_ms(model: BehaviourModel, person: TrackHistory, count: int) -> float:
-    """Median ms of `BehaviourScorer.score` with `count` people, after 4 s of history."""
-    tracker, scorer = Tracker(fps=5.0), BehaviourScorer(model)
+    """Median ms of `BehaviourScorer.score` with `count` people, once the longest window
+    has filled."""
+    tracker = Tracker(fps=5.0, history_s=model.spec.window_s + 0.5)  # as the server keeps
+    scorer = BehaviourScorer(model)
     times: list[float] = []
     for step in range(60):
         ts = step / 5.0

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from server.behaviour.classifier import BehaviourModel
 from server.cli import app
 from server.weights import is_recorded
+from training import holdout
 
 RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"
 TRAIN = ("2_96", "2_315", "2_312", "3_277")  # short normal-only videos
@@ -113,3 +114,19 @@ def test_eval_of_a_folder_without_poselift_files_says_what_is_missing(tmp_path: 
     )
     assert result.exit_code == 1
     assert "not found" in result.output  # the model file is checked first
+
+
+def test_holdout_trains_without_each_folds_videos_and_evaluates_on_them(
+    tiny: Path, tmp_path: Path
+) -> None:
+    result = holdout.run(tiny, tmp_path, folds=2, train_folds=2)
+    assert [r["fold"] for r in result["folds"]] == [1, 2]
+    held_out: list[str] = []
+    for number, fold in enumerate(result["folds"], 1):
+        seen = {p.stem for p in (tmp_path / f"fold{number}" / "seen").rglob("*.pkl")}
+        assert seen and not seen & set(fold["videos"])  # never trained on what it is scored on
+        model = BehaviourModel.load(tmp_path / f"fold{number}" / "behaviour-xgb.json")
+        assert model.info["data"]["labelled_videos"] == len(TEST) - len(fold["videos"])
+        assert fold["frames"] > 0 and 0 <= fold["eer"] <= 1
+        held_out += fold["videos"]
+    assert sorted(held_out) == sorted(TEST)  # every labelled video held out once
