@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.alerting.recorder import AlertRecorder
 from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
@@ -46,6 +47,7 @@ class Runtime:
     auth: AuthService
     passwords: Passwords
     pipeline: PipelineManager
+    alerts: AlertRecorder
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -67,6 +69,7 @@ class Runtime:
             raise
         sessionmaker = make_sessionmaker(engine)
         bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
+        recorder = AlertRecorder(settings=settings, sessionmaker=sessionmaker, bus=bus)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -79,7 +82,9 @@ class Runtime:
                 sessionmaker=sessionmaker,
                 bus=bus,
                 assignment=LocalAssignment(),
+                sink=recorder.take,
             ),
+            alerts=recorder,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -93,12 +98,14 @@ class Runtime:
                     await ensure_demo_camera(session=session, video=settings.demo_video)
             except Exception:  # a demo is a convenience: never keep the API from starting
                 logger.exception("creating the demo camera failed")
+        await runtime.alerts.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         return runtime
 
     async def stop(self) -> None:
         await self.pipeline.stop()
+        await self.alerts.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -16,7 +16,7 @@ def test_defaults_are_embedded_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     assert settings.mode == "development"
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'shopguard.db'}"
-    assert settings.detection.threshold == 0.8
+    assert settings.detection.threshold is None  # the behaviour model's own
     assert settings.detection.dedup_window_s == 300
 
 

@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 
 
 class TrackSink(Protocol):
-    """Takes each analysed frame's tracks; must return quickly (it runs on the event loop)."""
+    """Takes each analysed frame's tracks, and the behaviour model's verdicts on them when
+    the frame was scored (None otherwise); must return quickly (it runs on the event loop)."""
 
-    def __call__(self, frame: Frame, tracks: Tracks, tracker: Tracker, /) -> None: ...
+    def __call__(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None: ...
 
 
 @dataclass(slots=True)
@@ -87,6 +88,7 @@ async def run_camera(
             continue
         size = (frame.width, frame.height)
         input_hw = sizes.get(size) or sizes.setdefault(size, input_hw_for(size, camera.input_width))
+        fresh: Verdicts | None = None
         try:
             found = await analysis.pool.estimate(frame, input_hw)  # ③ pose
             started = time.monotonic()
@@ -95,7 +97,7 @@ async def run_camera(
             )
             tracked = time.monotonic()
             if camera.scorer is not None and camera.scorer.due(tracks.ts):  # ⑤ → ⑥
-                stats.verdicts = await loop.run_in_executor(
+                fresh = stats.verdicts = await loop.run_in_executor(
                     analysis.tracking, camera.scorer.score, tracks, camera.tracker
                 )
                 stats.scoring.add(time.monotonic() - tracked)
@@ -113,4 +115,4 @@ async def run_camera(
         stats.analysed.mark()
         stats.people, stats.last = len(tracks), tracks
         if camera.sink is not None:
-            camera.sink(frame, tracks, camera.tracker)  # ⑦ alerts, live view
+            camera.sink(frame, tracks, fresh)  # ⑦ alerts, live view

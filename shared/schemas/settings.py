@@ -10,8 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 class DetectionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(
-        0.8, ge=0.0, le=1.0, description="Behaviour score that opens an alert (0..1)."
+    threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Behaviour score that opens an alert (0..1); null: the behaviour model's "
+        "own operating threshold (docs/model-card.md). A camera may set its own.",
     )
     dedup_window_s: float = Field(
         300.0, ge=10.0, le=86400.0, description="Seconds an alert stays open to absorb repeats."

@@ -422,6 +422,12 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
         assert partial.status_code == 200, partial.text
         assert partial.json()["detection"] == new_detection | {"threshold": 0.6}
         assert partial.json()["retention"] == retention
+        # null hands the threshold back to the behaviour model's own
+        model_own = await client.patch(
+            SETTINGS, headers=admin, json={"detection": {"threshold": None}}
+        )
+        assert model_own.status_code == 200, model_own.text
+        assert model_own.json()["detection"]["threshold"] is None
 
 
 async def test_settings_overrides_only_the_fields_set(settings: Settings) -> None:

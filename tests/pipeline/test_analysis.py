@@ -18,8 +18,7 @@ from fastapi import FastAPI
 from server.app import create_app
 from server.pipeline.inference import FrameDropped, PosePool, PoseResult
 from server.pipeline.pose import OnnxPose, input_hw_for
-from server.pipeline.records import Frame, Tracks
-from server.pipeline.tracking import Tracker
+from server.pipeline.records import Frame, Tracks, Verdicts
 from server.runtime import Runtime
 from tests.conftest import make_settings
 from tests.pipeline.app_helpers import (
@@ -130,11 +129,18 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
     runtime: Runtime = pipeline_app.state.runtime
     seen: list[Tracks] = []
 
-    def collect(analysed: Frame, tracks: Tracks, tracker: Tracker) -> None:
+    scored: list[Verdicts] = []
+
+    def collect(analysed: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
         seen.append(tracks)
+        tracker = runtime.pipeline.runners[analysed.camera_id].tracker
         for track_id in tracks.track_id.tolist():
             history = tracker.history(track_id)
             assert history.ts[-1] == analysed.captured_at == tracks.ts
+        if verdicts is not None:  # scored this frame: the same people, row for row
+            assert verdicts.ts == tracks.ts
+            np.testing.assert_array_equal(verdicts.track_id, tracks.track_id)
+            scored.append(verdicts)
 
     runtime.pipeline.sink = collect
     camera_id = await add_camera(api, await add_store(api), "Aisle 3", PEOPLE_CLIP)
@@ -166,6 +172,7 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
     verdicts = runtime.pipeline.runners[camera_id].worker.verdicts
     last = runtime.pipeline.runners[camera_id].worker.last
     assert verdicts is not None and last is not None
+    assert scored  # scored frames reach the sink (alerts) with their verdicts
     assert 0 <= last.ts - verdicts.ts < 0.5  # scored every 0.4 s, analysed every 0.2 s
     assert stats["analysis_width"] == 640 and stats["evidence_stream"] is False
     for stage in ("pose", "pose_wait", "tracking", "latency"):

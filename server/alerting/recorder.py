@@ -1,0 +1,313 @@
+"""⑦ → ⑧ → store: scored frames in, alerts out, in that order and without loss.
+
+`AlertRecorder.take` is the pipeline's sink (on the event loop, quick): it queues each
+freshly scored frame that anybody in it could alert on. One task then decides (zones,
+thresholds: `decision.py`), folds detections into episodes (`dedup.py`) and writes the
+alert before it is announced (`services.alerts`). A database that is down delays alerts,
+it does not drop them: the task retries the same write with back-off.
+
+Camera rules (zones, per-camera threshold) and the global detection settings are read from
+the database every few seconds, so an admin's change applies without restarting cameras.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.alerting.decision import CONCEALMENT, decide
+from server.alerting.dedup import Dedup, Episode, Extension, Opening, severity
+from server.alerting.zones import CameraZones
+from server.config import Settings
+from server.notify.bus import EventBus
+from server.pipeline.records import Frame, Tracks, Verdicts
+from server.services.alerts import commit_and_announce, record_alert
+from server.storage import alerts as alert_rows
+from server.storage.models import Alert, Camera
+from server.storage.settings import effective_settings
+from shared.schemas.alerts import AlertStatus
+from shared.schemas.cameras import Zone
+from shared.schemas.events import AlertUpdated
+
+logger = logging.getLogger(__name__)
+
+RULES_EVERY_S = 3.0  # how often camera rules and settings are re-read
+RULES_NEW_CAMERA_S = 0.5  # ... at most, when a frame comes from a camera not known yet
+QUEUE_FRAMES = 1000  # scored frames waiting for the recorder at most
+RETRY_BASE_S, RETRY_CAP_S = 0.5, 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class CameraRules:
+    """What decides a camera's alerts."""
+
+    zones: CameraZones
+    threshold: float | None  # the camera's own, None: the global one
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredFrame:
+    camera_id: int
+    frame_size: tuple[int, int]
+    tracks: Tracks
+    verdicts: Verdicts
+
+
+@dataclass(slots=True)
+class RecorderStats:
+    queued: int = 0
+    dropped: int = 0  # scored frames refused because the queue was full
+    opened: int = 0
+    extended: int = 0
+    retries: int = 0  # database writes retried
+    last_error: str | None = None
+
+
+class AlertRecorder:
+    """Turns scored frames into stored, announced alerts."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        on_alert: Callable[[Alert, Opening | Extension], None] | None = None,
+    ) -> None:
+        """`on_alert` hears of every stored opening and extension (clips, pushes)."""
+        self._settings = settings
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self._on_alert = on_alert
+        self._queue: asyncio.Queue[ScoredFrame] = asyncio.Queue(QUEUE_FRAMES)
+        self._rules: dict[int, CameraRules] = {}
+        self._global_threshold: float | None = settings.detection.threshold
+        self._rules_read = -float("inf")
+        self.dedup = Dedup(settings.detection.dedup_window_s)
+        self.stats = RecorderStats()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the sink side (event loop, must be quick) -------------------------------------
+
+    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
+        """Queue a freshly scored frame when somebody in it reaches the camera's threshold
+        (any frame of a camera whose rules are not read yet)."""
+        if verdicts is None or len(verdicts) == 0:
+            return
+        rules = self._rules.get(frame.camera_id)
+        if rules is not None and verdicts.top < self._threshold(rules, verdicts):
+            return
+        scored = ScoredFrame(frame.camera_id, (frame.width, frame.height), tracks, verdicts)
+        try:
+            self._queue.put_nowait(scored)
+            self.stats.queued += 1
+        except asyncio.QueueFull:
+            self.stats.dropped += 1
+            logger.warning("camera %s: alert queue full, a scored frame dropped", frame.camera_id)
+
+    def _threshold(self, rules: CameraRules, verdicts: Verdicts) -> float:
+        """The camera's own threshold, else the global one, else the model's."""
+        for threshold in (rules.threshold, self._global_threshold):
+            if threshold is not None:
+                return threshold
+        return verdicts.threshold
+
+    # -- the recording task -------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._restore()
+        self._task = asyncio.create_task(self._run(), name="alert-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def drain(self) -> None:
+        """Wait until every queued frame is recorded (tests, shutdown)."""
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                scored = await asyncio.wait_for(self._queue.get(), RULES_EVERY_S)
+            except TimeoutError:  # quiet cameras: keep the rules fresh all the same
+                await self._refresh_quietly()
+                continue
+            try:
+                await self._with_retries(scored)
+            except Exception:  # a bug, not the database: log it, keep recording the rest
+                logger.exception("camera %s: recording an alert failed", scored.camera_id)
+            finally:
+                self._queue.task_done()
+
+    async def _with_retries(self, scored: ScoredFrame) -> None:
+        """Record `scored`, retrying while the database is unreachable; the dedup state
+        keeps what a failed write had folded in, so the retry writes it."""
+        delay = RETRY_BASE_S
+        while True:
+            try:
+                await self._record(scored)
+                return
+            except (OperationalError, DBAPIError, OSError) as exc:
+                self.stats.retries += 1
+                self.stats.last_error = str(exc).splitlines()[0][:300]
+                logger.warning(
+                    "camera %s: alert write failed (%s); retrying in %.1fs",
+                    scored.camera_id,
+                    self.stats.last_error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_CAP_S)
+
+    async def _record(self, scored: ScoredFrame) -> None:
+        await self._refresh_rules()
+        if scored.camera_id not in self._rules:  # a camera added since: read again
+            await self._refresh_rules(max_age_s=RULES_NEW_CAMERA_S)
+        rules = self._rules.get(scored.camera_id)
+        if rules is None:  # removed or disabled meanwhile
+            return
+        threshold = self._threshold(rules, scored.verdicts)
+        for found in decide(
+            scored.camera_id,
+            scored.tracks,
+            scored.verdicts,
+            rules.zones,
+            threshold,
+            scored.frame_size,
+            CONCEALMENT,
+        ):
+            change = self.dedup.offer(found)
+            try:
+                if isinstance(change, Opening):
+                    await self._open(change)
+                elif isinstance(change, Extension):
+                    await self._extend(change)
+            except BaseException:  # not written: let the retry's offer report it again
+                if isinstance(change, Opening):
+                    self.dedup.forget(found.key)
+                elif isinstance(change, Extension):
+                    change.episode.reported_ts = -float("inf")
+                raise
+        self.dedup.expire(time.time())
+
+    async def _open(self, change: Opening) -> None:
+        found = change.detection
+        async with self._sessionmaker() as session:
+            camera = await session.get(Camera, found.camera_id)
+            if camera is None or not camera.enabled:
+                self.dedup.forget(found.key)
+                return
+            alert = await record_alert(
+                session=session,
+                bus=self._bus,
+                camera=camera,
+                zone=found.zone,
+                event_type=found.event_type,
+                score=found.score,
+                started_at=_when(found.ts),
+                track_ids=[found.track_id],
+            )
+        change.episode.alert_id = alert.id
+        self.stats.opened += 1
+        logger.info(
+            "camera %s: alert %s opened (%s, zone %r, score %.2f)",
+            found.camera_id,
+            alert.id,
+            found.event_type,
+            found.zone,
+            found.score,
+        )
+        if self._on_alert is not None:
+            self._on_alert(alert, change)
+
+    async def _extend(self, change: Extension) -> None:
+        episode = change.episode
+        async with self._sessionmaker() as session:
+            alert = await session.get(Alert, episode.alert_id) if episode.alert_id else None
+            if alert is None or alert.status == AlertStatus.reviewed.value:
+                # reviewed (or gone) meanwhile: what happens now is a new incident
+                self.dedup.forget(episode.key)
+                opening = self.dedup.offer(change.detection)
+                assert isinstance(opening, Opening)
+                await self._open(opening)
+                return
+            alert.last_seen_at = max(alert.last_seen_at, _when(episode.last_ts))
+            alert.peak_score = max(alert.peak_score, episode.peak)
+            alert.track_ids = sorted(set(alert.track_ids) | episode.track_ids)
+            await session.flush()
+            envelope = await self._bus.stage(
+                session, AlertUpdated(alert=alert_rows.alert_public(alert)), store_id=alert.store_id
+            )
+            await commit_and_announce(session, self._bus, envelope)
+        self.stats.extended += 1
+        if self._on_alert is not None:
+            self._on_alert(alert, change)
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self._refresh_rules()
+        except Exception as exc:  # the database may be down: the next frame retries
+            logger.warning("reading camera rules failed: %s", str(exc).splitlines()[0][:300])
+
+    async def _refresh_rules(self, max_age_s: float = RULES_EVERY_S) -> None:
+        if time.monotonic() - self._rules_read < max_age_s:
+            return
+        async with self._sessionmaker() as session:
+            cameras = (await session.scalars(select(Camera).where(Camera.enabled))).all()
+            runtime = await effective_settings(session=session, settings=self._settings)
+        self._rules = {
+            c.id: CameraRules(
+                CameraZones.of([Zone.model_validate(z) for z in c.zones or []]), c.threshold
+            )
+            for c in cameras
+        }
+        self._global_threshold = runtime.detection.threshold
+        self.dedup.window_s = runtime.detection.dedup_window_s
+        self._rules_read = time.monotonic()
+
+    async def _restore(self) -> None:
+        """Reopen the episodes of alerts seen within the window before a restart."""
+        window = self._settings.detection.dedup_window_s
+        since = datetime.now(UTC) - timedelta(seconds=window)
+        async with self._sessionmaker() as session:
+            open_alerts = (
+                await session.scalars(
+                    select(Alert).where(
+                        Alert.last_seen_at >= since, Alert.status != AlertStatus.reviewed.value
+                    )
+                )
+            ).all()
+        for alert in open_alerts:
+            key = (alert.camera_id, alert.zone, alert.event_type)
+            known = self.dedup.episodes.get(key)
+            if known is not None and known.last_ts >= alert.last_seen_at.timestamp():
+                continue
+            self.dedup.restore(
+                Episode(
+                    key=key,
+                    started_ts=alert.started_at.timestamp(),
+                    last_ts=alert.last_seen_at.timestamp(),
+                    peak=alert.peak_score,
+                    severity=severity(alert.peak_score, self._global_threshold or 0.5),
+                    track_ids={int(t) for t in alert.track_ids},
+                    alert_id=alert.id,
+                    reported_ts=alert.last_seen_at.timestamp(),
+                )
+            )
+
+
+def _when(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

@@ -1,0 +1,82 @@
+"""From a real video to stored, announced alerts: the real pipeline (pose, tracking, the
+shipped behaviour model) on a clip of real people, uvicorn on 127.0.0.1, a WebSocket client,
+and the database the alerts land in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from websockets.asyncio.client import ClientConnection, connect
+
+from server.app import create_app
+from server.storage.models import Alert
+from shared.schemas.events import AlertCreated, EventEnvelope, Hello, Welcome
+from tests.conftest import make_settings
+from tests.helpers import ADMIN_PASSWORD, LiveServer, login
+from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
+from tests.pipeline.conftest import PEOPLE_CLIP
+
+HALVES = [
+    {"name": "Left", "kind": "shelf", "polygon": [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]},
+    {"name": "Right", "kind": "shelf", "polygon": [[0.5, 0], [1, 0], [1, 1], [0.5, 1]]},
+]
+
+
+async def receive(ws: ClientConnection, timeout_s: float = 20.0) -> dict[str, Any]:
+    """The next message that is not a keep-alive ping."""
+    while True:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout_s))
+        if message.get("kind") != "ping":
+            return message
+
+
+async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
+    async with (
+        LiveServer.run(create_app(settings)) as server,
+        httpx.AsyncClient(base_url=server.http_url) as http,
+    ):
+        headers = await login(http, "admin", ADMIN_PASSWORD)
+        http.headers.update(headers)
+        store_id = await add_store(http)
+        token = headers["Authorization"].removeprefix("Bearer ")
+        async with connect(server.ws_url, open_timeout=10) as ws:
+            await ws.send(Hello(token=token).model_dump_json())
+            Welcome.model_validate(await receive(ws))
+            # threshold 0: every tracked person is a detection, every scoring (0.4 s)
+            camera_id = await add_camera(
+                http, store_id, "Aisle 1", PEOPLE_CLIP, threshold=0.0, zones=HALVES
+            )
+            created: list[AlertCreated] = []
+            while not created:
+                envelope = EventEnvelope.model_validate(await receive(ws))
+                if isinstance(envelope.event, AlertCreated):
+                    created.append(envelope.event)
+            first = created[0].alert
+            assert first.camera_id == camera_id and first.event_type == "concealment"
+            assert first.zone in {"Left", "Right", ""} and 0.0 <= first.peak_score <= 1.0
+            stored = await http.get(f"/api/v1/alerts/{first.id}")
+            assert stored.status_code == 200 and stored.json()["zone"] == first.zone
+
+            recorder = server.runtime.alerts
+
+            async def extended_a_few_times() -> bool:
+                return recorder.stats.extended >= 3
+
+            await eventually(extended_a_few_times, within_s=20)
+        await recorder.drain()
+        async with server.runtime.sessionmaker() as session:
+            rows = (await session.scalars(select(Alert))).all()
+        keys = Counter((a.camera_id, a.zone, a.event_type) for a in rows)
+        assert keys and set(keys.values()) == {1}, keys  # exactly one alert per dedup key
+        assert recorder.stats.opened == len(rows) and recorder.stats.dropped == 0
+        grown = [a for a in rows if a.last_seen_at > a.started_at]
+        assert grown  # later detections extended the open alerts instead of adding rows
