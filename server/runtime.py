@@ -21,6 +21,8 @@ from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
 from server.errors import ConfigError
+from server.evidence.store import LocalEvidenceStore
+from server.evidence.worker import ClipWorker
 from server.notify.bus import LocalEventBus
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.security.keys import load_signing_key
@@ -36,6 +38,7 @@ from server.storage.models import utcnow
 logger = logging.getLogger(__name__)
 
 ADMIN_PASSWORD_FILE = "initial_admin_password.txt"
+EVIDENCE_DIR = "evidence"  # snapshots and clips, under the data directory
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Runtime:
     passwords: Passwords
     pipeline: PipelineManager
     alerts: AlertRecorder
+    clips: ClipWorker
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -69,7 +73,23 @@ class Runtime:
             raise
         sessionmaker = make_sessionmaker(engine)
         bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
-        recorder = AlertRecorder(settings=settings, sessionmaker=sessionmaker, bus=bus)
+        pipeline = PipelineManager(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            bus=bus,
+            assignment=LocalAssignment(),
+        )
+        clips = ClipWorker(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            bus=bus,
+            store=LocalEvidenceStore(settings.data_dir / EVIDENCE_DIR),
+            ring_of=pipeline.ring,
+        )
+        recorder = AlertRecorder(
+            settings=settings, sessionmaker=sessionmaker, bus=bus, on_alert=clips.alert_stored
+        )
+        pipeline.sink = recorder.take
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -77,14 +97,9 @@ class Runtime:
             bus=bus,
             auth=AuthService(config=settings.auth, signer=signer, passwords=passwords),
             passwords=passwords,
-            pipeline=PipelineManager(
-                settings=settings,
-                sessionmaker=sessionmaker,
-                bus=bus,
-                assignment=LocalAssignment(),
-                sink=recorder.take,
-            ),
+            pipeline=pipeline,
             alerts=recorder,
+            clips=clips,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -98,6 +113,7 @@ class Runtime:
                     await ensure_demo_camera(session=session, video=settings.demo_video)
             except Exception:  # a demo is a convenience: never keep the API from starting
                 logger.exception("creating the demo camera failed")
+        await runtime.clips.start()
         await runtime.alerts.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
@@ -106,6 +122,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.pipeline.stop()
         await self.alerts.stop()
+        await self.clips.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

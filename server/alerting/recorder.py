@@ -19,9 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Episode, Extension, Opening, severity
@@ -41,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 RULES_EVERY_S = 3.0  # how often camera rules and settings are re-read
 RULES_NEW_CAMERA_S = 0.5  # ... at most, when a frame comes from a camera not known yet
-QUEUE_FRAMES = 1000  # scored frames waiting for the recorder at most
+QUEUE_FRAMES = 256  # scored frames waiting for the recorder at most (each holds its picture)
 RETRY_BASE_S, RETRY_CAP_S = 0.5, 10.0
 
 
@@ -59,6 +62,10 @@ class ScoredFrame:
     frame_size: tuple[int, int]
     tracks: Tracks
     verdicts: Verdicts
+    image: npt.NDArray[np.uint8]  # the analysis frame (read-only, shared, not copied)
+
+
+OnAlert = Callable[[Alert, "Opening | Extension", "npt.NDArray[np.uint8] | None"], None]
 
 
 @dataclass(slots=True)
@@ -80,9 +87,10 @@ class AlertRecorder:
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
-        on_alert: Callable[[Alert, Opening | Extension], None] | None = None,
+        on_alert: OnAlert | None = None,
     ) -> None:
-        """`on_alert` hears of every stored opening and extension (clips, pushes)."""
+        """`on_alert` hears of every stored opening and extension (evidence, pushes), with
+        the deciding frame's picture."""
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._bus = bus
@@ -105,7 +113,9 @@ class AlertRecorder:
         rules = self._rules.get(frame.camera_id)
         if rules is not None and verdicts.top < self._threshold(rules, verdicts):
             return
-        scored = ScoredFrame(frame.camera_id, (frame.width, frame.height), tracks, verdicts)
+        scored = ScoredFrame(
+            frame.camera_id, (frame.width, frame.height), tracks, verdicts, frame.image
+        )
         try:
             self._queue.put_nowait(scored)
             self.stats.queued += 1
@@ -160,7 +170,7 @@ class AlertRecorder:
             try:
                 await self._record(scored)
                 return
-            except (OperationalError, DBAPIError, OSError) as exc:
+            except (OperationalError, DBAPIError, OSError, StaleDataError) as exc:
                 self.stats.retries += 1
                 self.stats.last_error = str(exc).splitlines()[0][:300]
                 logger.warning(
@@ -192,9 +202,9 @@ class AlertRecorder:
             change = self.dedup.offer(found)
             try:
                 if isinstance(change, Opening):
-                    await self._open(change)
+                    await self._open(change, scored.image)
                 elif isinstance(change, Extension):
-                    await self._extend(change)
+                    await self._extend(change, scored.image)
             except BaseException:  # not written: let the retry's offer report it again
                 if isinstance(change, Opening):
                     self.dedup.forget(found.key)
@@ -203,7 +213,7 @@ class AlertRecorder:
                 raise
         self.dedup.expire(time.time())
 
-    async def _open(self, change: Opening) -> None:
+    async def _open(self, change: Opening, image: npt.NDArray[np.uint8] | None) -> None:
         found = change.detection
         async with self._sessionmaker() as session:
             camera = await session.get(Camera, found.camera_id)
@@ -231,9 +241,9 @@ class AlertRecorder:
             found.score,
         )
         if self._on_alert is not None:
-            self._on_alert(alert, change)
+            self._on_alert(alert, change, image)
 
-    async def _extend(self, change: Extension) -> None:
+    async def _extend(self, change: Extension, image: npt.NDArray[np.uint8] | None) -> None:
         episode = change.episode
         async with self._sessionmaker() as session:
             alert = await session.get(Alert, episode.alert_id) if episode.alert_id else None
@@ -242,7 +252,7 @@ class AlertRecorder:
                 self.dedup.forget(episode.key)
                 opening = self.dedup.offer(change.detection)
                 assert isinstance(opening, Opening)
-                await self._open(opening)
+                await self._open(opening, image)
                 return
             alert.last_seen_at = max(alert.last_seen_at, _when(episode.last_ts))
             alert.peak_score = max(alert.peak_score, episode.peak)
@@ -254,7 +264,7 @@ class AlertRecorder:
             await commit_and_announce(session, self._bus, envelope)
         self.stats.extended += 1
         if self._on_alert is not None:
-            self._on_alert(alert, change)
+            self._on_alert(alert, change, image)
 
     async def _refresh_quietly(self) -> None:
         try:

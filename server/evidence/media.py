@@ -118,9 +118,7 @@ def _transcode(packets: Sequence[Packet], info: StreamInfo, out_path: Path) -> N
         last = -1
         for kept in packets:
             for frame in decoder.decode(av.Packet(kept.data)):
-                image = frame.reformat(
-                    width=stream.width, height=stream.height, format="yuv420p"
-                )
+                image = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
                 pts = max(last + 1, round((kept.captured_at - start) / ENCODE_TIME_BASE))
                 image.pts, image.time_base, last = pts, ENCODE_TIME_BASE, pts
                 out.mux(stream.encode(image))

@@ -12,7 +12,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from server.errors import Conflict, InvalidRequest, NotFound
 from server.storage.models import Alert, Camera, User
-from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, AlertUpdate
+from shared.schemas.alerts import (
+    AlertOutcome,
+    AlertPublic,
+    AlertStatus,
+    AlertUpdate,
+    ClipStatus,
+)
 
 
 def alert_public(alert: Alert) -> AlertPublic:
@@ -35,6 +41,7 @@ def alert_public(alert: Alert) -> AlertPublic:
         track_ids=[int(t) for t in alert.track_ids],
         has_snapshot=alert.snapshot_ref is not None,
         has_clip=alert.clip_ref is not None,
+        clip_status=ClipStatus(alert.clip_status) if alert.clip_status else None,
         version=alert.version,
     )
 

@@ -194,6 +194,7 @@ class Alert(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     snapshot_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     clip_ref: Mapped[str | None] = mapped_column(String(500), default=None)
+    clip_status: Mapped[str | None] = mapped_column(String(16), default=None)
     track_ids: Mapped[list[Any]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column()
     acknowledged_by: Mapped[User | None] = relationship(
@@ -208,6 +209,22 @@ class Alert(Base):
     )
     # every UPDATE checks and bumps the version, so concurrent reviews cannot overwrite
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ClipJob(Base):
+    """Making one alert's evidence clip: a row per job, so none is forgotten by a restart."""
+
+    __tablename__ = "clip_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), unique=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    clip_start: Mapped[datetime]  # pre-roll included
+    clip_end: Mapped[datetime]  # post-roll included; moves later while the alert grows
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class PushDevice(Base):

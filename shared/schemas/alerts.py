@@ -24,6 +24,16 @@ class AlertOutcome(StrEnum):
     unclear = "unclear"
 
 
+class ClipStatus(StrEnum):
+    """Where an alert's evidence clip is: queued and recording, being written, ready, or
+    failed (the alert says why in the server's log)."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
 class AlertUpdate(BaseModel):
     """A review step. Setting an outcome marks the alert reviewed."""
 
@@ -70,6 +80,9 @@ class AlertPublic(BaseModel):
     track_ids: list[int]
     has_snapshot: bool
     has_clip: bool
+    clip_status: ClipStatus | None = Field(
+        default=None, description="The evidence clip's progress; null when none is made."
+    )
     version: int
 
 

@@ -34,6 +34,12 @@ class ClipSettings(BaseModel):
     post_roll_s: float = Field(
         2.0, ge=0.0, le=60.0, description="Seconds of video after the event."
     )
+    max_event_s: float = Field(
+        30.0,
+        ge=1.0,
+        le=300.0,
+        description="Seconds of a long incident the clip follows at most (then the post-roll).",
+    )
 
 
 class RetentionSettings(BaseModel):

@@ -1,0 +1,104 @@
+"""Where evidence files live: behind one interface, so a multi-box deployment can swap the
+local disk for an S3-compatible store without touching the clip worker or the API.
+
+Keys are relative paths such as `3/12/481/clip.mp4` (store, camera, alert, file). A file is
+handed over complete (`put` moves a finished local file in), so readers never see half of
+one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+
+class EvidenceKeyError(ValueError):
+    """A key that is not a plain relative path inside the store."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    key: str
+    size: int
+    modified: float  # Unix seconds
+
+
+class EvidenceStore(Protocol):
+    def put(self, key: str, source: Path) -> StoredFile:
+        """Move the finished file `source` in under `key` (replacing any older one)."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine's disk, to serve directly; None if absent."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove a file; False when there was none."""
+        ...
+
+    def files(self) -> list[StoredFile]:
+        """Every stored file."""
+        ...
+
+
+def evidence_key(store_id: int, camera_id: int, alert_id: int, name: str) -> str:
+    return f"{store_id}/{camera_id}/{alert_id}/{name}"
+
+
+class LocalEvidenceStore:
+    """Evidence under a folder of the data directory (the embedded default)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise EvidenceKeyError(f"bad evidence key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, key: str, source: Path) -> StoredFile:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            shutil.copyfile(source, partial)  # the source may be on another file system
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        source.unlink(missing_ok=True)
+        stat = target.stat()
+        return StoredFile(key, stat.st_size, stat.st_mtime)
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def delete(self, key: str) -> bool:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        for parent in path.parents:  # tidy empty alert/camera/store folders
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        return True
+
+    def files(self) -> list[StoredFile]:
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.name.endswith(".partial"):
+                stat = path.stat()
+                key = path.relative_to(self.root).as_posix()
+                found.append(StoredFile(key, stat.st_size, stat.st_mtime))
+        return found

@@ -1,0 +1,313 @@
+"""Evidence for each new alert: the snapshot at once, the clip once its post-roll has passed.
+
+Decoupled from the real-time path: the recorder only calls `ClipWorker.alert_stored`
+(quick, on the event loop); the worker's own tasks copy the camera's packets out of its
+ring buffer as they arrive (the pre-roll at once, before it ages out of the ring), and
+write the MP4 in a thread. A clip job is a database row (queued → running → done or
+failed) created before any of that, so a restart never forgets one: the packets of an
+unfinished clip were only in memory, and at start-up such a job is marked failed, with the
+reason, rather than left hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.alerting.dedup import Extension, Opening
+from server.config import Settings
+from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
+from server.evidence.store import EvidenceStore, evidence_key
+from server.notify.bus import EventBus
+from server.pipeline.records import Packet, StreamInfo
+from server.pipeline.ring_buffer import PacketRing
+from server.services.alerts import commit_and_announce
+from server.storage import alerts as alert_rows
+from server.storage.models import Alert, ClipJob
+from server.storage.settings import effective_settings
+from shared.schemas.alerts import ClipStatus
+from shared.schemas.events import AlertUpdated
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 0.25  # how often a capture copies new packets out of the ring
+STALE_RETRIES = 5  # times an alert update is applied again after a concurrent one
+RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
+
+
+@dataclass(slots=True)
+class Capture:
+    """One clip being recorded: its window, and the packets copied so far."""
+
+    alert_id: int
+    camera_id: int
+    start_ts: float
+    end_ts: float  # moves later while the alert grows, up to `limit_ts`
+    limit_ts: float
+    packets: list[Packet] = field(default_factory=list)
+    stream: StreamInfo | None = None
+
+
+class ClipWorker:
+    """Makes snapshots and clips for new alerts."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        store: EvidenceStore,
+        ring_of: Callable[[int], PacketRing | None],
+    ) -> None:
+        """`ring_of(camera_id)` is the camera's ring buffer (None: not running here)."""
+        self._settings = settings
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self.store = store
+        self._ring_of = ring_of
+        self._captures: dict[int, Capture] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.done = 0
+        self.failed = 0
+
+    async def start(self) -> None:
+        """Fail, with the reason, the jobs a previous run left unfinished."""
+        async with self._sessionmaker() as session:
+            jobs = (
+                await session.scalars(
+                    select(ClipJob).where(
+                        ClipJob.status.in_([ClipStatus.queued.value, ClipStatus.running.value])
+                    )
+                )
+            ).all()
+            envelopes = []
+            for job in jobs:
+                job.status, job.error = ClipStatus.failed.value, RESTARTED
+                alert = await session.get(Alert, job.alert_id)
+                if alert is not None:
+                    alert.clip_status = ClipStatus.failed.value
+                    await session.flush()
+                    envelopes.append(
+                        await self._bus.stage(
+                            session,
+                            AlertUpdated(alert=alert_rows.alert_public(alert)),
+                            store_id=alert.store_id,
+                        )
+                    )
+            await commit_and_announce(session, self._bus, *envelopes)
+        if jobs:
+            logger.warning("%d unfinished clip jobs marked failed: %s", len(jobs), RESTARTED)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drain(self) -> None:
+        """Wait for every clip under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- from the recorder (event loop, quick) --------------------------------------------
+
+    def alert_stored(
+        self,
+        alert: Alert,
+        change: Opening | Extension,
+        image: npt.NDArray[np.uint8] | None,
+    ) -> None:
+        """A new alert gets a snapshot and a clip; a growing one a longer clip."""
+        if isinstance(change, Extension):
+            capture = self._captures.get(alert.id)
+            if capture is not None:
+                post = capture.end_ts - change.episode.last_ts  # keep the post-roll
+                wanted = change.episode.last_ts + max(post, 0.0)
+                capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
+            return
+        self._spawn(self._evidence(alert.id, alert.store_id, change, image))
+
+    def _spawn(self, work: object) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the worker's own tasks -----------------------------------------------------------
+
+    async def _evidence(
+        self,
+        alert_id: int,
+        store_id: int,
+        opening: Opening,
+        image: npt.NDArray[np.uint8] | None,
+    ) -> None:
+        found = opening.detection
+        async with self._sessionmaker() as session:
+            clips = (await effective_settings(session=session, settings=self._settings)).clips
+            start = found.ts - clips.pre_roll_s
+            capture = Capture(
+                alert_id=alert_id,
+                camera_id=found.camera_id,
+                start_ts=start,
+                end_ts=found.ts + clips.post_roll_s,
+                limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
+            )
+            session.add(
+                ClipJob(
+                    alert_id=alert_id,
+                    camera_id=found.camera_id,
+                    status=ClipStatus.queued.value,
+                    clip_start=_when(capture.start_ts),
+                    clip_end=_when(capture.end_ts),
+                )
+            )
+            await session.commit()
+        await self._set_alert(alert_id, clip_status=ClipStatus.queued)
+        self._captures[alert_id] = capture
+        try:
+            if image is not None:
+                await self._snapshot(alert_id, store_id, image, opening)
+            await self._record(capture)
+            await self._job(alert_id, ClipStatus.running, clip_end=capture.end_ts)
+            key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
+            duration = await asyncio.to_thread(self._write_clip, capture, key)
+            await self._job(alert_id, ClipStatus.done, clip_ref=key)
+            self.done += 1
+            logger.info(
+                "camera %s: alert %s clip written (%.1f s)", found.camera_id, alert_id, duration
+            )
+        except (ClipError, OSError) as exc:
+            self.failed += 1
+            logger.error("camera %s: alert %s clip failed: %s", found.camera_id, alert_id, exc)
+            await self._job(alert_id, ClipStatus.failed, error=str(exc))
+        finally:
+            self._captures.pop(alert_id, None)
+
+    async def _snapshot(
+        self, alert_id: int, store_id: int, image: npt.NDArray[np.uint8], opening: Opening
+    ) -> None:
+        found = opening.detection
+        key = evidence_key(store_id, found.camera_id, alert_id, "snapshot.jpg")
+        try:
+            await asyncio.to_thread(self._write_snapshot, image, opening, key)
+        except OSError as exc:  # a full disk: the clip may still fit later
+            logger.error("camera %s: alert %s snapshot failed: %s", found.camera_id, alert_id, exc)
+            return
+        await self._set_alert(alert_id, snapshot_ref=key)
+
+    def _write_snapshot(self, image: npt.NDArray[np.uint8], opening: Opening, key: str) -> None:
+        found = opening.detection
+        with tempfile.TemporaryDirectory(prefix="shopguard-snap-") as folder:
+            path = Path(folder) / "snapshot.jpg"
+            snapshot_jpeg(
+                image,
+                path,
+                xyxy=found.xyxy,
+                keypoints=found.keypoints,
+                keypoint_conf=found.keypoint_conf,
+            )
+            self.store.put(key, path)
+
+    async def _record(self, capture: Capture) -> None:
+        """Copy the camera's packets of the clip's window out of its ring as they come."""
+        last = -float("inf")
+        while True:
+            ring = self._ring_of(capture.camera_id)
+            if ring is None:
+                raise ClipError("the camera stopped before the clip was complete")
+            if capture.stream is None:
+                capture.stream = ring.stream
+            elif ring.stream is not capture.stream:  # the stream restarted: cut here
+                break
+            fresh = ring.window(capture.start_ts, capture.end_ts)
+            capture.packets += [p for p in fresh if p.captured_at > last]
+            if capture.packets:
+                last = capture.packets[-1].captured_at
+            if time.time() >= capture.end_ts:
+                break
+            await asyncio.sleep(POLL_S)
+        if capture.stream is None:
+            raise ClipError("the camera's stream is not known yet (no packets)")
+
+    def _write_clip(self, capture: Capture, key: str) -> float:
+        assert capture.stream is not None
+        with tempfile.TemporaryDirectory(prefix="shopguard-clip-") as folder:
+            path = Path(folder) / "clip.mp4"
+            duration = write_mp4(capture.packets, capture.stream, path)
+            self.store.put(key, path)
+        return duration
+
+    async def _job(
+        self,
+        alert_id: int,
+        status: ClipStatus,
+        *,
+        clip_end: float | None = None,
+        clip_ref: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self._sessionmaker() as session:
+            job = (
+                await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
+            ).one_or_none()
+            if job is not None:
+                job.status, job.error = status.value, error
+                if clip_end is not None:
+                    job.clip_end = _when(clip_end)
+            await session.commit()
+        await self._set_alert(alert_id, clip_status=status, clip_ref=clip_ref)
+
+    async def _set_alert(
+        self,
+        alert_id: int,
+        *,
+        clip_status: ClipStatus | None = None,
+        clip_ref: str | None = None,
+        snapshot_ref: str | None = None,
+    ) -> None:
+        """Record evidence on the alert, commit, and announce `alert.updated`. A review or
+        the recorder may update the alert at the same moment: its version check then
+        fails, and the change is applied again on the fresh row."""
+        for attempt in range(STALE_RETRIES):
+            async with self._sessionmaker() as session:
+                alert = await session.get(Alert, alert_id)
+                if alert is None:  # deleted meanwhile
+                    return
+                if clip_status is not None:
+                    alert.clip_status = clip_status.value
+                if clip_ref is not None:
+                    alert.clip_ref = clip_ref
+                if snapshot_ref is not None:
+                    alert.snapshot_ref = snapshot_ref
+                try:
+                    await session.flush()
+                except StaleDataError:
+                    if attempt == STALE_RETRIES - 1:
+                        raise
+                    continue
+                envelope = await self._bus.stage(
+                    session,
+                    AlertUpdated(alert=alert_rows.alert_public(alert)),
+                    store_id=alert.store_id,
+                )
+                await commit_and_announce(session, self._bus, envelope)
+                return
+
+
+def _when(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

@@ -1,0 +1,128 @@
+"""Evidence from the real pipeline: a camera plays a real video of people with a frame
+counter drawn in its top strip; an alert's snapshot shows the deciding frame, and its clip
+(an MP4 made from the camera's own packets) starts at least the pre-roll before that frame
+and ends the post-roll after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+from PIL import Image
+
+from server.app import create_app
+from server.runtime import Runtime
+from tests.conftest import make_settings
+from tests.helpers import ADMIN_PASSWORD, LiveServer, login
+from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
+from tests.pipeline.conftest import PEOPLE_CLIP
+from tests.pipeline.media import frame_index
+
+FPS = 10
+EVERYWHERE_IGNORED = [
+    {"name": "All", "kind": "ignore", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
+]
+
+
+def counted_people_video(path: Path, passes: int = 3) -> Path:
+    """The people clip forwards, backwards, forwards (no jumps), 10 fps, a keyframe each
+    second, its frame number drawn as 8 blocks in a 40 px strip at the top."""
+    with av.open(str(PEOPLE_CLIP)) as source:
+        frames = [f.to_ndarray(format="bgr24") for f in source.decode(video=0)]
+    sequence = [f for n in range(passes) for f in (frames if n % 2 == 0 else frames[::-1])]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.codec_context.options = {
+            "preset": "ultrafast",
+            "x264-params": "keyint=10:min-keyint=10:scenecut=0",
+        }
+        for index, image in enumerate(sequence):
+            image = image.copy()
+            block = 640 // 16
+            for bit in range(8):
+                image[:block, bit * block : (bit + 1) * block] = 255 if index >> bit & 1 else 0
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+async def alert_json(http: httpx.AsyncClient, alert_id: int) -> dict[str, Any]:
+    response = await http.get(f"/api/v1/alerts/{alert_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    video = counted_people_video(tmp_path / "people.mp4")
+    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
+    async with (
+        LiveServer.run(create_app(settings)) as server,
+        httpx.AsyncClient(base_url=server.http_url) as http,
+    ):
+        http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
+        runtime: Runtime = server.runtime
+        camera_id = await add_camera(
+            http, await add_store(http), "Aisle 4", video, threshold=0.0, zones=EVERYWHERE_IGNORED
+        )
+
+        async def ring_holds_3_s() -> bool:
+            ring = runtime.pipeline.ring(camera_id)
+            return ring is not None and ring.span_s >= 3.0
+
+        await eventually(ring_holds_3_s, within_s=20)
+        assert runtime.alerts.stats.opened == 0  # everybody was in the ignore zone
+        changed = await http.patch(f"/api/v1/cameras/{camera_id}", json={"zones": []})
+        assert changed.status_code == 200, changed.text
+
+        async def an_alert() -> bool:
+            return runtime.alerts.stats.opened >= 1
+
+        await eventually(an_alert, within_s=20)
+        listed = (await http.get("/api/v1/alerts")).json()["data"]
+        alert_id = listed[-1]["id"]
+
+        async def clip_done() -> bool:
+            return (await alert_json(http, alert_id))["clip_status"] in ("done", "failed")
+
+        await eventually(clip_done, within_s=20)
+        alert = await alert_json(http, alert_id)
+        assert alert["clip_status"] == "done" and alert["has_clip"] and alert["has_snapshot"]
+        store = runtime.clips.store
+        prefix = f"{alert['store_id']}/{camera_id}/{alert_id}/"
+        snapshot = store.local_path(prefix + "snapshot.jpg")
+        clip = store.local_path(prefix + "clip.mp4")
+        assert snapshot is not None and clip is not None
+
+    deciding = frame_index(np.asarray(Image.open(snapshot).convert("RGB"))[..., ::-1])
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        frames = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in container.decode(0)]
+        assert stream.duration is not None and stream.time_base is not None
+        duration = float(stream.duration * stream.time_base)
+    first, last = frame_index(frames[0]), frame_index(frames[-1])
+    pre, post = settings.clips.pre_roll_s * FPS, settings.clips.post_roll_s * FPS
+    assert first <= deciding - pre + 1, (first, deciding)  # the pre-roll (1 frame of slack)
+    assert first % 10 == 0  # cut on the camera's keyframe, not re-encoded
+    assert last >= deciding + post - 1, (last, deciding)  # the post-roll
+    assert 3.9 <= duration <= 4.0 + 1.0 + 0.3, duration  # 2 s + 2 s, plus up to one GOP
+    assert [frame_index(f) for f in frames] == list(range(first, last + 1))  # none lost
+
+
+def test_counter_strip_survives_encoding(tmp_path: Path) -> None:
+    """Guards the test above: the drawn counter reads back from the encoded video."""
+    video = counted_people_video(tmp_path / "people.mp4", passes=1)
+    with av.open(str(video)) as container:
+        read = [
+            frame_index(np.asarray(f.to_ndarray(format="bgr24"), np.uint8))
+            for f in container.decode(video=0)
+        ]
+    assert read == list(range(60))
