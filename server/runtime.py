@@ -26,6 +26,7 @@ from server.evidence.worker import ClipWorker
 from server.notify.bus import LocalEventBus
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.security.keys import load_signing_key
+from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
 from server.security.redact import redact_url
 from server.security.tokens import TokenSigner
@@ -52,6 +53,7 @@ class Runtime:
     pipeline: PipelineManager
     alerts: AlertRecorder
     clips: ClipWorker
+    media_links: MediaLinks
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -59,7 +61,8 @@ class Runtime:
         """Open the database, migrate it, make sure an admin exists, start the cameras and
         housekeeping."""
         prepare_data_dir(settings)
-        signer = TokenSigner(load_signing_key(settings))
+        signing_key = load_signing_key(settings)
+        signer = TokenSigner(signing_key)
         passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
         engine = make_engine(settings.resolved_database_url)
         try:
@@ -100,6 +103,7 @@ class Runtime:
             pipeline=pipeline,
             alerts=recorder,
             clips=clips,
+            media_links=MediaLinks(signing_key),
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(

@@ -10,6 +10,7 @@ from server.api.routes import (
     devices,
     dvrs,
     health,
+    media,
     pipeline,
     settings,
     stats,
@@ -32,6 +33,7 @@ for module in (
     devices,
     audit,
     pipeline,
+    media,
     ws,
 ):
     api_router.include_router(module.router)

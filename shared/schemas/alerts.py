@@ -92,3 +92,16 @@ class AlertsPublic(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+class EvidenceName(StrEnum):
+    """An alert's evidence files."""
+
+    snapshot = "snapshot.jpg"
+    clip = "clip.mp4"
+
+
+class MediaLinksPublic(BaseModel):
+    snapshot_url: str | None = Field(description="Path of a signed link; null: none yet.")
+    clip_url: str | None = Field(description="Path of a signed link; null: none yet.")
+    expires_at: datetime

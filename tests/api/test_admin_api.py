@@ -348,7 +348,7 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
     )
     defaults = {
         "detection": {"threshold": 0.7, "dedup_window_s": 120.0, "analysis_fps": 3.0},
-        "clips": {"pre_roll_s": 4.0, "post_roll_s": 6.0},
+        "clips": {"pre_roll_s": 4.0, "post_roll_s": 6.0, "max_event_s": 30.0},
         "retention": RetentionSettings().model_dump(),
     }
     new_detection = {"threshold": 0.55, "dedup_window_s": 600.0, "analysis_fps": 8.0}

@@ -27,8 +27,9 @@ from starlette.routing import WebSocketRoute
 
 from server.app import create_app
 from server.config import Settings
+from server.evidence.store import evidence_key
 from server.runtime import Runtime
-from server.storage.models import utcnow
+from server.storage.models import Alert, utcnow
 from shared.api_paths import API_V1
 from tests.helpers import (
     ADMIN_PASSWORD,
@@ -50,8 +51,9 @@ CALLERS = BAD_TOKENS + ROLE_CALLERS
 class Call:
     """The concrete request of one cell: path parameters and an optional JSON body."""
 
-    params: dict[str, int] = field(default_factory=dict)
+    params: dict[str, int | str] = field(default_factory=dict)
     body: Any = None
+    query: str = ""  # appended to the path, e.g. "?exp=…&sig=…"
 
 
 @dataclass
@@ -219,6 +221,35 @@ async def fresh_alert_review(ctx: Ctx, caller: str) -> Call:
     return Call(params={"alert_id": alert.id}, body={"status": "acknowledged"})
 
 
+def alert_a(ctx: Ctx) -> int:
+    return ctx.alert_a
+
+
+async def alert_with_snapshot(ctx: Ctx) -> int:
+    """A new alert of store A whose snapshot is stored."""
+    alert = await add_alert(ctx.runtime, ctx.camera_a, started_at=utcnow(), zone=ctx.unique("z"))
+    picture = ctx.runtime.settings.data_dir / "snapshot-source.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0 a jpeg \xff\xd9")
+    key = evidence_key(alert.store_id, alert.camera_id, alert.id, "snapshot.jpg")
+    ctx.runtime.clips.store.put(key, picture)
+    async with ctx.runtime.sessionmaker() as session:
+        stored = await session.get(Alert, alert.id)
+        assert stored is not None
+        stored.snapshot_ref = key
+        await session.commit()
+    return alert.id
+
+
+async def evidence_download(ctx: Ctx, caller: str) -> Call:
+    return Call(params={"alert_id": await alert_with_snapshot(ctx), "name": "snapshot.jpg"})
+
+
+async def signed_evidence(ctx: Ctx, caller: str) -> Call:
+    alert_id = await alert_with_snapshot(ctx)
+    query, _ = ctx.runtime.media_links.link(alert_id, "snapshot.jpg")
+    return Call(params={"alert_id": alert_id, "name": "snapshot.jpg"}, query=f"?{query}")
+
+
 async def settings_update(ctx: Ctx, caller: str) -> Call:
     return Call(body={"clips": {"pre_roll_s": 3.0, "post_roll_s": 2.0}})
 
@@ -296,6 +327,11 @@ MATRIX = [
     Row("GET", "/alerts", 200, ALL),
     Row("GET", "/alerts/{alert_id}", 200, STORE_A, fixed(alert_id=lambda c: c.alert_a)),
     Row("PATCH", "/alerts/{alert_id}", 200, "F O O F N", fresh_alert_review),
+    Row("GET", "/alerts/{alert_id}/{name}", 200, STORE_A, evidence_download),
+    Row(
+        "POST", "/alerts/{alert_id}/media-links", 200, STORE_A, fixed(alert_id=lambda c: c.alert_a)
+    ),
+    Row("GET", "/media/{alert_id}/{name}", 200, ALL, signed_evidence, public=True),
     # Stats and settings: everyone reads, admins change settings.
     Row("GET", "/stats", 200, ALL),
     Row("GET", "/settings", 200, ALL),
@@ -439,7 +475,10 @@ async def check_cell(ctx: Ctx, row: Row, caller: str, headers: dict[str, str]) -
     want = expected_status(row, caller)
     before = await db_snapshot(ctx.runtime) if want >= 400 else None
     response = await ctx.client.request(
-        row.method, API_V1 + row.path.format(**call.params), headers=headers, json=call.body
+        row.method,
+        API_V1 + row.path.format(**call.params) + call.query,
+        headers=headers,
+        json=call.body,
     )
     where = f"{row.id} as {caller}"
     if response.status_code != want:
@@ -511,7 +550,7 @@ async def test_one_time_password_only_opens_me_password_and_logout(ctx: Ctx) -> 
             continue
         call = await row.prepare(ctx, "admin")
         before = await db_snapshot(ctx.runtime)
-        path = API_V1 + row.path.format(**call.params)
+        path = API_V1 + row.path.format(**call.params) + call.query
         response = await ctx.client.request(row.method, path, headers=pending, json=call.body)
         if response.status_code != 403 or error_of(response)["code"] != "forbidden":
             wrong.append(f"{row.id}: {response.status_code} {response.text[:200]}")

@@ -1,17 +1,27 @@
 """Alerts: filtered pages, detail, and review by supervisors and admins."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
 
 from server.api.deps import AuditDep, CurrentUser, ReviewerUser, RuntimeDep, SessionDep
 from server.api.params import as_utc
 from server.services.alerts import commit_and_announce
+from server.services.evidence import evidence_file
 from server.storage import alerts
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
-from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertsPublic, AlertStatus, AlertUpdate
+from shared.schemas.alerts import (
+    AlertOutcome,
+    AlertPublic,
+    AlertsPublic,
+    AlertStatus,
+    AlertUpdate,
+    EvidenceName,
+    MediaLinksPublic,
+)
 from shared.schemas.events import AlertUpdated
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -85,3 +95,43 @@ async def review_alert(
     envelope = await runtime.bus.stage(session, AlertUpdated(alert=public), store_id=alert.store_id)
     await commit_and_announce(session, runtime.bus, envelope)
     return public
+
+
+@router.get("/{alert_id}/{name}", response_class=FileResponse)
+async def download_evidence(
+    alert_id: int,
+    name: EvidenceName,
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> FileResponse:
+    """The alert's `snapshot.jpg` or `clip.mp4` (HTTP range requests: players can seek)."""
+    alert = await alerts.get_alert(
+        session=session, alert_id=alert_id, store_ids=principal.store_scope
+    )
+    path, media_type = evidence_file(runtime.clips.store, alert, name.value)
+    return FileResponse(path, media_type=media_type, filename=f"alert-{alert_id}-{name.value}")
+
+
+@router.post("/{alert_id}/media-links")
+async def media_links(
+    alert_id: int, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> MediaLinksPublic:
+    """Short-lived links to the alert's snapshot and clip that need no Authorization
+    header (for a phone's video player); null for a file not made yet."""
+    alert = await alerts.get_alert(
+        session=session, alert_id=alert_id, store_ids=principal.store_scope
+    )
+    urls: dict[str, str | None] = {}
+    expires = 0
+    for name, ref in (
+        (EvidenceName.snapshot, alert.snapshot_ref),
+        (EvidenceName.clip, alert.clip_ref),
+    ):
+        query, expires = runtime.media_links.link(alert.id, name.value)
+        urls[name.value] = f"/api/v1/media/{alert.id}/{name.value}?{query}" if ref else None
+    return MediaLinksPublic(
+        snapshot_url=urls["snapshot.jpg"],
+        clip_url=urls["clip.mp4"],
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
