@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.alerting.dedup import Extension, Opening
 from server.config import Settings
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
+from server.evidence.retention import Sweep, sweep
 from server.evidence.store import EvidenceStore, evidence_key
 from server.notify.bus import EventBus
 from server.pipeline.records import Packet, StreamInfo
@@ -44,6 +45,8 @@ from shared.schemas.events import AlertUpdated
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often a capture copies new packets out of the ring
+RETENTION_EVERY_S = 600.0  # retention passes, besides one after every clip
+MIN_FREE_BYTES = 1024**3  # evidence never leaves the disk with less than this free
 STALE_RETRIES = 5  # times an alert update is applied again after a concurrent one
 RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
 
@@ -83,8 +86,36 @@ class ClipWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self.done = 0
         self.failed = 0
+        self.min_free_bytes = MIN_FREE_BYTES
+        self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Fail, with the reason, the jobs a previous run left unfinished; start retention."""
+        await self._fail_unfinished()
+        self._retention = asyncio.create_task(self._retain_forever(), name="evidence-retention")
+
+    async def retain(self) -> Sweep | None:
+        """One retention pass with the current settings; None if it failed (logged)."""
+        try:
+            async with self._sessionmaker() as session:
+                runtime = await effective_settings(session=session, settings=self._settings)
+            return await sweep(
+                sessionmaker=self._sessionmaker,
+                store=self.store,
+                retention=runtime.retention,
+                now=datetime.now(UTC),
+                min_free_bytes=self.min_free_bytes,
+            )
+        except Exception:  # a database or disk hiccup: the next pass tries again
+            logger.exception("evidence retention pass failed")
+            return None
+
+    async def _retain_forever(self) -> None:
+        while True:
+            await self.retain()
+            await asyncio.sleep(RETENTION_EVERY_S)
+
+    async def _fail_unfinished(self) -> None:
         """Fail, with the reason, the jobs a previous run left unfinished."""
         async with self._sessionmaker() as session:
             jobs = (
@@ -113,6 +144,10 @@ class ClipWorker:
             logger.warning("%d unfinished clip jobs marked failed: %s", len(jobs), RESTARTED)
 
     async def stop(self) -> None:
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -188,6 +223,7 @@ class ClipWorker:
             duration = await asyncio.to_thread(self._write_clip, capture, key)
             await self._job(alert_id, ClipStatus.done, clip_ref=key)
             self.done += 1
+            await self.retain()  # the new clip may have crossed the disk cap
             logger.info(
                 "camera %s: alert %s clip written (%.1f s)", found.camera_id, alert_id, duration
             )
