@@ -18,6 +18,7 @@ from server.cli_model import model_app
 from server.config import Settings, load_settings
 from server.datadir import prepare_data_dir
 from server.errors import ShopGuardError
+from server.logs import configure as configure_logging
 from server.security.passwords import Passwords, one_time_password
 from server.services import users as user_service
 from server.storage import audit, migrate, users
@@ -71,15 +72,15 @@ def serve(
             update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
         )
         settings = settings.model_copy(update={"server": server})
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    prepare_data_dir(settings)
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.server.host,
         port=settings.server.port,
         ws="websockets-sansio",
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers go to our handlers (console and file)
     )
 
 

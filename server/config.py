@@ -71,6 +71,16 @@ class AuthConfig(BaseModel):
     )
 
 
+class LogsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_file: bool = Field(
+        True, description="Also write plain-text logs to <data_dir>/logs/shopguard.log."
+    )
+    max_mb: float = Field(10.0, ge=0.1, le=1000.0, description="Size at which the file rotates.")
+    backups: int = Field(5, ge=1, le=100, description="Rotated files kept (oldest dropped).")
+
+
 class EventsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -216,6 +226,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level of the server."
     )
+    logs: LogsConfig = LogsConfig()
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()
     events: EventsConfig = EventsConfig()

@@ -30,6 +30,7 @@ from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Episode, Extension, Opening, severity
 from server.alerting.zones import CameraZones
 from server.config import Settings
+from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.records import Frame, Tracks, Verdicts
 from server.services.alerts import commit_and_announce, record_alert
@@ -121,7 +122,11 @@ class AlertRecorder:
             self.stats.queued += 1
         except asyncio.QueueFull:
             self.stats.dropped += 1
-            logger.warning("camera %s: alert queue full, a scored frame dropped", frame.camera_id)
+            logger.warning(
+                "camera %s: alert queue full, a scored frame dropped",
+                frame.camera_id,
+                extra=ids(camera=frame.camera_id),
+            )
 
     def _threshold(self, rules: CameraRules, verdicts: Verdicts) -> float:
         """The camera's own threshold, else the global one, else the model's."""
@@ -158,7 +163,11 @@ class AlertRecorder:
             try:
                 await self._with_retries(scored)
             except Exception:  # a bug, not the database: log it, keep recording the rest
-                logger.exception("camera %s: recording an alert failed", scored.camera_id)
+                logger.exception(
+                    "camera %s: recording an alert failed",
+                    scored.camera_id,
+                    extra=ids(camera=scored.camera_id),
+                )
             finally:
                 self._queue.task_done()
 
@@ -178,6 +187,7 @@ class AlertRecorder:
                     scored.camera_id,
                     self.stats.last_error,
                     delay,
+                    extra=ids(camera=scored.camera_id),
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_CAP_S)
@@ -239,6 +249,7 @@ class AlertRecorder:
             found.event_type,
             found.zone,
             found.score,
+            extra=ids(camera=found.camera_id, alert=alert.id),
         )
         if self._on_alert is not None:
             self._on_alert(alert, change, image)

@@ -32,6 +32,7 @@ from server.config import Settings
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
 from server.evidence.retention import Sweep, sweep
 from server.evidence.store import EvidenceStore, evidence_key
+from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.records import Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
@@ -225,11 +226,21 @@ class ClipWorker:
             self.done += 1
             await self.retain()  # the new clip may have crossed the disk cap
             logger.info(
-                "camera %s: alert %s clip written (%.1f s)", found.camera_id, alert_id, duration
+                "camera %s: alert %s clip written (%.1f s)",
+                found.camera_id,
+                alert_id,
+                duration,
+                extra=ids(camera=found.camera_id, alert=alert_id),
             )
         except (ClipError, OSError) as exc:
             self.failed += 1
-            logger.error("camera %s: alert %s clip failed: %s", found.camera_id, alert_id, exc)
+            logger.error(
+                "camera %s: alert %s clip failed: %s",
+                found.camera_id,
+                alert_id,
+                exc,
+                extra=ids(camera=found.camera_id, alert=alert_id),
+            )
             await self._job(alert_id, ClipStatus.failed, error=str(exc))
         finally:
             self._captures.pop(alert_id, None)
@@ -242,7 +253,13 @@ class ClipWorker:
         try:
             await asyncio.to_thread(self._write_snapshot, image, opening, key)
         except OSError as exc:  # a full disk: the clip may still fit later
-            logger.error("camera %s: alert %s snapshot failed: %s", found.camera_id, alert_id, exc)
+            logger.error(
+                "camera %s: alert %s snapshot failed: %s",
+                found.camera_id,
+                alert_id,
+                exc,
+                extra=ids(camera=found.camera_id, alert=alert_id),
+            )
             return
         await self._set_alert(alert_id, snapshot_ref=key)
 

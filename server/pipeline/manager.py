@@ -34,6 +34,7 @@ from server.behaviour.classifier import BehaviourModel
 from server.behaviour.scorer import BehaviourScorer
 from server.config import PipelineConfig, Settings
 from server.errors import ModelError
+from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.inference import PosePool
 from server.pipeline.metrics import Durations
@@ -151,7 +152,11 @@ class CameraRunner:
         try:
             await asyncio.wait_for(asyncio.shield(self.task), self.config.read_timeout_s + 2.0)
         except TimeoutError:
-            logger.warning("camera %s did not stop in time", self.spec.camera_id)
+            logger.warning(
+                "camera %s did not stop in time",
+                self.spec.camera_id,
+                extra=ids(camera=self.spec.camera_id),
+            )
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
@@ -173,7 +178,11 @@ class CameraRunner:
             async with contextlib.aclosing(frames):
                 await run_camera(frames, self.worker, self._manager.analysis, camera)
         except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
-            logger.exception("camera %s: pipeline task crashed", self.spec.camera_id)
+            logger.exception(
+                "camera %s: pipeline task crashed",
+                self.spec.camera_id,
+                extra=ids(camera=self.spec.camera_id),
+            )
             error = f"camera {self.spec.camera_id}: pipeline task crashed ({type(exc).__name__})"
             await self._on_status(
                 StatusChange(self.spec.camera_id, CameraStatus.offline, error, time.time())
@@ -353,7 +362,12 @@ class PipelineManager:
                     runner = CameraRunner(spec, self.config, self)
                     self._runners[camera_id] = runner
                     runner.start()
-                    logger.info("camera %s: started (%s)", camera_id, redact_url(spec.url))
+                    logger.info(
+                        "camera %s: started (%s)",
+                        camera_id,
+                        redact_url(spec.url),
+                        extra=ids(camera=camera_id),
+                    )
 
     async def stop(self) -> None:
         """Stop every camera, wait for them, and record them as offline."""
@@ -390,7 +404,11 @@ class PipelineManager:
                     now=datetime.fromtimestamp(change.at, UTC),
                 )
         except Exception:  # the database may be down; the camera keeps running
-            logger.exception("camera %s: storing its status failed", change.camera_id)
+            logger.exception(
+                "camera %s: storing its status failed",
+                change.camera_id,
+                extra=ids(camera=change.camera_id),
+            )
 
     def _make_pose(self) -> PoseEstimator:
         return make_pose_estimator(self.config)
@@ -448,7 +466,9 @@ class PipelineManager:
         ]
 
     def _retire(self, runner: CameraRunner) -> None:
-        logger.info("camera %s: stopping", runner.spec.camera_id)
+        logger.info(
+            "camera %s: stopping", runner.spec.camera_id, extra=ids(camera=runner.spec.camera_id)
+        )
         task = asyncio.create_task(runner.close())
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)

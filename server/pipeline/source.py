@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from server.errors import CameraUnavailable
+from server.logs import ids
 from server.pipeline.records import Frame, Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
 from server.security.redact import redact_url
@@ -176,7 +177,9 @@ class CameraSource:
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             self._finish("failed", self._describe(exc))
         except Exception as exc:  # the thread must always report its end
-            logger.exception("camera %s reader crashed", self.camera_id)
+            logger.exception(
+                "camera %s reader crashed", self.camera_id, extra=ids(camera=self.camera_id)
+            )
             self._finish("failed", self._describe(exc))
         else:
             if self._stop.is_set():
@@ -190,7 +193,12 @@ class CameraSource:
             stream.codec_context.thread_count = 1
             intra_only = stream.codec_context.name in INTRA_ONLY
             if self.state == "starting":
-                logger.info("camera %s opened %s", self.camera_id, self.url)
+                logger.info(
+                    "camera %s opened %s",
+                    self.camera_id,
+                    self.url,
+                    extra=ids(camera=self.camera_id),
+                )
             if self._keep_packets:  # a new stream need not continue the old one's decoding
                 self.ring.start_stream(stream_info(stream))
             self.state = "running"
@@ -277,7 +285,7 @@ class CameraSource:
     def _finish(self, state: SourceState, error: str | None) -> None:
         self.state, self.error = state, error
         if error is not None:
-            logger.warning("%s", error)
+            logger.warning("%s", error, extra=ids(camera=self.camera_id))
         self._call(self._offer, None)
 
     def _call(self, callback: Callable[[Frame | None], None], arg: Frame | None) -> None:

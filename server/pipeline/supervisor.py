@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from server.errors import CameraUnavailable
+from server.logs import ids
 from server.pipeline.records import Frame
 from server.pipeline.source import CameraSource
 from shared.schemas.cameras import CameraStatus
@@ -100,7 +101,12 @@ class Supervisor:
             if stop.is_set():
                 break
             delay = backoff_delay(self.stats.failures_in_a_row, self.cfg, self._rng)
-            logger.info("camera %s: retrying in %.2fs", self.camera_id, delay)
+            logger.info(
+                "camera %s: retrying in %.2fs",
+                self.camera_id,
+                delay,
+                extra=ids(camera=self.camera_id),
+            )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
 
@@ -146,7 +152,7 @@ class Supervisor:
                 self.stats.errors += 1
                 self.stats.failures_in_a_row += 1
                 self.stats.last_error = exc.message
-                logger.warning("%s", exc.message)
+                logger.warning("%s", exc.message, extra=ids(camera=self.camera_id))
             finally:
                 await source.close()
             if stop.is_set():
@@ -179,7 +185,7 @@ class Supervisor:
         self.stats.errors += 1
         self.stats.failures_in_a_row += 1
         self.stats.last_error = error
-        logger.warning("%s", error)
+        logger.warning("%s", error, extra=ids(camera=self.camera_id))
         offline = self.stats.failures_in_a_row >= self.cfg.offline_after
         await self._publish(CameraStatus.offline if offline else CameraStatus.degraded, error)
 
@@ -191,4 +197,8 @@ class Supervisor:
         try:
             await self._on_status(StatusChange(self.camera_id, status, error, time.time()))
         except Exception:  # a broken listener must not stop the camera
-            logger.exception("camera %s: status listener failed", self.camera_id)
+            logger.exception(
+                "camera %s: status listener failed",
+                self.camera_id,
+                extra=ids(camera=self.camera_id),
+            )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from server.behaviour.scorer import BehaviourScorer
+from server.logs import ids
 from server.pipeline.inference import FrameDropped, PosePool
 from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import input_hw_for
@@ -106,7 +107,12 @@ async def run_camera(
             continue
         except Exception:  # a bad frame or model call: count it, keep the camera going
             stats.failed += 1
-            logger.exception("camera %s: analysing frame %s failed", frame.camera_id, frame.seq)
+            logger.exception(
+                "camera %s: analysing frame %s failed",
+                frame.camera_id,
+                frame.seq,
+                extra=ids(camera=frame.camera_id),
+            )
             continue
         stats.tracking.add(tracked - started)
         stats.pose.add(found.inference_s)
