@@ -71,6 +71,24 @@ class AuthConfig(BaseModel):
     )
 
 
+class PushConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cooldown_s: float = Field(
+        60.0,
+        ge=0.0,
+        le=86400.0,
+        description="Seconds after a camera's pushed alert in which "
+        "its new alerts are stored and shown live but not pushed again.",
+    )
+    webpush_subject: str = Field(
+        "mailto:admin@shopguard.invalid",
+        description="Contact in Web Push VAPID claims (mailto: or https: URL).",
+    )
+    retry_base_s: float = Field(1.0, ge=0.01, le=60.0, description="First retry delay.")
+    retry_cap_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest retry delay.")
+
+
 class LogsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -227,6 +245,7 @@ class Settings(BaseSettings):
         "INFO", description="Logging level of the server."
     )
     logs: LogsConfig = LogsConfig()
+    push: PushConfig = PushConfig()
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()
     events: EventsConfig = EventsConfig()

@@ -24,6 +24,10 @@ from server.errors import ConfigError
 from server.evidence.store import LocalEvidenceStore
 from server.evidence.worker import ClipWorker
 from server.notify.bus import LocalEventBus
+from server.notify.dispatcher import PushDispatcher, RetryPolicy
+from server.notify.outbox import AlertPushes
+from server.notify.push import Notifier
+from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
@@ -40,6 +44,14 @@ logger = logging.getLogger(__name__)
 
 ADMIN_PASSWORD_FILE = "initial_admin_password.txt"
 EVIDENCE_DIR = "evidence"  # snapshots and clips, under the data directory
+VAPID_KEY_FILE = "vapid_private.pem"  # the server's Web Push key, made on first start
+
+
+def make_notifiers(settings: Settings) -> dict[str, Notifier]:
+    """The push providers this server can reach: Web Push always (its key is made on
+    first start)."""
+    vapid = load_vapid(settings.data_dir / VAPID_KEY_FILE)
+    return {"webpush": WebPushNotifier(vapid, settings.push.webpush_subject)}
 
 
 @dataclass
@@ -54,6 +66,7 @@ class Runtime:
     alerts: AlertRecorder
     clips: ClipWorker
     media_links: MediaLinks
+    pushes: PushDispatcher
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -89,8 +102,17 @@ class Runtime:
             store=LocalEvidenceStore(settings.data_dir / EVIDENCE_DIR),
             ring_of=pipeline.ring,
         )
+        dispatcher = PushDispatcher(
+            sessionmaker=sessionmaker,
+            notifiers=make_notifiers(settings),
+            retry=RetryPolicy(settings.push.retry_base_s, settings.push.retry_cap_s),
+        )
         recorder = AlertRecorder(
-            settings=settings, sessionmaker=sessionmaker, bus=bus, on_alert=clips.alert_stored
+            settings=settings,
+            sessionmaker=sessionmaker,
+            bus=bus,
+            on_alert=clips.alert_stored,
+            pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
         )
         pipeline.sink = recorder.take
         runtime = cls(
@@ -104,6 +126,7 @@ class Runtime:
             alerts=recorder,
             clips=clips,
             media_links=MediaLinks(signing_key),
+            pushes=dispatcher,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -118,6 +141,7 @@ class Runtime:
             except Exception:  # a demo is a convenience: never keep the API from starting
                 logger.exception("creating the demo camera failed")
         await runtime.clips.start()
+        await runtime.pushes.start()
         await runtime.alerts.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
@@ -127,6 +151,7 @@ class Runtime:
         await self.pipeline.stop()
         await self.alerts.stop()
         await self.clips.stop()
+        await self.pushes.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

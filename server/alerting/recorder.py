@@ -32,6 +32,7 @@ from server.alerting.zones import CameraZones
 from server.config import Settings
 from server.logs import ids
 from server.notify.bus import EventBus
+from server.notify.outbox import OPENED, RAISED, AlertPushes
 from server.pipeline.records import Frame, Tracks, Verdicts
 from server.services.alerts import commit_and_announce, record_alert
 from server.storage import alerts as alert_rows
@@ -89,6 +90,7 @@ class AlertRecorder:
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
         on_alert: OnAlert | None = None,
+        pushes: AlertPushes | None = None,
     ) -> None:
         """`on_alert` hears of every stored opening and extension (evidence, pushes), with
         the deciding frame's picture."""
@@ -96,6 +98,7 @@ class AlertRecorder:
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._on_alert = on_alert
+        self.pushes = pushes
         self._queue: asyncio.Queue[ScoredFrame] = asyncio.Queue(QUEUE_FRAMES)
         self._rules: dict[int, CameraRules] = {}
         self._global_threshold: float | None = settings.detection.threshold
@@ -230,6 +233,12 @@ class AlertRecorder:
             if camera is None or not camera.enabled:
                 self.dedup.forget(found.key)
                 return
+            pushes = self.pushes
+
+            async def with_pushes(session: AsyncSession, alert: Alert) -> None:
+                if pushes is not None:
+                    await pushes.add(session, alert, camera, OPENED)
+
             alert = await record_alert(
                 session=session,
                 bus=self._bus,
@@ -239,7 +248,10 @@ class AlertRecorder:
                 score=found.score,
                 started_at=_when(found.ts),
                 track_ids=[found.track_id],
+                before_commit=with_pushes,
             )
+        if self.pushes is not None:
+            self.pushes.committed()
         change.episode.alert_id = alert.id
         self.stats.opened += 1
         logger.info(
@@ -272,7 +284,14 @@ class AlertRecorder:
             envelope = await self._bus.stage(
                 session, AlertUpdated(alert=alert_rows.alert_public(alert)), store_id=alert.store_id
             )
+            raised = change.severity_raised and self.pushes is not None
+            if raised and self.pushes is not None:
+                camera = await session.get(Camera, alert.camera_id)
+                if camera is not None:
+                    await self.pushes.add(session, alert, camera, RAISED)
             await commit_and_announce(session, self._bus, envelope)
+        if raised and self.pushes is not None:
+            self.pushes.committed()
         self.stats.extended += 1
         if self._on_alert is not None:
             self._on_alert(alert, change, image)

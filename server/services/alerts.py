@@ -1,5 +1,6 @@
 """Recording alerts and camera states: the database first, then the live announcement."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +23,10 @@ async def record_alert(
     started_at: datetime,
     last_seen_at: datetime | None = None,
     track_ids: list[int] | None = None,
+    before_commit: Callable[[AsyncSession, Alert], Awaitable[object]] | None = None,
 ) -> Alert:
-    """Store a new alert and announce `alert.created` once it is committed."""
+    """Store a new alert and announce `alert.created` once it is committed; `before_commit`
+    adds what must be stored with it (its pushes)."""
     alert = await alerts.create_alert(
         session=session,
         camera=camera,
@@ -37,6 +40,8 @@ async def record_alert(
     envelope = await bus.stage(
         session, AlertCreated(alert=alerts.alert_public(alert)), store_id=alert.store_id
     )
+    if before_commit is not None:
+        await before_commit(session, alert)
     await commit_and_announce(session, bus, envelope)
     return alert
 

@@ -227,6 +227,32 @@ class ClipJob(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PushOutbox(Base):
+    """A push to send to one device: written with the alert it announces, sent by the
+    dispatcher, retried with back-off until the provider takes it."""
+
+    __tablename__ = "push_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("push_devices.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(16))  # opened | raised
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "device_id", "reason"),
+        Index("ix_push_outbox_due", "status", "next_attempt_at"),
+    )
+
+
 class PushDevice(Base):
     __tablename__ = "push_devices"
 

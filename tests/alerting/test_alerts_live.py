@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -18,6 +19,7 @@ from server.app import create_app
 from server.storage.models import Alert
 from shared.schemas.events import AlertCreated, EventEnvelope, Hello, Welcome
 from tests.conftest import make_settings
+from tests.fakes.webpush import WebPushService
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
 from tests.pipeline.conftest import PEOPLE_CLIP
@@ -36,17 +38,27 @@ async def receive(ws: ClientConnection, timeout_s: float = 20.0) -> dict[str, An
             return message
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
     tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
+    push = WebPushService()
     async with (
+        push.running(),
         LiveServer.run(create_app(settings)) as server,
         httpx.AsyncClient(base_url=server.http_url) as http,
     ):
         headers = await login(http, "admin", ADMIN_PASSWORD)
         http.headers.update(headers)
         store_id = await add_store(http)
+        for phone in ("phone", "browser"):  # two devices of the admin's
+            body = {
+                "platform": "webpush",
+                "token": push.endpoint(phone),
+                "keys": push.subscribe(phone).keys,
+            }
+            assert (await http.post("/api/v1/devices", json=body)).status_code == 201
         token = headers["Authorization"].removeprefix("Bearer ")
         async with connect(server.ws_url, open_timeout=10) as ws:
             await ws.send(Hello(token=token).model_dump_json())
@@ -80,3 +92,12 @@ async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
         assert recorder.stats.opened == len(rows) and recorder.stats.dropped == 0
         grown = [a for a in rows if a.last_seen_at > a.started_at]
         assert grown  # later detections extended the open alerts instead of adding rows
+
+        async def pushed() -> bool:
+            return len(push.received) >= 2
+
+        await eventually(pushed, within_s=10)
+        await asyncio.sleep(0.5)
+    # one push per device: the camera's first alert (its others fall in the push cooldown)
+    assert sorted(name for name, _ in push.received) == ["browser", "phone"]
+    assert {p["alert_id"] for _, p in push.received} == {min(a.id for a in rows)}

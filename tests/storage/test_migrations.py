@@ -28,7 +28,7 @@ async def test_migrations_match_models_and_rerun_cleanly(database_url: str) -> N
             assert await conn.run_sync(differences) == []
             assert await conn.run_sync(tables) == set(Base.metadata.tables) | {"alembic_version"}
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-            assert version == "0003"
+            assert version == "0004"
     finally:
         await engine.dispose()
 
@@ -49,7 +49,7 @@ async def test_servers_starting_together_migrate_once(database_url: str) -> None
         await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
         async with engines[0].connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-            assert [tuple(row) for row in versions] == [("0003",)]
+            assert [tuple(row) for row in versions] == [("0004",)]
     finally:
         for engine in engines:
             await engine.dispose()
