@@ -85,6 +85,15 @@ class PushConfig(BaseModel):
         "mailto:admin@shopguard.invalid",
         description="Contact in Web Push VAPID claims (mailto: or https: URL).",
     )
+    fcm_service_account: Path | None = Field(
+        None, description="Firebase service account JSON file; FCM pushes are off without it."
+    )
+    fcm_project_id: str | None = Field(
+        None, description="Firebase project (default: the service account's)."
+    )
+    fcm_endpoint: str = Field(
+        "https://fcm.googleapis.com/v1/projects", description="FCM HTTP v1 base URL."
+    )
     retry_base_s: float = Field(1.0, ge=0.01, le=60.0, description="First retry delay.")
     retry_cap_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest retry delay.")
 

@@ -25,6 +25,7 @@ from server.evidence.store import LocalEvidenceStore
 from server.evidence.worker import ClipWorker
 from server.notify.bus import LocalEventBus
 from server.notify.dispatcher import PushDispatcher, RetryPolicy
+from server.notify.fcm import FcmNotifier
 from server.notify.outbox import AlertPushes
 from server.notify.push import Notifier
 from server.notify.webpush import WebPushNotifier, load_vapid
@@ -49,9 +50,17 @@ VAPID_KEY_FILE = "vapid_private.pem"  # the server's Web Push key, made on first
 
 def make_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The push providers this server can reach: Web Push always (its key is made on
-    first start)."""
+    first start), FCM with a service account file."""
+    push = settings.push
     vapid = load_vapid(settings.data_dir / VAPID_KEY_FILE)
-    return {"webpush": WebPushNotifier(vapid, settings.push.webpush_subject)}
+    notifiers: dict[str, Notifier] = {"webpush": WebPushNotifier(vapid, push.webpush_subject)}
+    if push.fcm_service_account is not None:
+        notifiers["fcm"] = FcmNotifier(
+            push.fcm_service_account,
+            project_id=push.fcm_project_id,
+            endpoint_base=push.fcm_endpoint,
+        )
+    return notifiers
 
 
 @dataclass

@@ -33,7 +33,7 @@ def test_lines_name_the_camera_and_alert_and_files_rotate(
     log = logging.getLogger("server.pipeline.supervisor")
     log.warning("camera 3: stream stalled for 5.0 s", extra=ids(camera=3))
     log.error("clip failed: disk full", extra=ids(camera=3, alert=481))
-    logging.getLogger("uvicorn.error").info("something without ids")
+    logging.getLogger("server.notify.dispatcher").info("something without ids")
     handler.flush()
     lines = (tmp_path / "logs" / LOG_FILE).read_text().splitlines()
     assert lines[0].endswith(

@@ -1,0 +1,84 @@
+"""Firebase Cloud Messaging (HTTP v1) through pyfcm: Android phones, and iPhones whose app
+registered through Firebase. Needs a Firebase service account file (`push.fcm_service_account`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from pyfcm import FCMNotification
+from pyfcm.errors import (
+    AuthenticationError,
+    FCMNotRegisteredError,
+    FCMSenderIdMismatchError,
+    FCMServerError,
+    InvalidDataError,
+)
+from requests import RequestException
+from requests.adapters import HTTPAdapter
+
+from server.errors import ConfigError
+from server.notify.push import Delivery, Outcome, Target
+
+GOOGLE_FCM = "https://fcm.googleapis.com/v1/projects"
+
+
+class FcmNotifier:
+    platform = "fcm"
+
+    def __init__(
+        self,
+        service_account: Path,
+        *,
+        project_id: str | None = None,
+        endpoint_base: str = GOOGLE_FCM,
+        timeout_s: float = 10.0,
+    ) -> None:
+        """`endpoint_base` is FCM's (`…/v1/projects`); tests point it at a local one, as the
+        service account file's `token_uri` points its sign-in.
+
+        Raises:
+            ConfigError: the service account file is missing or not one.
+        """
+        try:
+            account = json.loads(service_account.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"FCM service account {service_account}: {exc}") from exc
+        if not isinstance(account, dict) or account.get("type") != "service_account":
+            raise ConfigError(f"FCM service account {service_account}: not a service account")
+        self._client = FCMNotification(
+            service_account_file=str(service_account),
+            project_id=project_id,
+            adapter=HTTPAdapter(max_retries=0),  # no blocking retries: the outbox backs off
+        )
+        self._client.FCM_END_POINT_BASE = endpoint_base.rstrip("/")
+        self._timeout = timeout_s
+
+    async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
+        return await asyncio.to_thread(self._send, target, payload)
+
+    def _send(self, target: Target, payload: dict[str, Any]) -> Outcome:
+        data = {key: str(value) for key, value in payload.items()}  # FCM data is strings
+        try:
+            answer = self._client.notify(
+                fcm_token=target.token,
+                notification_title=payload["title"],
+                notification_body=payload["body"],
+                data_payload=data,
+                android_config={"priority": "high"},
+                timeout=self._timeout,
+            )
+        except (FCMNotRegisteredError, FCMSenderIdMismatchError) as exc:
+            return Outcome(Delivery.gone, f"FCM: {exc}")
+        except InvalidDataError as exc:
+            if exc.args and isinstance(exc.args[0], BaseException):  # pyfcm's sign-in failed
+                return Outcome(Delivery.retry, f"FCM sign-in failed: {exc.args[0]}"[:300])
+            return Outcome(Delivery.refused, f"FCM refused the message: {exc}"[:300])
+        except (FCMServerError, AuthenticationError, RequestException, OSError) as exc:
+            return Outcome(Delivery.retry, f"FCM unavailable: {exc}"[:300])
+        return Outcome(
+            Delivery.sent, str(answer.get("name", "")) if isinstance(answer, dict) else ""
+        )
