@@ -94,6 +94,19 @@ class PushConfig(BaseModel):
     fcm_endpoint: str = Field(
         "https://fcm.googleapis.com/v1/projects", description="FCM HTTP v1 base URL."
     )
+    apns_key_file: Path | None = Field(
+        None, description="APNs token signing key (.p8); APNs pushes are off without it."
+    )
+    apns_key_id: str = Field("", description="The .p8 key's id (10 characters).")
+    apns_team_id: str = Field("", description="The Apple developer team id.")
+    apns_topic: str = Field("", description="The iOS app's bundle id.")
+    apns_sandbox: bool = Field(False, description="Use APNs' development servers.")
+    apns_endpoint: str | None = Field(
+        None, description="host:port to send APNs pushes to instead of Apple's (a relay)."
+    )
+    apns_ca_file: Path | None = Field(
+        None, description="CA bundle to trust for APNs instead of the system's (a relay)."
+    )
     retry_base_s: float = Field(1.0, ge=0.01, le=60.0, description="First retry delay.")
     retry_cap_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest retry delay.")
 

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from server.demo import ensure_demo_camera
 from server.errors import ConfigError
 from server.evidence.store import LocalEvidenceStore
 from server.evidence.worker import ClipWorker
+from server.notify.apns import ApnsNotifier
 from server.notify.bus import LocalEventBus
 from server.notify.dispatcher import PushDispatcher, RetryPolicy
 from server.notify.fcm import FcmNotifier
@@ -50,7 +52,7 @@ VAPID_KEY_FILE = "vapid_private.pem"  # the server's Web Push key, made on first
 
 def make_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The push providers this server can reach: Web Push always (its key is made on
-    first start), FCM with a service account file."""
+    first start), FCM with a service account file, APNs with a signing key."""
     push = settings.push
     vapid = load_vapid(settings.data_dir / VAPID_KEY_FILE)
     notifiers: dict[str, Notifier] = {"webpush": WebPushNotifier(vapid, push.webpush_subject)}
@@ -60,7 +62,28 @@ def make_notifiers(settings: Settings) -> dict[str, Notifier]:
             project_id=push.fcm_project_id,
             endpoint_base=push.fcm_endpoint,
         )
+    if push.apns_key_file is not None:
+        notifiers["apns"] = ApnsNotifier(
+            key_file=push.apns_key_file,
+            key_id=push.apns_key_id,
+            team_id=push.apns_team_id,
+            topic=push.apns_topic,
+            sandbox=push.apns_sandbox,
+            endpoint=_host_port(push.apns_endpoint) if push.apns_endpoint else None,
+            ssl_context=(
+                ssl.create_default_context(cafile=str(push.apns_ca_file))
+                if push.apns_ca_file
+                else None
+            ),
+        )
     return notifiers
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"push.apns_endpoint: expected host:port, got {text!r}")
+    return host, int(port)
 
 
 @dataclass

@@ -1,0 +1,85 @@
+"""Apple Push Notification service through aioapns: token-based (a .p8 signing key, its
+key id, the team id and the app's bundle id as topic), HTTP/2 over TLS to Apple's
+servers, or to `endpoint` (host, port) where one is set (a relay; the tests' local APNs).
+
+aioapns's own HTTP CONNECT proxy support passes asyncio's socket wrapper where a socket is
+needed and fails on Python 3.11, so it is not offered.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+from aioapns import APNs, NotificationRequest, PushType
+from aioapns.exceptions import ConnectionError as ApnsConnectionError
+from aioapns.exceptions import MaxAttemptsExceeded
+
+from server.errors import ConfigError
+from server.notify.push import Delivery, Outcome, Target
+
+GONE_REASONS = {"Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic", "ExpiredToken"}
+RETRY_STATUSES = {"429", "500", "503"}
+
+
+class ApnsNotifier:
+    platform = "apns"
+
+    def __init__(
+        self,
+        *,
+        key_file: Path,
+        key_id: str,
+        team_id: str,
+        topic: str,
+        sandbox: bool = False,
+        endpoint: tuple[str, int] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """Raises `ConfigError` when the signing key file cannot be read."""
+        try:
+            key = key_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"APNs signing key {key_file}: {exc}") from exc
+        if "PRIVATE KEY" not in key:
+            raise ConfigError(f"APNs signing key {key_file}: not a PEM private key (.p8)")
+        self._client = APNs(
+            key=key,
+            key_id=key_id,
+            team_id=team_id,
+            topic=topic,
+            use_sandbox=sandbox,
+            ssl_context=ssl_context,
+            max_connection_attempts=1,  # the outbox retries with back-off
+        )
+        if endpoint is not None:
+            base = self._client.pool.protocol_class
+            self._client.pool.protocol_class = type(
+                "ApnsAtEndpoint", (base,), {"APNS_SERVER": endpoint[0], "APNS_PORT": endpoint[1]}
+            )
+
+    async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
+        message = {
+            "aps": {
+                "alert": {"title": payload["title"], "body": payload["body"]},
+                "sound": "default",
+                "thread-id": f"camera-{payload.get('camera_id', '')}",
+            },
+            **{k: v for k, v in payload.items() if k not in ("title", "body")},
+        }
+        request = NotificationRequest(
+            device_token=target.token, message=message, push_type=PushType.ALERT
+        )
+        try:
+            result = await self._client.send_notification(request)
+        except (ApnsConnectionError, MaxAttemptsExceeded, OSError, ssl.SSLError) as exc:
+            return Outcome(Delivery.retry, f"APNs unreachable: {type(exc).__name__} {exc}"[:300])
+        if result.is_successful:
+            return Outcome(Delivery.sent, result.notification_id)
+        detail = f"APNs answered {result.status} {result.description or ''}".strip()
+        if result.status == "410" or result.description in GONE_REASONS:
+            return Outcome(Delivery.gone, detail)
+        if result.status in RETRY_STATUSES:
+            return Outcome(Delivery.retry, detail)
+        return Outcome(Delivery.refused, detail)
