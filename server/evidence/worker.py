@@ -281,6 +281,8 @@ class ClipWorker:
         last = -float("inf")
         while True:
             ring = self._ring_of(capture.camera_id)
+            if ring is None and capture.stream is None:
+                raise ClipError("the camera is not running in this process: no video to cut")
             if ring is None:
                 raise ClipError("the camera stopped before the clip was complete")
             if capture.stream is None:
