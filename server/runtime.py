@@ -145,6 +145,7 @@ class Runtime:
             bus=bus,
             on_alert=clips.alert_stored,
             pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
+            plan_clip=clips.plan,
         )
         pipeline.sink = recorder.take
         runtime = cls(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +67,7 @@ class ScoredFrame:
     image: npt.NDArray[np.uint8]  # the analysis frame (read-only, shared, not copied)
 
 
+PlanClip = Callable[[AsyncSession, Alert, "Opening"], Awaitable[None]]
 OnAlert = Callable[[Alert, "Opening | Extension", "npt.NDArray[np.uint8] | None"], None]
 
 
@@ -91,6 +92,7 @@ class AlertRecorder:
         bus: EventBus,
         on_alert: OnAlert | None = None,
         pushes: AlertPushes | None = None,
+        plan_clip: PlanClip | None = None,
     ) -> None:
         """`on_alert` hears of every stored opening and extension (evidence, pushes), with
         the deciding frame's picture."""
@@ -99,6 +101,7 @@ class AlertRecorder:
         self._bus = bus
         self._on_alert = on_alert
         self.pushes = pushes
+        self._plan_clip = plan_clip
         self._queue: asyncio.Queue[ScoredFrame] = asyncio.Queue(QUEUE_FRAMES)
         self._rules: dict[int, CameraRules] = {}
         self._global_threshold: float | None = settings.detection.threshold
@@ -233,9 +236,12 @@ class AlertRecorder:
             if camera is None or not camera.enabled:
                 self.dedup.forget(found.key)
                 return
-            pushes = self.pushes
+            pushes, plan_clip = self.pushes, self._plan_clip
 
             async def with_pushes(session: AsyncSession, alert: Alert) -> None:
+                """What is stored with the alert: its clip job and its pushes."""
+                if plan_clip is not None:
+                    await plan_clip(session, alert, change)
                 if pushes is not None:
                     await pushes.add(session, alert, camera, OPENED)
 

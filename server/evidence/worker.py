@@ -160,7 +160,24 @@ class ClipWorker:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    # -- from the recorder (event loop, quick) --------------------------------------------
+    # -- from the recorder ----------------------------------------------------------------
+
+    async def plan(self, session: AsyncSession, alert: Alert, opening: Opening) -> None:
+        """Add the alert's clip job, in the alert's own transaction: a stored alert always
+        has its job, so a restart finds it (and fails it with the reason) rather than
+        leaving an alert that never gets a clip and never says why."""
+        clips = (await effective_settings(session=session, settings=self._settings)).clips
+        found = opening.detection
+        session.add(
+            ClipJob(
+                alert_id=alert.id,
+                camera_id=found.camera_id,
+                status=ClipStatus.queued.value,
+                clip_start=_when(found.ts - clips.pre_roll_s),
+                clip_end=_when(found.ts + clips.post_roll_s),
+            )
+        )
+        alert.clip_status = ClipStatus.queued.value
 
     def alert_stored(
         self,
@@ -194,26 +211,19 @@ class ClipWorker:
     ) -> None:
         found = opening.detection
         async with self._sessionmaker() as session:
+            job = (
+                await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
+            ).one_or_none()
             clips = (await effective_settings(session=session, settings=self._settings)).clips
-            start = found.ts - clips.pre_roll_s
-            capture = Capture(
-                alert_id=alert_id,
-                camera_id=found.camera_id,
-                start_ts=start,
-                end_ts=found.ts + clips.post_roll_s,
-                limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
-            )
-            session.add(
-                ClipJob(
-                    alert_id=alert_id,
-                    camera_id=found.camera_id,
-                    status=ClipStatus.queued.value,
-                    clip_start=_when(capture.start_ts),
-                    clip_end=_when(capture.end_ts),
-                )
-            )
-            await session.commit()
-        await self._set_alert(alert_id, clip_status=ClipStatus.queued)
+        if job is None:  # planned by whoever stored the alert; none: no clip wanted
+            return
+        capture = Capture(
+            alert_id=alert_id,
+            camera_id=found.camera_id,
+            start_ts=job.clip_start.timestamp(),
+            end_ts=job.clip_end.timestamp(),
+            limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
+        )
         self._captures[alert_id] = capture
         try:
             if image is not None:
