@@ -4,10 +4,12 @@ subscription's own URL; the payload is encrypted for the subscription's keys."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 from requests import RequestException
@@ -35,6 +37,7 @@ class WebPushNotifier:
 
     def __init__(self, vapid: Vapid02, subject: str, timeout_s: float = 10.0) -> None:
         self._vapid, self._subject, self._timeout = vapid, subject, timeout_s
+        self.public_key = public_key(vapid)
 
     async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
         if not target.keys or not {"p256dh", "auth"} <= target.keys.keys():
@@ -62,3 +65,11 @@ class WebPushNotifier:
         except (RequestException, OSError) as exc:
             return Outcome(Delivery.retry, f"Web Push endpoint unreachable: {exc}"[:300])
         return Outcome(Delivery.sent, f"{getattr(response, 'status_code', '')}")
+
+
+def public_key(vapid: Vapid02) -> str:
+    """The VAPID public key as browsers take it: the uncompressed point, base64url."""
+    point = vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(point).decode().rstrip("=")

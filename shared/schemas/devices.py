@@ -38,3 +38,12 @@ class DevicePublic(BaseModel):
 class DevicesPublic(BaseModel):
     data: list[DevicePublic]
     count: int
+
+
+class WebPushKey(BaseModel):
+    """What a browser needs to subscribe to this server's pushes."""
+
+    public_key: str = Field(
+        description="The server's VAPID public key, base64url: the `applicationServerKey` of "
+        "`pushManager.subscribe`."
+    )

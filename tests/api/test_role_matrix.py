@@ -338,6 +338,7 @@ MATRIX = [
     Row("PATCH", "/settings", 200, ADMIN, settings_update),
     # Devices: everyone manages their own.
     Row("GET", "/devices", 200, ALL),
+    Row("GET", "/devices/webpush-key", 200, ALL),
     Row("POST", "/devices", 201, ALL, new_device_body),
     Row("DELETE", "/devices/{device_id}", 204, ALL, own_fresh_device),
     # Audit log: admins only.

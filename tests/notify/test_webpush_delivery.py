@@ -5,6 +5,7 @@ once), a subscription the service says is gone (the device is removed), and the 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from server.config import PushConfig, Settings
-from server.runtime import Runtime
+from server.runtime import VAPID_KEY_FILE, Runtime
 from server.services.alerts import record_alert
 from server.storage import cameras
 from server.storage.models import Alert, PushDevice, PushOutbox, utcnow
@@ -151,3 +152,16 @@ async def test_a_camera_in_cooldown_pushes_no_new_opening(
     await until(lambda: len(service.received) == 2)
     await asyncio.sleep(0.3)
     assert sorted(p["camera_id"] for _, p in service.received) == sorted(world.cameras)
+
+
+async def test_browsers_get_the_key_they_subscribe_with(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, settings: Settings
+) -> None:
+    answer = await client.get("/api/v1/devices/webpush-key", headers=world.headers["viewer_b"])
+    assert answer.status_code == 200, answer.text
+    key = answer.json()["public_key"]
+    point = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    assert len(point) == 65 and point[0] == 4  # an uncompressed P-256 point
+    stored = (settings.data_dir / VAPID_KEY_FILE).read_bytes()
+    assert b"PRIVATE KEY" in stored  # made on first start, kept for the next
+    assert oct((settings.data_dir / VAPID_KEY_FILE).stat().st_mode & 0o777) == "0o600"

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter, status
 
-from server.api.deps import AuditDep, CurrentUser, SessionDep
+from server.api.deps import AuditDep, CurrentUser, RuntimeDep, SessionDep
+from server.errors import NotFound
+from server.notify.webpush import WebPushNotifier
 from server.storage import devices
-from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic
+from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic, WebPushKey
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -14,6 +16,15 @@ async def list_devices(principal: CurrentUser, session: SessionDep) -> DevicesPu
     """Your registered devices."""
     rows = await devices.list_devices(session=session, user_id=principal.user.id)
     return DevicesPublic(data=[DevicePublic.model_validate(d) for d in rows], count=len(rows))
+
+
+@router.get("/webpush-key")
+async def webpush_key(principal: CurrentUser, runtime: RuntimeDep) -> WebPushKey:
+    """The server's VAPID public key, for a browser to subscribe to its pushes."""
+    notifier = runtime.pushes.notifiers.get("webpush")
+    if not isinstance(notifier, WebPushNotifier):
+        raise NotFound("Web Push is not configured on this server")
+    return WebPushKey(public_key=notifier.public_key)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
