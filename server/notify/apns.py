@@ -8,6 +8,7 @@ needed and fails on Python 3.11, so it is not offered.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ class ApnsNotifier:
             self._client.pool.protocol_class = type(
                 "ApnsAtEndpoint", (base,), {"APNS_SERVER": endpoint[0], "APNS_PORT": endpoint[1]}
             )
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP/2 connections (at shutdown)."""
+        self._client.pool.close()
+        await asyncio.sleep(0)  # let the transports finish closing
 
     async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
         message = {

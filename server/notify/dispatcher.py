@@ -70,6 +70,10 @@ class PushDispatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for notifier in self.notifiers.values():  # pooled connections (APNs' HTTP/2)
+            close = getattr(notifier, "aclose", None)
+            if close is not None:
+                await close()
 
     async def _run(self) -> None:
         while True:

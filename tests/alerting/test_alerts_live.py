@@ -1,6 +1,7 @@
-"""From a real video to stored, announced alerts: the real pipeline (pose, tracking, the
-shipped behaviour model) on a clip of real people, uvicorn on 127.0.0.1, a WebSocket client,
-and the database the alerts land in."""
+"""From a real video to stored, announced, pushed alerts: the real pipeline (pose,
+tracking, the shipped behaviour model) on a clip of real people, uvicorn on 127.0.0.1, a
+WebSocket client, the database the alerts land in, and local Web Push, FCM and APNs
+services that the real client libraries send to."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.app import create_app
+from server.config import PushConfig
 from server.storage.models import Alert
 from shared.schemas.events import AlertCreated, EventEnvelope, Hello, Welcome
 from tests.conftest import make_settings
+from tests.fakes.apns import ApnsService
+from tests.fakes.fcm import FcmService
 from tests.fakes.webpush import WebPushService
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
@@ -42,22 +46,43 @@ async def receive(ws: ClientConnection, timeout_s: float = 20.0) -> dict[str, An
 async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
     tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
-    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
-    push = WebPushService()
+    push, fcm, apns = WebPushService(), FcmService(), ApnsService(tmp_path)
     async with (
         push.running(),
-        LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        fcm.running(),
+        apns.running(),
     ):
+        providers = PushConfig(
+            fcm_service_account=fcm.service_account(tmp_path / "firebase.json"),
+            fcm_endpoint=fcm.endpoint_base,
+            apns_key_file=apns.key_file(),
+            apns_key_id=apns.key_id,
+            apns_team_id=apns.team_id,
+            apns_topic=apns.topic,
+            apns_endpoint=f"127.0.0.1:{apns.port}",
+            apns_ca_file=tmp_path / "ca.pem",
+        )
+        settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
+            update={"push": providers}
+        )
+        async with LiveServer.run(create_app(settings)) as server:
+            await _alerts_from_the_pipeline(server, push, fcm, apns)
+
+
+async def _alerts_from_the_pipeline(
+    server: LiveServer, push: WebPushService, fcm: FcmService, apns: ApnsService
+) -> None:
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
         headers = await login(http, "admin", ADMIN_PASSWORD)
         http.headers.update(headers)
         store_id = await add_store(http)
-        for phone in ("phone", "browser"):  # two devices of the admin's
-            body = {
-                "platform": "webpush",
-                "token": push.endpoint(phone),
-                "keys": push.subscribe(phone).keys,
-            }
+        devices = [  # the admin's browser, Android phone and iPhone
+            {"platform": "webpush", "token": push.endpoint("browser"),
+             "keys": push.subscribe("browser").keys},
+            {"platform": "fcm", "token": "fcm-token-android-phone"},
+            {"platform": "apns", "token": "a1b2c3d4e5f6iphone"},
+        ]  # fmt: skip
+        for body in devices:
             assert (await http.post("/api/v1/devices", json=body)).status_code == 201
         token = headers["Authorization"].removeprefix("Bearer ")
         async with connect(server.ws_url, open_timeout=10) as ws:
@@ -94,10 +119,16 @@ async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
         assert grown  # later detections extended the open alerts instead of adding rows
 
         async def pushed() -> bool:
-            return len(push.received) >= 2
+            return len(push.received) + len(fcm.received) + len(apns.received) >= 3
 
         await eventually(pushed, within_s=10)
         await asyncio.sleep(0.5)
     # one push per device: the camera's first alert (its others fall in the push cooldown)
-    assert sorted(name for name, _ in push.received) == ["browser", "phone"]
-    assert {p["alert_id"] for _, p in push.received} == {min(a.id for a in rows)}
+    first_id = min(a.id for a in rows)
+    assert [(name, p["alert_id"]) for name, p in push.received] == [("browser", first_id)]
+    assert [(m["token"], m["data"]["alert_id"]) for m in fcm.received] == [
+        ("fcm-token-android-phone", str(first_id))
+    ]
+    assert [(token, m["alert_id"]) for token, m in apns.received] == [
+        ("a1b2c3d4e5f6iphone", first_id)
+    ]
