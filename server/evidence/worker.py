@@ -61,6 +61,7 @@ class Capture:
     start_ts: float
     end_ts: float  # moves later while the alert grows, up to `limit_ts`
     limit_ts: float
+    post_roll_s: float
     packets: list[Packet] = field(default_factory=list)
     stream: StreamInfo | None = None
 
@@ -188,9 +189,8 @@ class ClipWorker:
         """A new alert gets a snapshot and a clip; a growing one a longer clip."""
         if isinstance(change, Extension):
             capture = self._captures.get(alert.id)
-            if capture is not None:
-                post = capture.end_ts - change.episode.last_ts  # keep the post-roll
-                wanted = change.episode.last_ts + max(post, 0.0)
+            if capture is not None:  # the post-roll runs from the latest detection
+                wanted = change.episode.last_ts + capture.post_roll_s
                 capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
             return
         self._spawn(self._evidence(alert.id, alert.store_id, change, image))
@@ -223,6 +223,7 @@ class ClipWorker:
             start_ts=job.clip_start.timestamp(),
             end_ts=job.clip_end.timestamp(),
             limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
+            post_roll_s=clips.post_roll_s,
         )
         self._captures[alert_id] = capture
         try:

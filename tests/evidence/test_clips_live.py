@@ -1,7 +1,8 @@
 """Evidence from the real pipeline: a camera plays a real video of people with a frame
 counter drawn in its top strip; an alert's snapshot shows the deciding frame, and its clip
 (an MP4 made from the camera's own packets) starts at least the pre-roll before that frame
-and ends the post-roll after it."""
+and, as the people stay in view, follows the incident for `max_event_s` and then the
+post-roll."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PIL import Image
 
 from server.app import create_app
 from server.runtime import Runtime
+from shared.schemas.settings import ClipSettings
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
@@ -62,7 +64,9 @@ async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
     tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
     video = counted_people_video(tmp_path / "people.mp4")
-    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
+    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
+        update={"clips": ClipSettings(pre_roll_s=2.0, post_roll_s=2.0, max_event_s=1.0)}
+    )
     async with (
         LiveServer.run(create_app(settings)) as server,
         httpx.AsyncClient(base_url=server.http_url) as http,
@@ -110,10 +114,12 @@ async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
         duration = float(stream.duration * stream.time_base)
     first, last = frame_index(frames[0]), frame_index(frames[-1])
     pre, post = settings.clips.pre_roll_s * FPS, settings.clips.post_roll_s * FPS
+    event = settings.clips.max_event_s * FPS  # detections go on: the clip follows them
     assert first <= deciding - pre + 1, (first, deciding)  # the pre-roll (1 frame of slack)
     assert first % 10 == 0  # cut on the camera's keyframe, not re-encoded
-    assert last >= deciding + post - 1, (last, deciding)  # the post-roll
-    assert 3.9 <= duration <= 4.0 + 1.0 + 0.3, duration  # 2 s + 2 s, plus up to one GOP
+    assert last >= deciding + event + post - 1, (last, deciding)  # the incident, post-roll
+    assert last <= deciding + event + post + 3, (last, deciding)  # ... and no more
+    assert 4.9 <= duration <= 5.0 + 1.0 + 0.3, duration  # 2 s + 1 s + 2 s, up to a GOP more
     assert [frame_index(f) for f in frames] == list(range(first, last + 1))  # none lost
 
 
