@@ -5,7 +5,6 @@ that checks the token it issued. Its answer per device token can be set: 200 (se
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
@@ -22,6 +20,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.local_server import serving
 
 PROJECT = "shopguard-test"
 
@@ -110,16 +110,6 @@ class FcmService:
                 Route("/v1/projects/{project}/messages:send", self._send, methods=["POST"]),
             ]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=port or self.port, log_level="warning")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
-        try:
+        async with serving(app, port or self.port) as bound:
+            self.port = bound
             yield self
-        finally:
-            server.should_exit = True
-            await task

@@ -7,7 +7,6 @@ Its answers can be set per subscription: 201 (taken), 503 (down for now) or 410 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -17,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import http_ece
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.fakes.local_server import serving
 
 
 def b64url(data: bytes) -> str:
@@ -86,16 +86,6 @@ class WebPushService:
     async def running(self, port: int = 0) -> AsyncIterator[WebPushService]:
         """Serve on `port` (0: a free one, remembered for a restart on the same port)."""
         app = Starlette(routes=[Route("/push/{name}", self._push, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=port or self.port, log_level="warning")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
-        try:
+        async with serving(app, port or self.port) as bound:
+            self.port = bound
             yield self
-        finally:
-            server.should_exit = True
-            await task

@@ -20,6 +20,7 @@ from server.storage.models import PushDevice, PushOutbox
 from tests.conftest import make_settings
 from tests.fakes.apns import ApnsService
 from tests.helpers import World
+from tests.notify.devices import register
 from tests.notify.test_webpush_delivery import raise_alert, until
 
 
@@ -45,20 +46,11 @@ def settings(tmp_path: Path, database_url: str, apns: ApnsService) -> Settings:
     return make_settings(tmp_path / "data", database_url).model_copy(update={"push": push})
 
 
-async def register(client: httpx.AsyncClient, world: World, user: str, token: str) -> int:
-    response = await client.post(
-        "/api/v1/devices", headers=world.headers[user], json={"platform": "apns", "token": token}
-    )
-    assert response.status_code == 201, response.text
-    device_id: int = response.json()["id"]
-    return device_id
-
-
 async def test_an_iphone_gets_the_push_and_an_unregistered_one_is_removed(
     client: httpx.AsyncClient, world: World, runtime: Runtime, apns: ApnsService
 ) -> None:
-    await register(client, world, "supervisor_a", "a1b2c3d4e5f6supervisor")
-    gone = await register(client, world, "admin", "a1b2c3d4e5f6deleted-app")
+    await register(client, world, "supervisor_a", "apns", "a1b2c3d4e5f6supervisor")
+    gone = await register(client, world, "admin", "apns", "a1b2c3d4e5f6deleted-app")
     apns.answers["a1b2c3d4e5f6deleted-app"] = 410
     alert = await raise_alert(runtime, world.cameras[0])
     await until(lambda: len(apns.received) == 1 and runtime.pushes.stats.removed_devices == 1)
@@ -73,7 +65,7 @@ async def test_an_iphone_gets_the_push_and_an_unregistered_one_is_removed(
 async def test_an_apns_outage_delays_pushes_and_loses_none(
     client: httpx.AsyncClient, world: World, runtime: Runtime, apns: ApnsService
 ) -> None:
-    await register(client, world, "viewer_a", "a1b2c3d4e5f6viewer")
+    await register(client, world, "viewer_a", "apns", "a1b2c3d4e5f6viewer")
     apns.answers["a1b2c3d4e5f6viewer"] = 503
     await raise_alert(runtime, world.cameras[0])
     await until(lambda: runtime.pushes.stats.retried >= 3)

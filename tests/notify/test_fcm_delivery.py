@@ -19,6 +19,7 @@ from server.storage.models import PushDevice, PushOutbox
 from tests.conftest import make_settings
 from tests.fakes.fcm import FcmService
 from tests.helpers import World
+from tests.notify.devices import register
 from tests.notify.test_webpush_delivery import raise_alert, until
 
 
@@ -40,20 +41,11 @@ def settings(tmp_path: Path, database_url: str, fcm: FcmService) -> Settings:
     return make_settings(tmp_path / "data", database_url).model_copy(update={"push": push})
 
 
-async def register(client: httpx.AsyncClient, world: World, user: str, token: str) -> int:
-    response = await client.post(
-        "/api/v1/devices", headers=world.headers[user], json={"platform": "fcm", "token": token}
-    )
-    assert response.status_code == 201, response.text
-    device_id: int = response.json()["id"]
-    return device_id
-
-
 async def test_a_phone_gets_the_push_and_a_dead_token_is_removed(
     client: httpx.AsyncClient, world: World, runtime: Runtime, fcm: FcmService
 ) -> None:
-    await register(client, world, "supervisor_a", "fcm-token-supervisor-phone")
-    dead = await register(client, world, "admin", "fcm-token-uninstalled-app")
+    await register(client, world, "supervisor_a", "fcm", "fcm-token-supervisor-phone")
+    dead = await register(client, world, "admin", "fcm", "fcm-token-uninstalled-app")
     fcm.answers["fcm-token-uninstalled-app"] = 404
     alert = await raise_alert(runtime, world.cameras[0])
     await until(lambda: len(fcm.received) == 1 and runtime.pushes.stats.removed_devices == 1)
@@ -70,7 +62,7 @@ async def test_a_phone_gets_the_push_and_a_dead_token_is_removed(
 async def test_an_fcm_outage_delays_pushes_and_loses_none(
     client: httpx.AsyncClient, world: World, runtime: Runtime, fcm: FcmService
 ) -> None:
-    await register(client, world, "viewer_a", "fcm-token-viewer")
+    await register(client, world, "viewer_a", "fcm", "fcm-token-viewer")
     fcm.answers["fcm-token-viewer"] = 503
     await raise_alert(runtime, world.cameras[0])
     await until(lambda: runtime.pushes.stats.retried >= 3)

@@ -21,6 +21,7 @@ from server.storage.models import Alert, PushDevice, PushOutbox, utcnow
 from tests.conftest import make_settings
 from tests.fakes.webpush import WebPushService
 from tests.helpers import World
+from tests.notify.devices import register
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -41,15 +42,8 @@ async def service() -> AsyncIterator[WebPushService]:
 async def subscribe(
     client: httpx.AsyncClient, world: World, service: WebPushService, user: str
 ) -> int:
-    subscription = service.subscribe(user)
-    response = await client.post(
-        "/api/v1/devices",
-        headers=world.headers[user],
-        json={"platform": "webpush", "token": service.endpoint(user), "keys": subscription.keys},
-    )
-    assert response.status_code == 201, response.text
-    device_id: int = response.json()["id"]
-    return device_id
+    keys = service.subscribe(user).keys
+    return await register(client, world, user, "webpush", service.endpoint(user), keys)
 
 
 async def raise_alert(runtime: Runtime, camera_id: int, score: float = 0.91) -> Alert:
