@@ -28,7 +28,7 @@ TrialsOption = Annotated[
         max=64,
         help="Hyper-parameter settings tried by video-grouped CV (bounded search): the fixed "
         "defaults first, then draws. 1 keeps the defaults: in nested CV on PoseLift the "
-        "search lost 7 points of AUC-ROC (docs/model-card.md).",
+        "search lost 8 points of AUC-ROC (docs/model-card.md).",
     ),
 ]
 SmoothingOption = Annotated[
