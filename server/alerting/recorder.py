@@ -238,7 +238,7 @@ class AlertRecorder:
                 return
             pushes, plan_clip = self.pushes, self._plan_clip
 
-            async def with_pushes(session: AsyncSession, alert: Alert) -> None:
+            async def stored_with(session: AsyncSession, alert: Alert) -> None:
                 """What is stored with the alert: its clip job and its pushes."""
                 if plan_clip is not None:
                     await plan_clip(session, alert, change)
@@ -254,7 +254,7 @@ class AlertRecorder:
                 score=found.score,
                 started_at=_when(found.ts),
                 track_ids=[found.track_id],
-                before_commit=with_pushes,
+                before_commit=stored_with,
             )
         if self.pushes is not None:
             self.pushes.committed()

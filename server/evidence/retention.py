@@ -86,7 +86,8 @@ async def sweep(
                 days=retention.confirmed_days if confirmed(a) else retention.unreviewed_days
             )
         ]
-        kept = [a for a in rows if a not in expired]
+        gone = {a.id for a in expired}
+        kept = [a for a in rows if a.id not in gone]
         used = sum(sizes.get(ref, 0) for a in kept for ref in (a.clip_ref, a.snapshot_ref) if ref)
         cap = int(retention.disk_cap_gb * GB)
         free = free_bytes(store)

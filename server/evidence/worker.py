@@ -86,8 +86,6 @@ class ClipWorker:
         self._ring_of = ring_of
         self._captures: dict[int, Capture] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.done = 0
-        self.failed = 0
         self.min_free_bytes = MIN_FREE_BYTES
         self._retention: asyncio.Task[None] | None = None
 
@@ -155,11 +153,6 @@ class ClipWorker:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    async def drain(self) -> None:
-        """Wait for every clip under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- from the recorder ----------------------------------------------------------------
 
@@ -234,7 +227,6 @@ class ClipWorker:
             key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
             duration = await asyncio.to_thread(self._write_clip, capture, key)
             await self._job(alert_id, ClipStatus.done, clip_ref=key)
-            self.done += 1
             await self.retain()  # the new clip may have crossed the disk cap
             logger.info(
                 "camera %s: alert %s clip written (%.1f s)",
@@ -244,7 +236,6 @@ class ClipWorker:
                 extra=ids(camera=found.camera_id, alert=alert_id),
             )
         except (ClipError, OSError) as exc:
-            self.failed += 1
             logger.error(
                 "camera %s: alert %s clip failed: %s",
                 found.camera_id,
