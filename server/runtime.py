@@ -32,6 +32,7 @@ from server.notify.outbox import AlertPushes
 from server.notify.push import Notifier
 from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
+from server.pipeline.worker import fan_out
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
@@ -147,7 +148,7 @@ class Runtime:
             pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
             plan_clip=clips.plan,
         )
-        pipeline.sink = recorder.take
+        pipeline.sink = fan_out(clips.overlays.take, recorder.take)
         runtime = cls(
             settings=settings,
             engine=engine,

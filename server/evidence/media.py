@@ -17,22 +17,14 @@ from pathlib import Path
 import av
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from server.annotate.draw import draw_person
 from server.evidence.h264 import H264FormatError, parameter_sets, to_annexb
 from server.pipeline.records import Packet, StreamInfo
 
 REMUXABLE = frozenset({"h264"})  # what browsers and phones play inside MP4 as it is
 ENCODE_TIME_BASE = Fraction(1, 90_000)
-MIN_CONF = 0.3  # joints drawn on the snapshot
-# COCO-17 limbs: face, arms, torso, legs
-SKELETON = (
-    (0, 1), (0, 2), (1, 3), (2, 4),
-    (5, 7), (7, 9), (6, 8), (8, 10), (5, 6),
-    (5, 11), (6, 12), (11, 12),
-    (11, 13), (13, 15), (12, 14), (14, 16),
-)  # fmt: skip
-BOX_COLOUR, LIMB_COLOUR, JOINT_COLOUR = (230, 40, 40), (255, 200, 0), (40, 220, 255)
 
 
 class ClipError(RuntimeError):
@@ -145,24 +137,7 @@ def snapshot_jpeg(
 ) -> None:
     """The frame as a JPEG with the person's box and skeleton drawn, written atomically."""
     picture = Image.fromarray(np.ascontiguousarray(image_bgr[..., ::-1]))
-    draw = ImageDraw.Draw(picture)
-    width = max(2, picture.width // 320)
-    if xyxy is not None:
-        draw.rectangle([float(v) for v in xyxy], outline=BOX_COLOUR, width=width)
-    if keypoints is not None:
-        conf = keypoint_conf if keypoint_conf is not None else np.ones(len(keypoints))
-        known = conf >= MIN_CONF
-        for a, b in SKELETON:
-            if known[a] and known[b]:
-                draw.line(
-                    [tuple(keypoints[a].tolist()), tuple(keypoints[b].tolist())],
-                    fill=LIMB_COLOUR,
-                    width=width,
-                )
-        r = width + 1
-        for (x, y), ok in zip(keypoints.tolist(), known.tolist(), strict=True):
-            if ok:
-                draw.ellipse([x - r, y - r, x + r, y + r], fill=JOINT_COLOUR)
+    draw_person(picture, xyxy=xyxy, keypoints=keypoints, keypoint_conf=keypoint_conf)
     partial = path.with_name(path.name + ".partial")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -6,7 +6,7 @@
   alerts' files go first; confirmed thefts' only when nothing else is left.
 - Files no alert refers to (a crash between writing and recording) are removed.
 
-The alert keeps its row and review; its `snapshot_ref`/`clip_ref` are cleared, so the API
+The alert keeps its row and review; its evidence references are cleared, so the API
 says the file was removed rather than failing to find it.
 """
 
@@ -67,11 +67,17 @@ async def sweep(
         rows = (
             await session.scalars(
                 select(Alert)
-                .where(or_(Alert.clip_ref.is_not(None), Alert.snapshot_ref.is_not(None)))
+                .where(
+                    or_(
+                        Alert.clip_ref.is_not(None),
+                        Alert.snapshot_ref.is_not(None),
+                        Alert.annotated_ref.is_not(None),
+                    )
+                )
                 .order_by(Alert.started_at, Alert.id)
             )
         ).all()
-        referenced = {ref for a in rows for ref in (a.clip_ref, a.snapshot_ref) if ref}
+        referenced = {ref for a in rows for ref in a.evidence_refs}
         orphans = [key for key in settled if key not in referenced]
         freed = sum(sizes[key] for key in orphans if store.delete(key))
 
@@ -88,7 +94,7 @@ async def sweep(
         ]
         gone = {a.id for a in expired}
         kept = [a for a in rows if a.id not in gone]
-        used = sum(sizes.get(ref, 0) for a in kept for ref in (a.clip_ref, a.snapshot_ref) if ref)
+        used = sum(sizes.get(ref, 0) for a in kept for ref in a.evidence_refs)
         cap = int(retention.disk_cap_gb * GB)
         free = free_bytes(store)
         short = max(0, min_free_bytes - free) if free is not None else 0
@@ -96,15 +102,15 @@ async def sweep(
         for alert in sorted(kept, key=lambda a: (confirmed(a), a.started_at, a.id)):
             if used <= cap and short <= 0:
                 break
-            size = sum(sizes.get(ref, 0) for ref in (alert.clip_ref, alert.snapshot_ref) if ref)
+            size = sum(sizes.get(ref, 0) for ref in alert.evidence_refs)
             capped.append(alert)
             used -= size
             short -= size
         for alert in [*expired, *capped]:
-            for ref in (alert.clip_ref, alert.snapshot_ref):
-                if ref and store.delete(ref):
+            for ref in alert.evidence_refs:
+                if store.delete(ref):
                     freed += sizes.get(ref, 0)
-            alert.clip_ref = alert.snapshot_ref = None
+            alert.forget_evidence()
         try:
             await session.commit()
         except StaleDataError:  # reviewed meanwhile: the files are gone, the next pass tidies

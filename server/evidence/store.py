@@ -2,7 +2,7 @@
 local disk for an S3-compatible store without touching the clip worker or the API.
 
 Keys are relative paths such as `3/12/481/clip.mp4` (store, camera, alert, file). A file is
-handed over complete (`put` moves a finished local file in), so readers never see half of
+handed over complete (`put` copies a finished local file in), so readers never see half of
 one.
 """
 
@@ -28,7 +28,8 @@ class StoredFile:
 
 class EvidenceStore(Protocol):
     def put(self, key: str, source: Path) -> StoredFile:
-        """Move the finished file `source` in under `key` (replacing any older one)."""
+        """Copy the finished file `source` in under `key` (replacing any older one); the
+        caller still owns `source`."""
         ...
 
     def local_path(self, key: str) -> Path | None:
@@ -69,7 +70,6 @@ class LocalEvidenceStore:
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
-        source.unlink(missing_ok=True)
         stat = target.stat()
         return StoredFile(key, stat.st_size, stat.st_mtime)
 

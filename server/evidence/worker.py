@@ -28,7 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.alerting.dedup import Extension, Opening
+from server.annotate.draw import PeopleOverlay
+from server.annotate.overlay_log import OverlayLog
 from server.config import Settings
+from server.evidence.annotated import write_annotated_mp4
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
 from server.evidence.retention import Sweep, sweep
 from server.evidence.store import EvidenceStore, evidence_key
@@ -38,7 +41,7 @@ from server.pipeline.records import Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
 from server.services.alerts import commit_and_announce
 from server.storage import alerts as alert_rows
-from server.storage.models import Alert, ClipJob
+from server.storage.models import Alert, Camera, ClipJob
 from server.storage.settings import effective_settings
 from shared.schemas.alerts import ClipStatus
 from shared.schemas.events import AlertUpdated
@@ -62,7 +65,10 @@ class Capture:
     end_ts: float  # moves later while the alert grows, up to `limit_ts`
     limit_ts: float
     post_roll_s: float
+    label: str  # the camera's name, drawn on the annotated clip
+    highlight: set[int]  # the alert's people
     packets: list[Packet] = field(default_factory=list)
+    overlays: list[PeopleOverlay] = field(default_factory=list)
     stream: StreamInfo | None = None
 
 
@@ -85,6 +91,8 @@ class ClipWorker:
         self.store = store
         self._ring_of = ring_of
         self._captures: dict[int, Capture] = {}
+        # what the annotated clips draw; kept as long as the rings keep video
+        self.overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
         self._tasks: set[asyncio.Task[None]] = set()
         self.min_free_bytes = MIN_FREE_BYTES
         self._retention: asyncio.Task[None] | None = None
@@ -185,6 +193,7 @@ class ClipWorker:
             if capture is not None:  # the post-roll runs from the latest detection
                 wanted = change.episode.last_ts + capture.post_roll_s
                 capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
+                capture.highlight |= change.episode.track_ids
             return
         self._spawn(self._evidence(alert.id, alert.store_id, change, image))
 
@@ -208,6 +217,7 @@ class ClipWorker:
                 await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
             ).one_or_none()
             clips = (await effective_settings(session=session, settings=self._settings)).clips
+            camera = await session.get(Camera, found.camera_id)
         if job is None:  # planned by whoever stored the alert; none: no clip wanted
             return
         capture = Capture(
@@ -217,6 +227,8 @@ class ClipWorker:
             end_ts=job.clip_end.timestamp(),
             limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
             post_roll_s=clips.post_roll_s,
+            label=camera.name if camera is not None else f"camera {found.camera_id}",
+            highlight=set(opening.episode.track_ids) | {found.track_id},
         )
         self._captures[alert_id] = capture
         try:
@@ -225,16 +237,20 @@ class ClipWorker:
             await self._record(capture)
             await self._job(alert_id, ClipStatus.running, clip_end=capture.end_ts)
             key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
-            duration = await asyncio.to_thread(self._write_clip, capture, key)
-            await self._job(alert_id, ClipStatus.done, clip_ref=key)
-            await self.retain()  # the new clip may have crossed the disk cap
-            logger.info(
-                "camera %s: alert %s clip written (%.1f s)",
-                found.camera_id,
-                alert_id,
-                duration,
-                extra=ids(camera=found.camera_id, alert=alert_id),
-            )
+            with tempfile.TemporaryDirectory(prefix="shopguard-clip-") as folder:
+                clip = Path(folder) / "clip.mp4"
+                duration = await asyncio.to_thread(self._write_clip, capture, clip, key)
+                await self._job(alert_id, ClipStatus.done, clip_ref=key)
+                logger.info(
+                    "camera %s: alert %s clip written (%.1f s)",
+                    found.camera_id,
+                    alert_id,
+                    duration,
+                    extra=ids(camera=found.camera_id, alert=alert_id),
+                )
+                annotated = evidence_key(store_id, found.camera_id, alert_id, "annotated.mp4")
+                await self._annotate(capture, clip, annotated)
+            await self.retain()  # the new clips may have crossed the disk cap
         except (ClipError, OSError) as exc:
             logger.error(
                 "camera %s: alert %s clip failed: %s",
@@ -293,6 +309,9 @@ class ClipWorker:
                 break
             fresh = ring.window(capture.start_ts, capture.end_ts)
             capture.packets += [p for p in fresh if p.captured_at > last]
+            seen = capture.overlays[-1].ts if capture.overlays else -float("inf")
+            drawn = self.overlays.window(capture.camera_id, capture.start_ts, capture.end_ts)
+            capture.overlays += [o for o in drawn if o.ts > seen]
             if capture.packets:
                 last = capture.packets[-1].captured_at
             if time.time() >= capture.end_ts:
@@ -301,13 +320,39 @@ class ClipWorker:
         if capture.stream is None:
             raise ClipError("the camera's stream is not known yet (no packets)")
 
-    def _write_clip(self, capture: Capture, key: str) -> float:
+    def _write_clip(self, capture: Capture, path: Path, key: str) -> float:
         assert capture.stream is not None
-        with tempfile.TemporaryDirectory(prefix="shopguard-clip-") as folder:
-            path = Path(folder) / "clip.mp4"
-            duration = write_mp4(capture.packets, capture.stream, path)
-            self.store.put(key, path)
+        duration = write_mp4(capture.packets, capture.stream, path)
+        self.store.put(key, path)
         return duration
+
+    async def _annotate(self, capture: Capture, clip: Path, key: str) -> None:
+        """The annotated variant of the written `clip`: a failure is logged and leaves the
+        alert its plain clip."""
+        path = clip.with_name("annotated.mp4")
+        try:
+            await asyncio.to_thread(self._write_annotated, capture, clip, path, key)
+        except (ClipError, OSError) as exc:
+            logger.error(
+                "camera %s: alert %s annotated clip failed: %s",
+                capture.camera_id,
+                capture.alert_id,
+                exc,
+                extra=ids(camera=capture.camera_id, alert=capture.alert_id),
+            )
+            return
+        await self._set_alert(capture.alert_id, annotated_ref=key)
+
+    def _write_annotated(self, capture: Capture, clip: Path, path: Path, key: str) -> None:
+        write_annotated_mp4(
+            clip,
+            path,
+            start_ts=capture.packets[0].captured_at,
+            overlays=capture.overlays,
+            highlight=capture.highlight,
+            label=capture.label,
+        )
+        self.store.put(key, path)
 
     async def _job(
         self,
@@ -336,6 +381,7 @@ class ClipWorker:
         clip_status: ClipStatus | None = None,
         clip_ref: str | None = None,
         snapshot_ref: str | None = None,
+        annotated_ref: str | None = None,
     ) -> None:
         """Record evidence on the alert, commit, and announce `alert.updated`. A review or
         the recorder may update the alert at the same moment: its version check then
@@ -351,6 +397,8 @@ class ClipWorker:
                     alert.clip_ref = clip_ref
                 if snapshot_ref is not None:
                     alert.snapshot_ref = snapshot_ref
+                if annotated_ref is not None:
+                    alert.annotated_ref = annotated_ref
                 try:
                     await session.flush()
                 except StaleDataError:

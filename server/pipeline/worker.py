@@ -38,6 +38,16 @@ class TrackSink(Protocol):
     def __call__(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None: ...
 
 
+def fan_out(*sinks: TrackSink) -> TrackSink:
+    """One sink that hands each frame to every one of `sinks`, in order."""
+
+    def take(frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
+        for sink in sinks:
+            sink(frame, tracks, verdicts)
+
+    return take
+
+
 @dataclass(slots=True)
 class WorkerStats:
     """One camera's analysis counters."""

@@ -41,6 +41,7 @@ def alert_public(alert: Alert) -> AlertPublic:
         track_ids=[int(t) for t in alert.track_ids],
         has_snapshot=alert.snapshot_ref is not None,
         has_clip=alert.clip_ref is not None,
+        has_annotated_clip=alert.annotated_ref is not None,
         clip_status=ClipStatus(alert.clip_status) if alert.clip_status else None,
         version=alert.version,
     )

@@ -194,6 +194,7 @@ class Alert(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     snapshot_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     clip_ref: Mapped[str | None] = mapped_column(String(500), default=None)
+    annotated_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     clip_status: Mapped[str | None] = mapped_column(String(16), default=None)
     track_ids: Mapped[list[Any]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column()
@@ -209,6 +210,14 @@ class Alert(Base):
     )
     # every UPDATE checks and bumps the version, so concurrent reviews cannot overwrite
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def evidence_refs(self) -> list[str]:
+        """The keys of the alert's stored evidence files."""
+        return [r for r in (self.snapshot_ref, self.clip_ref, self.annotated_ref) if r]
+
+    def forget_evidence(self) -> None:
+        self.snapshot_ref = self.clip_ref = self.annotated_ref = None
 
 
 class ClipJob(Base):

@@ -80,6 +80,9 @@ class AlertPublic(BaseModel):
     track_ids: list[int]
     has_snapshot: bool
     has_clip: bool
+    has_annotated_clip: bool = Field(
+        default=False, description="The clip with people, skeletons and scores drawn on it."
+    )
     clip_status: ClipStatus | None = Field(
         default=None, description="The evidence clip's progress; null when none is made."
     )
@@ -99,9 +102,13 @@ class EvidenceName(StrEnum):
 
     snapshot = "snapshot.jpg"
     clip = "clip.mp4"
+    annotated = "annotated.mp4"
 
 
 class MediaLinksPublic(BaseModel):
     snapshot_url: str | None = Field(description="Path of a signed link; null: none yet.")
     clip_url: str | None = Field(description="Path of a signed link; null: none yet.")
+    annotated_url: str | None = Field(
+        default=None, description="The annotated clip's signed link; null: none yet."
+    )
     expires_at: datetime

@@ -2,7 +2,7 @@
 counter drawn in its top strip; an alert's snapshot shows the deciding frame, and its clip
 (an MP4 made from the camera's own packets) starts at least the pre-roll before that frame
 and, as the people stay in view, follows the incident for `max_event_s` and then the
-post-roll."""
+post-roll. Its annotated variant shows the same frames with the alert's person drawn."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 import av
 import httpx
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
+from server.annotate.draw import ALERT_COLOUR
 from server.app import create_app
 from server.runtime import Runtime
 from shared.schemas.settings import ClipSettings
@@ -97,13 +99,19 @@ async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
             return (await alert_json(http, alert_id))["clip_status"] in ("done", "failed")
 
         await eventually(clip_done, within_s=20)
+
+        async def annotated() -> bool:
+            return bool((await alert_json(http, alert_id))["has_annotated_clip"])
+
+        await eventually(annotated, within_s=20)
         alert = await alert_json(http, alert_id)
         assert alert["clip_status"] == "done" and alert["has_clip"] and alert["has_snapshot"]
         store = runtime.clips.store
         prefix = f"{alert['store_id']}/{camera_id}/{alert_id}/"
         snapshot = store.local_path(prefix + "snapshot.jpg")
         clip = store.local_path(prefix + "clip.mp4")
-        assert snapshot is not None and clip is not None
+        drawn = store.local_path(prefix + "annotated.mp4")
+        assert snapshot is not None and clip is not None and drawn is not None
 
     deciding = frame_index(np.asarray(Image.open(snapshot).convert("RGB"))[..., ::-1])
     with av.open(str(clip)) as container:
@@ -121,6 +129,21 @@ async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
     assert last <= deciding + event + post + 3, (last, deciding)  # ... and no more
     assert 4.9 <= duration <= 5.0 + 1.0 + 0.3, duration  # 2 s + 1 s + 2 s, up to a GOP more
     assert [frame_index(f) for f in frames] == list(range(first, last + 1))  # none lost
+
+    # the annotated variant: the same frames, re-encoded, the alert's person drawn in red
+    with av.open(str(drawn)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        marked = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in container.decode(0)]
+    assert [frame_index(f) for f in marked] == [frame_index(f) for f in frames]
+    at = [frame_index(f) for f in frames].index(deciding)
+    assert red_share(marked[at]) > red_share(frames[at]) + 0.002  # box and label added
+    assert red_share(marked[0]) <= red_share(frames[0]) + 0.002  # nobody over it yet
+
+
+def red_share(image_bgr: npt.NDArray[np.uint8]) -> float:
+    """How much of the picture is the alert colour (within a coding error)."""
+    rgb = image_bgr[..., ::-1].astype(np.int16)
+    return float((np.abs(rgb - np.array(ALERT_COLOUR, np.int16)).max(axis=2) < 40).mean())
 
 
 def test_counter_strip_survives_encoding(tmp_path: Path) -> None:

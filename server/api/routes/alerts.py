@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from server.api.deps import AuditDep, CurrentUser, ReviewerUser, RuntimeDep, SessionDep
 from server.api.params import as_utc
 from server.services.alerts import commit_and_announce
-from server.services.evidence import evidence_file
+from server.services.evidence import evidence_file, evidence_ref
 from server.storage import alerts
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
@@ -124,14 +124,13 @@ async def media_links(
     )
     urls: dict[str, str | None] = {}
     expires = 0
-    for name, ref in (
-        (EvidenceName.snapshot, alert.snapshot_ref),
-        (EvidenceName.clip, alert.clip_ref),
-    ):
+    for name in EvidenceName:
         query, expires = runtime.media_links.link(alert.id, name.value)
-        urls[name.value] = f"/api/v1/media/{alert.id}/{name.value}?{query}" if ref else None
+        made = evidence_ref(alert, name.value) is not None
+        urls[name.value] = f"/api/v1/media/{alert.id}/{name.value}?{query}" if made else None
     return MediaLinksPublic(
         snapshot_url=urls["snapshot.jpg"],
         clip_url=urls["clip.mp4"],
+        annotated_url=urls["annotated.mp4"],
         expires_at=datetime.fromtimestamp(expires, UTC),
     )

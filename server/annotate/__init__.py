@@ -1,0 +1,1 @@
+"""Drawing what the system sees over video: people's boxes, skeletons, ids and scores."""
