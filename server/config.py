@@ -111,6 +111,40 @@ class PushConfig(BaseModel):
     retry_cap_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest retry delay.")
 
 
+class S3Config(BaseModel):
+    """An S3-compatible object store (MinIO, Ceph, AWS S3) for evidence files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(
+        "127.0.0.1:9000", description="host:port of the S3 API (no scheme; see `secure`)."
+    )
+    secure: bool = Field(True, description="Talk HTTPS to the endpoint.")
+    bucket: str = Field(
+        "shopguard-evidence",
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Bucket (made if absent): 3-63 lower-case letters, digits, dots, hyphens.",
+    )
+    prefix: str = Field("", max_length=200, description="Folder inside the bucket, e.g. 'site-1/'.")
+    access_key: str = Field("", description="Access key id.")
+    secret_key: SecretStr = Field(SecretStr(""), description="Secret access key.")
+    region: str | None = Field(None, description="Region, where the store wants one.")
+    timeout_s: float = Field(
+        10.0, ge=0.5, le=300.0, description="Connect and read timeout of one request."
+    )
+
+
+class EvidenceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "s3"] = Field(
+        "local",
+        description="Where snapshots and clips are kept: the data directory's disk, or an "
+        "S3-compatible object store shared by several servers.",
+    )
+    s3: S3Config = S3Config()
+
+
 class LogsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -267,6 +301,7 @@ class Settings(BaseSettings):
         "INFO", description="Logging level of the server."
     )
     logs: LogsConfig = LogsConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
     push: PushConfig = PushConfig()
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()

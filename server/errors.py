@@ -9,6 +9,8 @@
   x AuthError           → 401 (no, bad, expired or revoked credentials)
   x Forbidden           → 403 (authenticated, but the role may not do this)
   x TooManyAttempts     → 429 (login throttled or account locked)
+  x RangeNotSatisfiable → 416 (a byte range past the end of a file)
+  x Unavailable         → 503 (a service the request needs, such as the evidence store, is down)
   x CameraUnavailable   a video source could not be opened, failed, stalled or ended
 """
 
@@ -57,6 +59,18 @@ class TooManyAttempts(ShopGuardError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RangeNotSatisfiable(ShopGuardError):
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class Unavailable(ShopGuardError):
+    code = "unavailable"
 
 
 class CameraUnavailable(ShopGuardError):

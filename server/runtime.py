@@ -22,7 +22,8 @@ from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
 from server.errors import ConfigError
-from server.evidence.store import LocalEvidenceStore
+from server.evidence.s3_store import S3EvidenceStore
+from server.evidence.store import EvidenceStore, EvidenceStoreError, LocalEvidenceStore
 from server.evidence.worker import ClipWorker
 from server.notify.apns import ApnsNotifier
 from server.notify.bus import LocalEventBus
@@ -80,6 +81,20 @@ def make_notifiers(settings: Settings) -> dict[str, Notifier]:
     return notifiers
 
 
+async def open_evidence_store(settings: Settings) -> EvidenceStore:
+    """The data directory's disk, or the configured S3-compatible store (its bucket made
+    if absent). An unreachable store is logged, not fatal: cameras and alerts go on, and
+    each file waits and retries before its job fails with the reason."""
+    if settings.evidence.backend == "local":
+        return LocalEvidenceStore(settings.data_dir / EVIDENCE_DIR)
+    store = S3EvidenceStore(settings.evidence.s3)
+    try:
+        await asyncio.to_thread(store.ensure_bucket)
+    except EvidenceStoreError as exc:
+        logger.error("evidence store unavailable at start: %s", exc)
+    return store
+
+
 def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
@@ -132,7 +147,7 @@ class Runtime:
             settings=settings,
             sessionmaker=sessionmaker,
             bus=bus,
-            store=LocalEvidenceStore(settings.data_dir / EVIDENCE_DIR),
+            store=await open_evidence_store(settings),
             ring_of=pipeline.ring,
         )
         dispatcher = PushDispatcher(

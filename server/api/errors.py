@@ -17,8 +17,10 @@ from server.errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
+    RangeNotSatisfiable,
     ShopGuardError,
     TooManyAttempts,
+    Unavailable,
 )
 from shared.schemas.errors import ErrorDetail, ErrorResponse
 
@@ -30,8 +32,10 @@ STATUS = {
     NotFound: 404,
     Conflict: 409,
     InvalidRequest: 422,
+    RangeNotSatisfiable: 416,
     TooManyAttempts: 429,
     ConfigError: 500,
+    Unavailable: 503,
 }
 HTTP_CODES = {
     400: "bad_request",
@@ -64,6 +68,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, RangeNotSatisfiable):
+        headers = {"Content-Range": f"bytes */{exc.size}"}
     return error_response(status, exc.code, exc.message, headers=headers)
 
 

@@ -12,6 +12,7 @@ says the file was removed rather than failing to find it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ async def sweep(
     min_free_bytes: int = 0,
 ) -> Sweep:
     """One retention pass over every alert with evidence."""
-    files = store.files()
+    files = await asyncio.to_thread(store.files)  # the store may be across the network
     sizes = {f.key: f.size for f in files}
     settled = {f.key for f in files if now.timestamp() - f.modified > ORPHAN_AGE_S}
     async with sessionmaker() as session:
@@ -79,7 +80,7 @@ async def sweep(
         ).all()
         referenced = {ref for a in rows for ref in a.evidence_refs}
         orphans = [key for key in settled if key not in referenced]
-        freed = sum(sizes[key] for key in orphans if store.delete(key))
+        freed = await asyncio.to_thread(_delete, store, orphans, sizes)
 
         def confirmed(alert: Alert) -> bool:
             return alert.outcome == AlertOutcome.confirmed_theft.value
@@ -106,10 +107,9 @@ async def sweep(
             capped.append(alert)
             used -= size
             short -= size
+        doomed = [ref for alert in [*expired, *capped] for ref in alert.evidence_refs]
+        freed += await asyncio.to_thread(_delete, store, doomed, sizes)
         for alert in [*expired, *capped]:
-            for ref in alert.evidence_refs:
-                if store.delete(ref):
-                    freed += sizes.get(ref, 0)
             alert.forget_evidence()
         try:
             await session.commit()
@@ -126,3 +126,8 @@ async def sweep(
             freed / 1e6,
         )
     return result
+
+
+def _delete(store: EvidenceStore, keys: list[str], sizes: dict[str, int]) -> int:
+    """Delete `keys`; the bytes freed."""
+    return sum(sizes.get(key, 0) for key in keys if store.delete(key))

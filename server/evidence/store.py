@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
+
+CHUNK_BYTES = 256 * 1024
 
 
 class EvidenceKeyError(ValueError):
     """A key that is not a plain relative path inside the store."""
+
+
+class EvidenceStoreError(OSError):
+    """The store could not be reached or refused an operation; the message says why.
+
+    An `OSError`, like a full or failing local disk: callers handle both alike."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,15 @@ class EvidenceStore(Protocol):
         ...
 
     def local_path(self, key: str) -> Path | None:
-        """The file on this machine's disk, to serve directly; None if absent."""
+        """The file on this machine's disk, to serve directly; None if absent or remote."""
+        ...
+
+    def stat(self, key: str) -> StoredFile | None:
+        """The stored file's size and time; None if absent."""
+        ...
+
+    def read(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        """`length` bytes of the file from `start`, in chunks."""
         ...
 
     def delete(self, key: str) -> bool:
@@ -49,6 +66,14 @@ def evidence_key(store_id: int, camera_id: int, alert_id: int, name: str) -> str
     return f"{store_id}/{camera_id}/{alert_id}/{name}"
 
 
+def key_parts(key: str) -> tuple[str, ...]:
+    """The folders and name of `key`; `EvidenceKeyError` unless a plain relative path."""
+    parts = tuple(key.split("/"))
+    if any(p in ("", ".", "..") or "\\" in p or "\x00" in p for p in parts):
+        raise EvidenceKeyError(f"bad evidence key {key!r}")
+    return parts
+
+
 class LocalEvidenceStore:
     """Evidence under a folder of the data directory (the embedded default)."""
 
@@ -56,10 +81,7 @@ class LocalEvidenceStore:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
-            raise EvidenceKeyError(f"bad evidence key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_parts(key))
 
     def put(self, key: str, source: Path) -> StoredFile:
         target = self._path(key)
@@ -76,6 +98,23 @@ class LocalEvidenceStore:
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
         return path if path.is_file() else None
+
+    def stat(self, key: str) -> StoredFile | None:
+        path = self.local_path(key)
+        if path is None:
+            return None
+        found = path.stat()
+        return StoredFile(key, found.st_size, found.st_mtime)
+
+    def read(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        with self._path(key).open("rb") as file:
+            file.seek(start)
+            while length > 0:
+                chunk = file.read(min(length, CHUNK_BYTES))
+                if not chunk:
+                    return
+                length -= len(chunk)
+                yield chunk
 
     def delete(self, key: str) -> bool:
         path = self._path(key)

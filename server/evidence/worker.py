@@ -34,7 +34,7 @@ from server.config import Settings
 from server.evidence.annotated import write_annotated_mp4
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
 from server.evidence.retention import Sweep, sweep
-from server.evidence.store import EvidenceStore, evidence_key
+from server.evidence.store import EvidenceStore, EvidenceStoreError, evidence_key
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.records import Packet, StreamInfo
@@ -52,6 +52,7 @@ POLL_S = 0.25  # how often a capture copies new packets out of the ring
 RETENTION_EVERY_S = 600.0  # retention passes, besides one after every clip
 MIN_FREE_BYTES = 1024**3  # evidence never leaves the disk with less than this free
 STALE_RETRIES = 5  # times an alert update is applied again after a concurrent one
+STORE_RETRY_S, STORE_RETRY_BASE_S, STORE_RETRY_CAP_S = 120.0, 1.0, 15.0  # store unreachable
 RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
 
 
@@ -232,8 +233,8 @@ class ClipWorker:
         )
         self._captures[alert_id] = capture
         try:
-            if image is not None:
-                await self._snapshot(alert_id, store_id, image, opening)
+            if image is not None:  # beside the recording: a slow store must not delay it
+                self._spawn(self._snapshot(alert_id, store_id, image, opening))
             await self._record(capture)
             await self._job(alert_id, ClipStatus.running, clip_end=capture.end_ts)
             key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
@@ -292,7 +293,7 @@ class ClipWorker:
                 keypoints=found.keypoints,
                 keypoint_conf=found.keypoint_conf,
             )
-            self.store.put(key, path)
+            self._put(key, path)
 
     async def _record(self, capture: Capture) -> None:
         """Copy the camera's packets of the clip's window out of its ring as they come."""
@@ -323,7 +324,7 @@ class ClipWorker:
     def _write_clip(self, capture: Capture, path: Path, key: str) -> float:
         assert capture.stream is not None
         duration = write_mp4(capture.packets, capture.stream, path)
-        self.store.put(key, path)
+        self._put(key, path)
         return duration
 
     async def _annotate(self, capture: Capture, clip: Path, key: str) -> None:
@@ -352,7 +353,22 @@ class ClipWorker:
             highlight=capture.highlight,
             label=capture.label,
         )
-        self.store.put(key, path)
+        self._put(key, path)
+
+    def _put(self, key: str, path: Path) -> None:
+        """Store a finished file, retrying for a while when the store is unreachable (a
+        remote store's network hiccup must not cost the evidence); in a worker thread."""
+        delay, deadline = STORE_RETRY_BASE_S, time.monotonic() + STORE_RETRY_S
+        while True:
+            try:
+                self.store.put(key, path)
+                return
+            except EvidenceStoreError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("storing %s failed (%s); retrying in %.0f s", key, exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_CAP_S)
 
     async def _job(
         self,

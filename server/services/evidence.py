@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 from server.errors import NotFound
-from server.evidence.store import EvidenceStore
 from server.storage.models import Alert
 
 MEDIA_TYPES = {"snapshot.jpg": "image/jpeg", "clip.mp4": "video/mp4", "annotated.mp4": "video/mp4"}
+REMOVED = "was removed (retention or disk cap)"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    alert_id: int
+    name: str
+    key: str  # in the evidence store
+    media_type: str
 
 
 def evidence_ref(alert: Alert, name: str) -> str | None:
@@ -20,8 +28,8 @@ def evidence_ref(alert: Alert, name: str) -> str | None:
     }.get(name)
 
 
-def evidence_file(store: EvidenceStore, alert: Alert, name: str) -> tuple[Path, str]:
-    """The local file and media type of the alert's `name`; `NotFound` says why not."""
+def evidence_file(alert: Alert, name: str) -> EvidenceFile:
+    """The alert's file `name`; `NotFound` says why there is none."""
     if name not in MEDIA_TYPES:
         raise NotFound(f"alert {alert.id} has no file {name!r}")
     key = evidence_ref(alert, name)
@@ -29,7 +37,4 @@ def evidence_file(store: EvidenceStore, alert: Alert, name: str) -> tuple[Path, 
         status = alert.clip_status or "none"
         what = "snapshot" if name == "snapshot.jpg" else f"{name} (clip status: {status})"
         raise NotFound(f"alert {alert.id} has no {what} yet")
-    path = store.local_path(key)
-    if path is None:
-        raise NotFound(f"alert {alert.id}'s {name} was removed (retention or disk cap)")
-    return path, MEDIA_TYPES[name]
+    return EvidenceFile(alert.id, name, key, MEDIA_TYPES[name])

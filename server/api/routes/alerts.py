@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from server.api.deps import AuditDep, CurrentUser, ReviewerUser, RuntimeDep, SessionDep
+from server.api.evidence_response import evidence_response
 from server.api.params import as_utc
 from server.services.alerts import commit_and_announce
 from server.services.evidence import evidence_file, evidence_ref
@@ -97,20 +98,22 @@ async def review_alert(
     return public
 
 
-@router.get("/{alert_id}/{name}", response_class=FileResponse)
+@router.get("/{alert_id}/{name}", response_class=Response)
 async def download_evidence(
     alert_id: int,
     name: EvidenceName,
+    request: Request,
     principal: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
-) -> FileResponse:
-    """The alert's `snapshot.jpg` or `clip.mp4` (HTTP range requests: players can seek)."""
+) -> Response:
+    """The alert's `snapshot.jpg`, `clip.mp4` or `annotated.mp4` (HTTP range requests:
+    players can seek)."""
     alert = await alerts.get_alert(
         session=session, alert_id=alert_id, store_ids=principal.store_scope
     )
-    path, media_type = evidence_file(runtime.clips.store, alert, name.value)
-    return FileResponse(path, media_type=media_type, filename=f"alert-{alert_id}-{name.value}")
+    wanted = evidence_file(alert, name.value)
+    return await evidence_response(runtime.clips.store, wanted, request, download=True)
 
 
 @router.post("/{alert_id}/media-links")
