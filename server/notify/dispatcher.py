@@ -97,6 +97,9 @@ class PushDispatcher:
                     .where(PushOutbox.status == "pending", PushOutbox.next_attempt_at <= now)
                     .order_by(PushOutbox.id)
                     .limit(BATCH)
+                    # several servers: each takes the due rows no other holds (PostgreSQL;
+                    # SQLite serves one process and ignores this)
+                    .with_for_update(of=PushOutbox, skip_locked=True)
                 )
             ).all()
             targets = [

@@ -7,6 +7,7 @@ Its answers can be set per subscription: 201 (taken), 503 (down for now) or 410 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -55,6 +56,7 @@ class WebPushService:
     answers: dict[str, int] = field(default_factory=dict)  # name -> status to answer
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     refused: int = 0
+    delay_s: float = 0.0  # answer each push this late (a slow service)
 
     def subscribe(self, name: str) -> Subscription:
         self.subscriptions[name] = Subscription(name)
@@ -80,6 +82,7 @@ class WebPushService:
             version=request.headers.get("content-encoding", "aes128gcm"),
         )
         self.received.append((name, json.loads(body)))
+        await asyncio.sleep(self.delay_s)
         return Response(status_code=201)
 
     @contextlib.asynccontextmanager
