@@ -58,8 +58,9 @@ def write_annotated_mp4(
             stream.options = {"preset": "veryfast", "crf": "23"}
             first: float | None = None
             last = -1
-            for frame in source.decode(video):
-                offset = float(frame.time or 0.0)
+            for index, frame in enumerate(source.decode(video)):
+                # a frame without a time is taken to follow the last at the nominal rate
+                offset = float(frame.time) if frame.time is not None else index / rate
                 first = offset if first is None else first
                 ts = start_ts + offset - first
                 rgb = frame.to_ndarray(format="rgb24", width=width, height=height)

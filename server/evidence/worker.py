@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +56,7 @@ RETENTION_EVERY_S = 600.0  # retention passes, besides one after every clip
 MIN_FREE_BYTES = 1024**3  # evidence never leaves the disk with less than this free
 STALE_RETRIES = 5  # times an alert update is applied again after a concurrent one
 STORE_RETRY_S, STORE_RETRY_BASE_S, STORE_RETRY_CAP_S = 120.0, 1.0, 15.0  # store unreachable
+ENCODE_NICE = 10  # the evidence encoder's nice value (camera and pose threads: 0)
 RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
 
 
@@ -97,6 +101,10 @@ class ClipWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self.min_free_bytes = MIN_FREE_BYTES
         self._retention: asyncio.Task[None] | None = None
+        # re-encoding (the annotated clips) one at a time, below the cameras' priority
+        self._encoder = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="evidence-encode", initializer=_lower_priority
+        )
 
     async def start(self) -> None:
         """Fail, with the reason, the jobs a previous run left unfinished; start retention."""
@@ -162,6 +170,7 @@ class ClipWorker:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._encoder.shutdown(wait=False, cancel_futures=True)
 
     # -- from the recorder ----------------------------------------------------------------
 
@@ -332,7 +341,9 @@ class ClipWorker:
         alert its plain clip."""
         path = clip.with_name("annotated.mp4")
         try:
-            await asyncio.to_thread(self._write_annotated, capture, clip, path, key)
+            await asyncio.get_running_loop().run_in_executor(
+                self._encoder, self._write_annotated, capture, clip, path, key
+            )
         except (ClipError, OSError) as exc:
             logger.error(
                 "camera %s: alert %s annotated clip failed: %s",
@@ -432,3 +443,10 @@ class ClipWorker:
 
 def _when(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+def _lower_priority() -> None:
+    """Run this thread (and the encoder threads it starts) at a lower CPU priority, so
+    encoding evidence never takes CPU from the camera and pose threads."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENCODE_NICE)
