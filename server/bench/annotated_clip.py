@@ -39,13 +39,13 @@ def camera_clip(
 ) -> tuple[Path, float]:
     """`video`'s first `seconds`, at `size`, as a camera's H.264; its fps."""
     with av.open(str(video)) as source, av.open(str(path), "w") as out:
-        video = source.streams.video[0]
-        fps = float(video.average_rate or 10)
+        camera = source.streams.video[0]
+        fps = float(camera.average_rate or 10)
         stream = out.add_stream("libx264", rate=round(fps))
         assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.options = {"preset": "ultrafast", "g": str(round(fps))}
-        for index, frame in enumerate(source.decode(video)):
+        for index, frame in enumerate(source.decode(camera)):
             if index >= seconds * fps:
                 break
             scaled = frame.reformat(width=size[0], height=size[1], format="yuv420p")
