@@ -2,8 +2,10 @@
 announce, so an alert that is stored is also pushed, whatever fails afterwards.
 
 Who gets one: every active user who may see the camera's store (admins see all stores),
-on each of their registered devices. A camera that pushed an opening less than
-`cooldown_s` ago pushes no new opening (its alerts are still stored and announced live).
+on each of their registered devices, unless their push preferences say no: pushes off,
+the store or camera not among those they chose, or the store's local time in their quiet
+hours (`notify/preferences.py`). A camera that pushed an opening less than `cooldown_s` ago
+pushes no new opening. Alerts without pushes are still stored and announced live.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.notify.preferences import store_clock, wants_push
 from server.notify.push import alert_payload
-from server.storage.models import Alert, Camera, PushDevice, PushOutbox, User, user_stores
+from server.storage.models import (
+    Alert,
+    Camera,
+    PushDevice,
+    PushOutbox,
+    PushPreference,
+    User,
+    user_stores,
+)
 from shared.schemas.auth import Role
 
 OPENED, RAISED = "opened", "raised"
@@ -45,14 +56,23 @@ async def enqueue_alert_pushes(
         if recent is not None:
             return 0
     members = select(user_stores.c.user_id).where(user_stores.c.store_id == camera.store_id)
-    devices = (
-        await session.scalars(
-            select(PushDevice)
+    candidates = (
+        await session.execute(
+            select(PushDevice, PushPreference)
             .join(User, User.id == PushDevice.user_id)
-            .where(User.is_active, (User.role == Role.admin.value) | User.id.in_(members))
+            .outerjoin(PushPreference, PushPreference.user_id == User.id)
+            .where(
+                User.is_active,
+                (User.role == Role.admin.value) | User.id.in_(members),
+                PushPreference.user_id.is_(None) | PushPreference.enabled,
+            )
             .order_by(PushDevice.id)
         )
     ).all()
+    if not candidates:
+        return 0
+    clock = await store_clock(session, store_id=camera.store_id, now=now)
+    devices = [device for device, pref in candidates if wants_push(pref, camera, clock)]
     payload = alert_payload(
         alert_id=alert.id,
         store_id=alert.store_id,

@@ -276,6 +276,22 @@ class PushDevice(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PushPreference(Base):
+    """Which alerts push to a user's devices; no row: every alert they may see, any hour."""
+
+    __tablename__ = "push_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    store_ids: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    camera_ids: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    quiet_start: Mapped[str | None] = mapped_column(String(5), default=None)  # "HH:MM" local
+    quiet_end: Mapped[str | None] = mapped_column(String(5), default=None)  # exclusive
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 

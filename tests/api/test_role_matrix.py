@@ -267,6 +267,17 @@ async def own_fresh_device(ctx: Ctx, caller: str) -> Call:
     return Call(params={"device_id": int(device["id"])})
 
 
+async def store_a_preferences(ctx: Ctx, caller: str) -> Call:
+    """Pushes for store A's camera only, never at night; the other store's users are told
+    that these do not exist."""
+    body = {
+        "store_ids": [ctx.store_a],
+        "camera_ids": [ctx.camera_a],
+        "quiet_hours": {"start": "22:00", "end": "07:00"},
+    }
+    return Call(body=body)
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -336,9 +347,11 @@ MATRIX = [
     Row("GET", "/stats", 200, ALL),
     Row("GET", "/settings", 200, ALL),
     Row("PATCH", "/settings", 200, ADMIN, settings_update),
-    # Devices: everyone manages their own.
+    # Devices: everyone manages their own; push preferences name only stores they see.
     Row("GET", "/devices", 200, ALL),
     Row("GET", "/devices/webpush-key", 200, ALL),
+    Row("GET", "/devices/preferences", 200, ALL),
+    Row("PUT", "/devices/preferences", 200, STORE_A, store_a_preferences),
     Row("POST", "/devices", 201, ALL, new_device_body),
     Row("DELETE", "/devices/{device_id}", 204, ALL, own_fresh_device),
     # Audit log: admins only.

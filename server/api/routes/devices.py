@@ -1,12 +1,13 @@
-"""Your phones and browsers registered for push notifications."""
+"""Your phones and browsers registered for push notifications, and which alerts push."""
 
 from fastapi import APIRouter, status
 
 from server.api.deps import AuditDep, CurrentUser, RuntimeDep, SessionDep
 from server.errors import NotFound
 from server.notify.webpush import WebPushNotifier
-from server.storage import devices
+from server.storage import devices, preferences
 from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic, WebPushKey
+from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -25,6 +26,30 @@ async def webpush_key(principal: CurrentUser, runtime: RuntimeDep) -> WebPushKey
     if not isinstance(notifier, WebPushNotifier):
         raise NotFound("Web Push is not configured on this server")
     return WebPushKey(public_key=notifier.public_key)
+
+
+@router.get("/preferences")
+async def read_preferences(principal: CurrentUser, session: SessionDep) -> PushPreferencesPublic:
+    """Which alerts push to your devices."""
+    pref = await preferences.get_preferences(session=session, user_id=principal.user.id)
+    return preferences.preferences_public(pref)
+
+
+@router.put("/preferences")
+async def replace_preferences(
+    body: PushPreferencesUpdate, principal: CurrentUser, session: SessionDep, audit: AuditDep
+) -> PushPreferencesPublic:
+    """Replace which alerts push to your devices: stores, cameras, quiet hours, on or off."""
+    pref = await preferences.replace_preferences(
+        session=session,
+        user_id=principal.user.id,
+        store_scope=principal.store_scope,
+        prefs_in=body,
+    )
+    details = body.model_dump(mode="json")
+    await audit.record("device.preferences", "user", principal.user.id, details)
+    await session.commit()
+    return preferences.preferences_public(pref)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
