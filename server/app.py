@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from server import __version__
+from server.api import live_page
 from server.api.errors import install_error_handlers
 from server.api.limits import BodySizeLimit
 from server.api.router import api_router
@@ -53,4 +54,5 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
     app.include_router(api_router, prefix=API_V1)
+    app.include_router(live_page.router)
     return app

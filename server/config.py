@@ -145,6 +145,40 @@ class EvidenceConfig(BaseModel):
     s3: S3Config = S3Config()
 
 
+class IceServer(BaseModel):
+    """A STUN or TURN server for live viewers outside the store's network."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(min_length=1, description="e.g. ['turn:turn.example.com:3478'].")
+    username: str | None = None
+    credential: SecretStr | None = None
+
+
+class LiveConfig(BaseModel):
+    """Annotated live video (WebRTC, with an MJPEG fallback)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    width: int = Field(
+        640, ge=160, le=1920, description="Width of the live picture; the height follows."
+    )
+    fps: float = Field(
+        10.0, gt=0.0, le=30.0, description="Most frames a second (at most the analysis rate)."
+    )
+    max_viewers_per_camera: int = Field(4, ge=1, le=100, description="Live viewers of a camera.")
+    max_viewers: int = Field(
+        8, ge=1, le=500, description="Live viewers in all: each costs an encoder."
+    )
+    ice_servers: list[IceServer] = Field(
+        default_factory=list, description="STUN/TURN servers; none are needed on a LAN."
+    )
+    link_ttl_s: int = Field(
+        300, ge=30, le=3600, description="How long a player link may start a live view."
+    )
+    mjpeg_fps: float = Field(2.0, gt=0.0, le=10.0, description="Frames a second of the fallback.")
+
+
 class LogsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -302,6 +336,7 @@ class Settings(BaseSettings):
     )
     logs: LogsConfig = LogsConfig()
     evidence: EvidenceConfig = EvidenceConfig()
+    live: LiveConfig = LiveConfig()
     push: PushConfig = PushConfig()
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()

@@ -25,6 +25,8 @@ from server.errors import ConfigError
 from server.evidence.s3_store import S3EvidenceStore
 from server.evidence.store import EvidenceStore, EvidenceStoreError, LocalEvidenceStore
 from server.evidence.worker import ClipWorker
+from server.live.frames import LiveFrames
+from server.live.peers import LivePeers
 from server.notify.apns import ApnsNotifier
 from server.notify.bus import LocalEventBus
 from server.notify.dispatcher import PushDispatcher, RetryPolicy
@@ -115,6 +117,7 @@ class Runtime:
     clips: ClipWorker
     media_links: MediaLinks
     pushes: PushDispatcher
+    live: LivePeers
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -163,7 +166,9 @@ class Runtime:
             pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
             plan_clip=clips.plan,
         )
-        pipeline.sink = fan_out(clips.overlays.take, recorder.take)
+        frames = LiveFrames(clips.overlays, recorder.alerting_tracks)
+        # the overlays first: the others read each frame's people from them
+        pipeline.sink = fan_out(clips.overlays.take, frames.take, recorder.take)
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -176,6 +181,7 @@ class Runtime:
             clips=clips,
             media_links=MediaLinks(signing_key),
             pushes=dispatcher,
+            live=LivePeers(frames, settings.live),
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -197,6 +203,7 @@ class Runtime:
         return runtime
 
     async def stop(self) -> None:
+        await self.live.close_all()
         await self.pipeline.stop()
         await self.alerts.stop()
         await self.clips.stop()

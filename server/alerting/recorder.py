@@ -134,6 +134,15 @@ class AlertRecorder:
                 extra=ids(camera=frame.camera_id),
             )
 
+    def alerting_tracks(self, camera_id: int) -> frozenset[int]:
+        """Track ids in the camera's open alerts (the live view highlights them)."""
+        return frozenset(
+            track
+            for key, episode in self.dedup.episodes.items()
+            if key[0] == camera_id
+            for track in episode.track_ids
+        )
+
     def _threshold(self, rules: CameraRules, verdicts: Verdicts) -> float:
         """The camera's own threshold, else the global one, else the model's."""
         for threshold in (rules.threshold, self._global_threshold):

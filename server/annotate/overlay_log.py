@@ -46,6 +46,10 @@ class OverlayLog:
         while log and log[0].ts < frame.captured_at - self.horizon_s:
             log.popleft()
 
+    def latest(self, camera_id: int) -> PeopleOverlay | None:
+        log = self._log.get(camera_id)
+        return log[-1] if log else None
+
     def window(self, camera_id: int, start_ts: float, end_ts: float) -> list[PeopleOverlay]:
         """The camera's overlays with `start_ts <= ts <= end_ts`."""
         log = list(self._log.get(camera_id, ()))

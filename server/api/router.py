@@ -10,6 +10,7 @@ from server.api.routes import (
     devices,
     dvrs,
     health,
+    live,
     media,
     pipeline,
     settings,
@@ -34,6 +35,7 @@ for module in (
     audit,
     pipeline,
     media,
+    live,
     ws,
 ):
     api_router.include_router(module.router)

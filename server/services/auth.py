@@ -229,9 +229,12 @@ class AuthService:
         )
         await session.commit()
 
-    async def authenticate(self, *, session: AsyncSession, token: str) -> Principal:
-        """The principal behind an access token, checking that its session still lives."""
-        claims = self.signer.verify(token)
+    async def authenticate(
+        self, *, session: AsyncSession, token: str, camera_id: int | None = None
+    ) -> Principal:
+        """The principal behind an access token (with `camera_id`: a live-view token for
+        that camera), checking that its session still lives."""
+        claims = self.signer.verify(token, camera_id=camera_id)
         auth_session = await sessions.get_session(session=session, session_id=claims.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise AuthError("this session has ended; sign in again")

@@ -267,6 +267,10 @@ async def own_fresh_device(ctx: Ctx, caller: str) -> Call:
     return Call(params={"device_id": int(device["id"])})
 
 
+async def camera_a_offer(ctx: Ctx, caller: str) -> Call:
+    return Call(params={"camera_id": ctx.camera_a}, body={"sdp": "v=0\r\n", "type": "offer"})
+
+
 async def store_a_preferences(ctx: Ctx, caller: str) -> Call:
     """Pushes for store A's camera only, never at night; the other store's users are told
     that these do not exist."""
@@ -329,6 +333,30 @@ MATRIX = [
     Row("POST", "/cameras/{camera_id}/disable", 200, ADMIN, fresh_camera),
     Row("POST", "/cameras/{camera_id}/test-alert", 201, ADMIN, fresh_camera),
     Row("DELETE", "/cameras/{camera_id}", 204, ADMIN, fresh_camera),
+    # Live view: whoever sees the camera's store. The pipeline is off here, so a caller who
+    # may watch gets as far as "camera not running" (409).
+    Row(
+        "POST",
+        "/cameras/{camera_id}/live-link",
+        200,
+        STORE_A,
+        fixed(camera_id=lambda c: c.camera_a),
+    ),
+    Row(
+        "GET",
+        "/cameras/{camera_id}/live-config",
+        200,
+        STORE_A,
+        fixed(camera_id=lambda c: c.camera_a),
+    ),
+    Row("POST", "/cameras/{camera_id}/webrtc", 409, STORE_A, camera_a_offer),
+    Row(
+        "GET",
+        "/cameras/{camera_id}/live.mjpeg",
+        409,
+        STORE_A,
+        fixed(camera_id=lambda c: c.camera_a),
+    ),
     # DVRs: everyone reads their stores', admins write.
     Row("GET", "/dvrs", 200, ALL),
     Row("POST", "/dvrs", 201, ADMIN, new_dvr_body),
@@ -480,7 +508,7 @@ def expected_status(row: Row, caller: str) -> int:
     return {"O": row.ok, "F": 403, "N": 404}[letter]
 
 
-ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
 
 
 async def check_cell(ctx: Ctx, row: Row, caller: str, headers: dict[str, str]) -> str | None:

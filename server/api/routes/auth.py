@@ -43,8 +43,9 @@ async def refresh(
 async def logout(
     principal: PendingUser, runtime: RuntimeDep, session: SessionDep, client: ClientDep
 ) -> None:
-    """End this session: its refresh token and access tokens stop working."""
+    """End this session: its refresh token, access tokens and live views stop working."""
     await runtime.auth.logout(session=session, principal=principal, client=client, now=utcnow())
+    await runtime.live.close_session(principal.session_id)
 
 
 @router.get("/me")

@@ -1,0 +1,146 @@
+"""Live view of a camera: a player link, WebRTC signalling, and the MJPEG fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from aiortc import RTCSessionDescription
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer
+from server.errors import AuthError, Conflict, Forbidden
+from server.live.mjpeg import MEDIA_TYPE, mjpeg_parts
+from server.services.auth import Principal
+from server.storage import cameras
+from server.storage.models import Camera
+from shared.api_paths import LIVE_PAGE
+from shared.schemas.live import (
+    IceServerPublic,
+    LiveAnswer,
+    LiveConfigPublic,
+    LiveLink,
+    LiveOffer,
+)
+
+router = APIRouter(prefix="/cameras", tags=["live"])
+CONNECT_TIMEOUT_MS = 8000  # a WebRTC connection not up by then: the player takes MJPEG
+
+
+async def live_viewer(
+    camera_id: int,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="Live token, for an <img> (MJPEG).")] = None,
+) -> Principal:
+    """A caller with this camera's live token (header or `token`), or an access token."""
+    given = credentials.credentials if credentials is not None else token
+    if not given:
+        raise AuthError("open the live view with a live link (POST /cameras/{id}/live-link)")
+    try:
+        principal = await runtime.auth.authenticate(
+            session=session, token=given, camera_id=camera_id
+        )
+    except AuthError as live_error:
+        try:  # the app may also sign signalling with its own access token
+            principal = await runtime.auth.authenticate(session=session, token=given)
+        except AuthError:
+            raise live_error from None
+    if principal.user.must_change_password:
+        raise Forbidden("change your one-time password first (POST /api/v1/auth/password)")
+    return principal
+
+
+LiveViewer = Annotated[Principal, Depends(live_viewer)]
+
+
+async def watchable(
+    runtime: RuntimeDep, session: SessionDep, principal: Principal, camera_id: int
+) -> Camera:
+    """The camera, if the caller may see its store and it runs in this server."""
+    camera = await cameras.get_camera(
+        session=session, camera_id=camera_id, store_ids=principal.store_scope
+    )
+    if camera_id not in runtime.pipeline.runners:
+        raise Conflict(f"camera {camera_id} is not running on this server (disabled, or offline)")
+    return camera
+
+
+@router.post("/{camera_id}/live-link")
+async def live_link(
+    camera_id: int, principal: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> LiveLink:
+    """A link to the player page for this camera, good for `live.link_ttl_s`."""
+    await cameras.get_camera(session=session, camera_id=camera_id, store_ids=principal.store_scope)
+    now = datetime.now(UTC)
+    ttl = timedelta(seconds=runtime.settings.live.link_ttl_s)
+    token = runtime.auth.signer.issue(
+        user_id=principal.user.id,
+        session_id=principal.session_id,
+        now=now,
+        ttl=ttl,
+        camera_id=camera_id,
+    )
+    return LiveLink(url=f"{LIVE_PAGE}/{camera_id}#token={token}", token=token, expires_at=now + ttl)
+
+
+@router.get("/{camera_id}/live-config")
+async def live_config(
+    camera_id: int, principal: LiveViewer, runtime: RuntimeDep, session: SessionDep
+) -> LiveConfigPublic:
+    """The player's settings (ICE servers included: they may hold TURN credentials)."""
+    camera = await cameras.get_camera(
+        session=session, camera_id=camera_id, store_ids=principal.store_scope
+    )
+    config = runtime.settings.live
+    return LiveConfigPublic(
+        camera_id=camera_id,
+        camera_name=camera.name,
+        ice_servers=[
+            IceServerPublic(
+                urls=server.urls,
+                username=server.username,
+                credential=server.credential.get_secret_value() if server.credential else None,
+            )
+            for server in config.ice_servers
+        ],
+        width=config.width,
+        fps=config.fps,
+        connect_timeout_ms=CONNECT_TIMEOUT_MS,
+    )
+
+
+@router.post("/{camera_id}/webrtc")
+async def webrtc_offer(
+    camera_id: int, body: LiveOffer, principal: LiveViewer, runtime: RuntimeDep, session: SessionDep
+) -> LiveAnswer:
+    """Start watching: the viewer's SDP offer in, the server's answer out."""
+    camera = await watchable(runtime, session, principal, camera_id)
+    answer = await runtime.live.answer(
+        RTCSessionDescription(sdp=body.sdp, type=body.type),
+        camera_id=camera_id,
+        label=camera.name,
+        user_id=principal.user.id,
+        session_id=principal.session_id,
+    )
+    return LiveAnswer(sdp=answer.sdp)
+
+
+@router.get("/{camera_id}/live.mjpeg", response_class=StreamingResponse)
+async def live_mjpeg(
+    camera_id: int, principal: LiveViewer, runtime: RuntimeDep, session: SessionDep
+) -> StreamingResponse:
+    """The fallback: JPEG frames at `live.mjpeg_fps`, for an <img>."""
+    camera = await watchable(runtime, session, principal, camera_id)
+    config = runtime.settings.live
+    parts = mjpeg_parts(
+        runtime.live.frames,
+        camera_id=camera_id,
+        label=camera.name,
+        width=config.width,
+        fps=config.mjpeg_fps,
+    )
+    return StreamingResponse(parts, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})

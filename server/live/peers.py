@@ -1,0 +1,142 @@
+"""Live viewers: one WebRTC peer connection each, tracked from offer to close.
+
+Each camera has one `CameraTrack` while anybody watches it, fanned out by a `MediaRelay`
+that keeps only the newest frame for each viewer (a slow viewer skips, never lags). Caps on
+viewers per camera and in all protect the detection budget (every viewer costs an encoder).
+Peers close on failure, when their session signs out, and at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+
+from server.config import LiveConfig
+from server.errors import InvalidRequest, Unavailable
+from server.live.frames import LiveFrames
+from server.live.track import CameraTrack
+from server.logs import ids
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Viewer:
+    pc: RTCPeerConnection
+    camera_id: int
+    user_id: int
+    session_id: str
+    started: float = field(default_factory=time.time)
+
+
+class LivePeers:
+    """Every live viewer of this server."""
+
+    def __init__(self, frames: LiveFrames, config: LiveConfig) -> None:
+        self.frames, self.config = frames, config
+        self._relay = MediaRelay()
+        self._sources: dict[int, CameraTrack] = {}
+        self.viewers: list[Viewer] = []
+
+    def count(self, camera_id: int | None = None) -> int:
+        return sum(1 for v in self.viewers if camera_id is None or v.camera_id == camera_id)
+
+    async def answer(
+        self,
+        offer: RTCSessionDescription,
+        *,
+        camera_id: int,
+        label: str,
+        user_id: int,
+        session_id: str,
+    ) -> RTCSessionDescription:
+        """Accept a viewer's offer; the answer carries every local candidate (no trickle)."""
+        if self.count(camera_id) >= self.config.max_viewers_per_camera:
+            raise Unavailable(
+                f"camera {camera_id} already has {self.config.max_viewers_per_camera} live "
+                "viewers (live.max_viewers_per_camera); try again when one leaves"
+            )
+        if self.count() >= self.config.max_viewers:
+            raise Unavailable(
+                f"this server already has {self.config.max_viewers} live viewers "
+                "(live.max_viewers); try again when one leaves"
+            )
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
+        viewer = Viewer(pc, camera_id, user_id, session_id)
+        self.viewers.append(viewer)
+
+        @pc.on("connectionstatechange")
+        async def _changed() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self._close(viewer, pc.connectionState)
+
+        try:
+            source = self._source(camera_id, label)
+            pc.addTrack(self._relay.subscribe(source, buffered=False))
+            await pc.setRemoteDescription(offer)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except (ValueError, AttributeError, TypeError) as exc:  # aiortc's words for bad SDP
+            await self._close(viewer, "bad offer")
+            raise InvalidRequest(f"not a usable WebRTC offer: {exc}") from exc
+        logger.info(
+            "camera %s: live viewer %s joined (%d watching)",
+            camera_id,
+            user_id,
+            self.count(camera_id),
+            extra=ids(camera=camera_id),
+        )
+        description = pc.localDescription
+        return RTCSessionDescription(sdp=description.sdp, type=description.type)
+
+    async def close_session(self, session_id: str) -> int:
+        """Close the viewers of a signed-out session; how many."""
+        gone = [v for v in self.viewers if v.session_id == session_id]
+        await asyncio.gather(*(self._close(v, "signed out") for v in gone))
+        return len(gone)
+
+    async def close_all(self) -> None:
+        await asyncio.gather(*(self._close(v, "shutdown") for v in list(self.viewers)))
+
+    def _source(self, camera_id: int, label: str) -> CameraTrack:
+        source = self._sources.get(camera_id)
+        if source is None or source.readyState != "live":
+            source = self._sources[camera_id] = CameraTrack(
+                self.frames,
+                camera_id=camera_id,
+                label=label,
+                width=self.config.width,
+                fps=self.config.fps,
+            )
+        return source
+
+    async def _close(self, viewer: Viewer, why: str) -> None:
+        if viewer not in self.viewers:
+            return
+        self.viewers.remove(viewer)
+        await viewer.pc.close()
+        if self.count(viewer.camera_id) == 0:  # nobody left: stop drawing this camera
+            source = self._sources.pop(viewer.camera_id, None)
+            if source is not None:
+                source.stop()
+        logger.info(
+            "camera %s: live viewer %s left (%s)",
+            viewer.camera_id,
+            viewer.user_id,
+            why,
+            extra=ids(camera=viewer.camera_id),
+        )
+
+    def _ice_servers(self) -> list[RTCIceServer]:
+        return [
+            RTCIceServer(
+                urls=server.urls,
+                username=server.username,
+                credential=server.credential.get_secret_value() if server.credential else None,
+            )
+            for server in self.config.ice_servers
+        ]
