@@ -177,6 +177,9 @@ class LiveConfig(BaseModel):
         300, ge=30, le=3600, description="How long a player link may start a live view."
     )
     mjpeg_fps: float = Field(2.0, gt=0.0, le=10.0, description="Frames a second of the fallback.")
+    connect_timeout_s: float = Field(
+        8.0, ge=1.0, le=60.0, description="A player not connected by then falls back to MJPEG."
+    )
 
 
 class LogsConfig(BaseModel):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the live-camera tests need (tests/pipeline/test_live_sources.py):
-# GStreamer's RTSP server with its Python bindings, run as a local "camera" by /usr/bin/python3.
+# Install the Debian packages the live-camera and browser tests need: GStreamer's RTSP server
+# with its Python bindings, run as a local "camera" by /usr/bin/python3
+# (tests/pipeline/test_live_sources.py), and Chromium, driven by Playwright (tests/live/).
 # Idempotent: does nothing when they are present. Without root or apt it says so and exits 0;
 # those tests then skip (or fail, under SHOPGUARD_TEST_REQUIRE_RTSP=1).
 #   python3-gi                   GObject bindings (import only under /usr/bin/python3, not .venv)
@@ -8,6 +9,8 @@
 #   gstreamer1.0-plugins-base    appsrc, appsink, parsebin
 #   gstreamer1.0-plugins-good    qtdemux, matroskademux, rtph264pay and the RTP/RTSP elements
 #   gstreamer1.0-plugins-bad     h264parse
+#   chromium                     a real browser for the live player page (Playwright's own
+#                                browser download is not reachable here)
 set -euo pipefail
 packages=(
   python3-gi
@@ -15,6 +18,7 @@ packages=(
   gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad
+  chromium
 )
 
 if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then

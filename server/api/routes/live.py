@@ -26,7 +26,6 @@ from shared.schemas.live import (
 )
 
 router = APIRouter(prefix="/cameras", tags=["live"])
-CONNECT_TIMEOUT_MS = 8000  # a WebRTC connection not up by then: the player takes MJPEG
 
 
 async def live_viewer(
@@ -109,7 +108,7 @@ async def live_config(
         ],
         width=config.width,
         fps=config.fps,
-        connect_timeout_ms=CONNECT_TIMEOUT_MS,
+        connect_timeout_ms=round(config.connect_timeout_s * 1000),
     )
 
 

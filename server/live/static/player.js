@@ -136,6 +136,10 @@
     show("error", error.message);
   }
 
+  // leaving: close the connection now (the server frees the viewer at once rather than
+  // after ICE consent runs out)
+  window.addEventListener("pagehide", () => { if (pc) pc.close(); });
+
   if (!token) show("error", "This link has no live token: open the live view from the app.");
   else start();
 })();
