@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ class LiveFrame:
     image: npt.NDArray[np.uint8]  # (H, W, 3) BGR, the analysis frame (shared, read-only)
     overlay: PeopleOverlay | None
     highlight: frozenset[int]  # track ids of the camera's open alerts
+    taken_at: float = 0.0  # Unix seconds when the analysis handed it over
 
 
 class LiveFrames:
@@ -49,7 +51,9 @@ class LiveFrames:
         if overlay is not None and overlay.ts != frame.captured_at:
             overlay = None
         highlight = self._alerting(camera) if self._alerting is not None else frozenset()
-        self._latest[camera] = LiveFrame(camera, frame.captured_at, frame.image, overlay, highlight)
+        self._latest[camera] = LiveFrame(
+            camera, frame.captured_at, frame.image, overlay, highlight, time.time()
+        )
         changed = self._changed.pop(camera, None)
         if changed is not None:
             changed.set()

@@ -17,6 +17,7 @@ from PIL import Image
 
 from server.annotate.draw import ALERT_COLOUR
 from server.app import create_app
+from server.bench.counter import stamp_counter
 from server.runtime import Runtime
 from shared.schemas.settings import ClipSettings
 from tests.conftest import make_settings
@@ -47,9 +48,7 @@ def counted_people_video(path: Path, passes: int = 3) -> Path:
         }
         for index, image in enumerate(sequence):
             image = image.copy()
-            block = 640 // 16
-            for bit in range(8):
-                image[:block, bit * block : (bit + 1) * block] = 255 if index >> bit & 1 else 0
+            stamp_counter(image, index)
             out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
         out.mux(stream.encode(None))
     return path

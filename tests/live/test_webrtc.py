@@ -71,6 +71,16 @@ async def test_a_viewer_sees_live_frames_of_the_configured_size(
             assert busy.status_code == 503 and "max_viewers_per_camera" in error_of(busy)["message"]
             await http.post("/api/v1/auth/logout")  # ends the session: the view closes
             await eventually(lambda: _none_left(runtime), within_s=10)
+        http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
+        link = (await http.post(f"/api/v1/cameras/{camera_id}/live-link")).json()
+        async with watching(http, camera_id, link["token"]) as viewer:
+            await viewer.collect(1)
+            await runtime.live.close_all()  # as at shutdown
+
+            async def closed() -> bool:
+                return viewer.pc.connectionState == "closed" or viewer.ended.is_set()
+
+            await eventually(closed, within_s=15)
         noting.cancel()
 
     assert {f.image.shape for f in frames} == {(270, 480, 3)}  # 640x360 scaled to 480 wide

@@ -10,6 +10,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from server.bench.counter import read_counter, stamp_counter
+
 
 def synthetic_image(index: int, width: int, height: int) -> npt.NDArray[np.uint8]:
     """(H, W, 3) BGR: a grey ramp, a bar moving right, and `index` as 8 black/white blocks."""
@@ -19,9 +21,7 @@ def synthetic_image(index: int, width: int, height: int) -> npt.NDArray[np.uint8
     ]
     x = (index * 8) % max(width - 16, 1)
     image[:, x : x + 16] = (0, 0, 255)
-    block = max(width // 16, 2)
-    for bit in range(8):
-        image[:block, bit * block : (bit + 1) * block] = 255 if index >> bit & 1 else 0
+    stamp_counter(image, index)
     return image
 
 
@@ -76,13 +76,8 @@ def read_packets(path: Path) -> list[av.Packet[Any]]:
 
 
 def frame_index(image: npt.NDArray[np.uint8]) -> int:
-    """The counter `synthetic_image` drew into `image` (H, W, 3), read back from its blocks.
-
-    Survives lossy coding and scaling, as long as the image keeps its aspect ratio.
-    """
-    block = max(image.shape[1] // 16, 2)
-    row = image[block // 2, block // 2 :: block][:8]  # the centre of each block
-    return sum(1 << bit for bit, pixel in enumerate(row) if int(pixel.mean()) > 127)
+    """The counter `synthetic_image` drew into `image` (H, W, 3), read back from its blocks."""
+    return read_counter(image)
 
 
 def jpeg_frames(path: Path, *, limit: int | None = None) -> list[bytes]:
