@@ -36,7 +36,7 @@ def counted_people_video(path: Path, passes: int = 3) -> Path:
     """The people clip forwards, backwards, forwards (no jumps), 10 fps, a keyframe each
     second, its frame number drawn as 8 blocks in a 40 px strip at the top."""
     with av.open(str(PEOPLE_CLIP)) as source:
-        frames = [f.to_ndarray(format="bgr24") for f in source.decode(video=0)]
+        frames = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in source.decode(0)]
     sequence = [f for n in range(passes) for f in (frames if n % 2 == 0 else frames[::-1])]
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
