@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aioice.ice
 import av
 import httpx
 import numpy as np
@@ -61,6 +62,11 @@ def counted_video(path: Path, passes: int = 6) -> Path:
     return path
 
 
+def loopback_only() -> None:
+    """Everything stays on 127.0.0.1: aioice skips that address unless it is given it."""
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -80,15 +86,15 @@ async def run_width(width: int, viewer_counts: list[int], seconds: float) -> dic
             live=LiveConfig(width=width, fps=FPS, max_viewers_per_camera=8),
         )
         app = create_app(settings)
-        async with app.router.lifespan_context(app):
+        server, task, port = await serve(app)  # uvicorn runs the app's lifespan: one runtime
+        try:
             runtime: Runtime = app.state.runtime
-            server, task, port = await serve(app)
-            url = f"http://127.0.0.1:{port}"
-            try:
-                return await measure(runtime, url, video, width, viewer_counts, seconds)
-            finally:
-                server.should_exit = True
-                await task
+            return await measure(
+                runtime, f"http://127.0.0.1:{port}", video, width, viewer_counts, seconds
+            )
+        finally:
+            server.should_exit = True
+            await task
 
 
 async def measure(
@@ -183,6 +189,7 @@ async def cpu_share(seconds: float) -> float:
 
 
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    loopback_only()
     results = []
     for width in args.widths:
         sys.stdout.write(f"live view at {width} wide ...\n")

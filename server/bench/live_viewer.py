@@ -15,16 +15,16 @@ import json
 import sys
 import time
 
-import aioice.ice
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from server.bench.counter import read_counter
+from server.bench.live_latency import loopback_only
 
 
 async def watch(url: str, camera_id: int, token: str, seconds: float) -> list[tuple[int, float]]:
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+    loopback_only()
     pc = RTCPeerConnection()
     pc.addTransceiver("video", direction="recvonly")
     seen: list[tuple[int, float]] = []

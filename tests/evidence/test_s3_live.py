@@ -36,7 +36,7 @@ async def test_evidence_waits_for_a_store_that_is_down_and_arrives_when_it_is_ba
     s3_config: S3Config,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    video = counted_people_video(tmp_path / "people.mp4")
+    video = counted_people_video(tmp_path / "people.mp4", passes=5)  # 30 s: no restart
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
         update={
             "clips": ClipSettings(pre_roll_s=1.0, post_roll_s=1.0, max_event_s=1.0),
