@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
 
 from server.config import LiveConfig
 from server.errors import InvalidRequest, Unavailable
@@ -23,6 +24,7 @@ from server.live.track import CameraTrack
 from server.logs import ids
 
 logger = logging.getLogger(__name__)
+ENCODE_DRAIN_S = 0.2  # longer than one frame's VP8 encode at 1280x720 on this box
 
 
 @dataclass(slots=True)
@@ -31,6 +33,7 @@ class Viewer:
     camera_id: int
     user_id: int
     session_id: str
+    track: MediaStreamTrack | None = None  # the viewer's feed from the relay
     started: float = field(default_factory=time.time)
 
 
@@ -77,7 +80,8 @@ class LivePeers:
 
         try:
             source = self._source(camera_id, label)
-            pc.addTrack(self._relay.subscribe(source, buffered=False))
+            viewer.track = self._relay.subscribe(source, buffered=False)
+            pc.addTrack(viewer.track)
             await pc.setRemoteDescription(offer)
             await pc.setLocalDescription(await pc.createAnswer())
         except (ValueError, AttributeError, TypeError) as exc:  # aiortc's words for bad SDP
@@ -118,6 +122,9 @@ class LivePeers:
         if viewer not in self.viewers:
             return
         self.viewers.remove(viewer)
+        if viewer.track is not None:  # no new frames: the sender's encode in flight ends
+            viewer.track.stop()  # before pc.close() cancels it (aiortc crashes in libvpx if
+            await asyncio.sleep(ENCODE_DRAIN_S)  # a sender is torn down mid-encode)
         await viewer.pc.close()
         if self.count(viewer.camera_id) == 0:  # nobody left: stop drawing this camera
             source = self._sources.pop(viewer.camera_id, None)
