@@ -19,6 +19,8 @@ from server.config import AuthConfig, PipelineConfig, Settings
 from server.runtime import Runtime
 from tests.helpers import ADMIN_PASSWORD, LiveServer, World, login, make_world
 
+pytest_plugins = ["tests.exit_watchdog"]
+
 PG_ADMIN_DSN = os.environ.get(
     "SHOPGUARD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
 )

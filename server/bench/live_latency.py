@@ -1,16 +1,17 @@
-"""Live view latency and cost: from a frame's capture to the viewer's decoded frame, and the
-server's CPU per viewer, at two picture sizes.
+"""Live view latency and cost: from a frame's capture to the moment a browser shows it, and
+the server's CPU per viewer, at two picture sizes.
 
     .venv/bin/python -m server.bench.live_latency [--widths 640,1280] [--viewers 1,2]
-        [--seconds 10] [--out FILE.json]
+        [--seconds 10] [--out FILE.json] [--screenshot FILE.png]
 
 A real server (uvicorn on 127.0.0.1, SQLite in a temporary folder) runs one file camera:
 the repository's pedestrian clip at 10 fps with a frame counter drawn into its pixels,
-analysed (pose, tracking, scoring) at 10 fps. Viewers are real aiortc peers, each in its
-own process (`server.bench.live_viewer`), reading the counter of every frame they decode.
-For each frame: capture → shown (the whole path, pose analysis included) and analysed →
-shown (what the live view adds: drawing, encoding, the network, decoding). The server's CPU
-is its process's CPU time over the window, less the same window with nobody watching.
+analysed (pose, tracking, scoring) at 10 fps. Viewers are the server's player page in
+headless Chromium (`server.bench.live_viewer`), reading the counter of every frame they
+present. For each frame: added by the server (analysis handed it over → its last packet
+reached the browser: drawing, encoding, sending), analysed → shown (plus the browser's
+decoding) and capture → shown (the whole path, pose analysis included). The server's CPU is
+its process's CPU time over the window, less the same window with nobody watching.
 """
 
 from __future__ import annotations
@@ -26,40 +27,22 @@ from pathlib import Path
 from typing import Any
 
 import aioice.ice
-import av
 import httpx
-import numpy as np
 from pydantic import SecretStr
 
 from server.app import create_app
 from server.bench.alert_latency import PASSWORD, serve
-from server.bench.counter import read_counter, stamp_counter
+from server.bench.chromium import chromium
+from server.bench.counter import FPS, counted_video, read_counter
+from server.bench.live_viewer import (
+    ShownFrame,
+    close_viewer,
+    frames_shown,
+    open_viewer,
+    restart_count,
+)
 from server.config import AuthConfig, LiveConfig, PipelineConfig, Settings
 from server.runtime import Runtime
-
-ROOT = Path(__file__).resolve().parents[2]
-CLIP = ROOT / "tests" / "data" / "vtest_people.mp4"  # 640x360, 10 fps, real pedestrians
-FPS = 10
-
-
-def counted_video(path: Path, passes: int = 6) -> Path:
-    """The clip forwards and backwards (no jumps), its frame number in the top strip."""
-    with av.open(str(CLIP)) as source:
-        frames = [
-            np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in source.decode(video=0)
-        ]
-    sequence = [f for n in range(passes) for f in (frames if n % 2 == 0 else frames[::-1])]
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        stream.codec_context.options = {"preset": "ultrafast", "x264-params": "keyint=10"}
-        for index, image in enumerate(sequence):
-            image = image.copy()
-            stamp_counter(image, index)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
 
 
 def loopback_only() -> None:
@@ -68,7 +51,9 @@ def loopback_only() -> None:
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
+    ordered = sorted(v for v in values if v == v)  # NaN: not reported by the browser
+    if not ordered:
+        return {"n": 0}
     return {
         "n": len(ordered),
         "median_ms": round(statistics.median(ordered) * 1000, 1),
@@ -76,9 +61,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-async def run_width(width: int, viewer_counts: list[int], seconds: float) -> dict[str, Any]:
+async def run_width(
+    width: int, viewer_counts: list[int], seconds: float, screenshot: Path | None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="shopguard-live-bench-") as folder:
-        video = counted_video(Path(folder) / "counted.mp4")
+        video = counted_video(Path(folder) / "counted.mp4", passes=6)
         settings = Settings(
             data_dir=Path(folder) / "data",
             pipeline=PipelineConfig(),
@@ -90,7 +77,13 @@ async def run_width(width: int, viewer_counts: list[int], seconds: float) -> dic
         try:
             runtime: Runtime = app.state.runtime
             return await measure(
-                runtime, f"http://127.0.0.1:{port}", video, width, viewer_counts, seconds
+                runtime,
+                f"http://127.0.0.1:{port}",
+                video,
+                width,
+                viewer_counts,
+                seconds,
+                screenshot,
             )
         finally:
             server.should_exit = True
@@ -98,7 +91,13 @@ async def run_width(width: int, viewer_counts: list[int], seconds: float) -> dic
 
 
 async def measure(
-    runtime: Runtime, url: str, video: Path, width: int, viewer_counts: list[int], seconds: float
+    runtime: Runtime,
+    url: str,
+    video: Path,
+    width: int,
+    viewer_counts: list[int],
+    seconds: float,
+    screenshot: Path | None,
 ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url) as http:
         token = (
@@ -122,14 +121,13 @@ async def measure(
     captures: dict[int, list[tuple[float, float]]] = {}  # counter -> (captured, analysed)
 
     async def note() -> None:
-        last = None
+        last = -float("inf")
         while True:
-            frame = runtime.live.frames.latest(camera)
-            if frame is not None and frame.captured_at != last:
+            frame = await runtime.live.frames.next_after(camera, last, 1.0)
+            if frame is not None:
                 counter = read_counter(frame.image)
                 captures.setdefault(counter, []).append((frame.captured_at, frame.taken_at))
                 last = frame.captured_at
-            await asyncio.sleep(0.003)
 
     noting = asyncio.create_task(note())
     while await runtime.live.frames.next_after(camera, -float("inf"), 1.0) is None:
@@ -138,47 +136,73 @@ async def measure(
     idle = await cpu_share(seconds)
     sys.stdout.write(f"  {width} wide: server CPU with nobody watching {idle:.2f} cores\n")
     results: dict[str, Any] = {"width": width, "idle_cores": round(idle, 3), "runs": []}
-    for count in viewer_counts:
-        command = ["-m", "server.bench.live_viewer", url, str(camera), link, str(seconds + 4)]
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable, *command, stdout=asyncio.subprocess.PIPE
-            )
-            for _ in range(count)
-        ]
-        await asyncio.sleep(3.0)  # connected and flowing
-        busy = await cpu_share(seconds)
-        outputs = [await p.communicate() for p in procs]
-        capture_to_shown, analysed_to_shown, frames = [], [], 0
-        for stdout, _ in outputs:
-            for counter, arrived in json.loads(stdout):
-                frames += 1
-                before = [c for c in captures.get(counter, []) if c[0] <= arrived]
-                if before:
-                    captured, analysed = before[-1]
-                    capture_to_shown.append(arrived - captured)
-                    analysed_to_shown.append(arrived - analysed)
-        shown, added = percentiles(capture_to_shown), percentiles(analysed_to_shown)
-        run: dict[str, Any] = {
-            "viewers": count,
-            "frames": frames,
-            "fps_per_viewer": round(frames / count / (seconds + 4), 2),
-            "capture_to_shown": shown,
-            "analysed_to_shown": added,
-            "server_cores": round(busy, 3),
-            "cores_per_viewer": round((busy - idle) / count, 3),
-        }
-        results["runs"].append(run)
-        sys.stdout.write(
-            f"  {count} viewer(s): capture->shown median {shown['median_ms']} ms"
-            f" (p95 {shown['p95_ms']}), analysed->shown median {added['median_ms']} ms"
-            f" (p95 {added['p95_ms']}), {run['cores_per_viewer']:.2f} cores per viewer,"
-            f" {run['fps_per_viewer']} fps each\n"
-        )
-        sys.stdout.flush()
-        await asyncio.sleep(2.0)
+    async with chromium() as browser:
+        for count in viewer_counts:
+            pages = [await open_viewer(browser, url, camera, link) for _ in range(count)]
+            await asyncio.sleep(2.0)  # flowing
+            for page in pages:
+                await restart_count(page)
+            busy = await cpu_share(seconds)
+            shown = [frame for page in pages for frame in await frames_shown(page)]
+            for page in pages:
+                await close_viewer(page)
+            run = summarise(shown, captures, count, seconds, busy, idle)
+            results["runs"].append(run)
+            report(run)
+            await asyncio.sleep(2.0)
+        if screenshot is not None:  # the player as a phone shows it
+            page = await open_viewer(browser, url, camera, link, width=360, height=740)
+            await asyncio.sleep(1.0)
+            await page.screenshot(path=str(screenshot))
+            await close_viewer(page)
+            sys.stdout.write(f"  wrote {screenshot}\n")
     noting.cancel()
     return results
+
+
+def summarise(
+    shown: list[ShownFrame],
+    captures: dict[int, list[tuple[float, float]]],
+    viewers: int,
+    seconds: float,
+    busy: float,
+    idle: float,
+) -> dict[str, Any]:
+    """Each shown frame matched to its capture by its counter (the latest capture of that
+    counter before the frame arrived)."""
+    server_added, analysed_to_shown, capture_to_shown = [], [], []
+    for frame in shown:
+        before = [c for c in captures.get(frame.counter, []) if c[0] <= frame.shown]
+        if not before:
+            continue
+        captured, analysed = before[-1]
+        server_added.append(frame.received - analysed)
+        analysed_to_shown.append(frame.shown - analysed)
+        capture_to_shown.append(frame.shown - captured)
+    return {
+        "viewers": viewers,
+        "frames": len(shown),
+        "matched": len(capture_to_shown),
+        "frame_width": sorted({frame.width for frame in shown}),
+        "fps_per_viewer": round(len(shown) / viewers / seconds, 2),
+        "server_added": percentiles(server_added),
+        "analysed_to_shown": percentiles(analysed_to_shown),
+        "capture_to_shown": percentiles(capture_to_shown),
+        "server_cores": round(busy, 3),
+        "cores_per_viewer": round((busy - idle) / viewers, 3),
+    }
+
+
+def report(run: dict[str, Any]) -> None:
+    added, shown, whole = run["server_added"], run["analysed_to_shown"], run["capture_to_shown"]
+    sys.stdout.write(
+        f"  {run['viewers']} viewer(s), {run['fps_per_viewer']} fps each:"
+        f" added by the server median {added['median_ms']} ms (p95 {added['p95_ms']}),"
+        f" analysed->shown {shown['median_ms']} (p95 {shown['p95_ms']}),"
+        f" capture->shown {whole['median_ms']} (p95 {whole['p95_ms']}),"
+        f" {run['cores_per_viewer']:.2f} cores per viewer\n"
+    )
+    sys.stdout.flush()
 
 
 async def cpu_share(seconds: float) -> float:
@@ -194,7 +218,8 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     for width in args.widths:
         sys.stdout.write(f"live view at {width} wide ...\n")
         sys.stdout.flush()
-        results.append(await run_width(width, args.viewers, args.seconds))
+        shot = args.screenshot if width == args.widths[0] else None
+        results.append(await run_width(width, args.viewers, args.seconds, shot))
     return results
 
 
@@ -206,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viewers", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--screenshot", type=Path, default=None, help="PNG of the player at phone size"
+    )
     args = parser.parse_args(argv)
     results = asyncio.run(main_async(args))
     if args.out is not None:

@@ -17,11 +17,17 @@ QUALITY = 75
 
 
 async def mjpeg_parts(
-    frames: LiveFrames, *, camera_id: int, label: str, width: int, fps: float
+    frames: LiveFrames,
+    *,
+    camera_id: int,
+    label: str,
+    width: int,
+    fps: float,
+    until: asyncio.Event,
 ) -> AsyncIterator[bytes]:
-    """Parts of the response, one JPEG each, until the client goes away."""
+    """Parts of the response, one JPEG each, until the client goes away or `until` is set."""
     last = -float("inf")
-    while True:
+    while not until.is_set():
         frame = await frames.next_after(camera_id, last, WAIT_S)
         if frame is None:
             continue

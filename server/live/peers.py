@@ -1,9 +1,11 @@
-"""Live viewers: one WebRTC peer connection each, tracked from offer to close.
+"""Live viewers: one WebRTC peer connection each, or an MJPEG stream (the fallback), tracked
+from the start to the close.
 
-Each camera has one `CameraTrack` while anybody watches it, fanned out by a `MediaRelay`
-that keeps only the newest frame for each viewer (a slow viewer skips, never lags). Caps on
-viewers per camera and in all protect the detection budget (every viewer costs an encoder).
-Peers close on failure, when their session signs out, and at shutdown.
+Each camera has one `CameraTrack` while anybody watches it over WebRTC, fanned out by a
+`MediaRelay` that keeps only the newest frame for each viewer (a slow viewer skips, never
+lags). Caps on viewers per camera and in all, both kinds counted, protect the detection
+budget (every viewer costs an encoder). Views close on failure, when their session signs
+out, and at shutdown.
 """
 
 from __future__ import annotations
@@ -24,16 +26,18 @@ from server.live.track import CameraTrack
 from server.logs import ids
 
 logger = logging.getLogger(__name__)
+CONNECT_GRACE_S = 2.0  # beyond live.connect_timeout_s, when the player gives up
 ENCODE_DRAIN_S = 0.2  # longer than one frame's VP8 encode at 1280x720 on this box
 
 
 @dataclass(slots=True)
 class Viewer:
-    pc: RTCPeerConnection
     camera_id: int
     user_id: int
     session_id: str
+    pc: RTCPeerConnection | None = None  # None: an MJPEG viewer
     track: MediaStreamTrack | None = None  # the viewer's feed from the relay
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # set when it closes
     started: float = field(default_factory=time.time)
 
 
@@ -44,6 +48,7 @@ class LivePeers:
         self.frames, self.config = frames, config
         self._relay = MediaRelay()
         self._sources: dict[int, CameraTrack] = {}
+        self._deadlines: set[asyncio.Task[None]] = set()
         self.viewers: list[Viewer] = []
 
     def count(self, camera_id: int | None = None) -> int:
@@ -59,18 +64,9 @@ class LivePeers:
         session_id: str,
     ) -> RTCSessionDescription:
         """Accept a viewer's offer; the answer carries every local candidate (no trickle)."""
-        if self.count(camera_id) >= self.config.max_viewers_per_camera:
-            raise Unavailable(
-                f"camera {camera_id} already has {self.config.max_viewers_per_camera} live "
-                "viewers (live.max_viewers_per_camera); try again when one leaves"
-            )
-        if self.count() >= self.config.max_viewers:
-            raise Unavailable(
-                f"this server already has {self.config.max_viewers} live viewers "
-                "(live.max_viewers); try again when one leaves"
-            )
+        self.admit(camera_id)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
-        viewer = Viewer(pc, camera_id, user_id, session_id)
+        viewer = Viewer(camera_id, user_id, session_id, pc)
         self.viewers.append(viewer)
 
         @pc.on("connectionstatechange")
@@ -87,15 +83,46 @@ class LivePeers:
         except (ValueError, AttributeError, TypeError) as exc:  # aiortc's words for bad SDP
             await self._close(viewer, "bad offer")
             raise InvalidRequest(f"not a usable WebRTC offer: {exc}") from exc
-        logger.info(
-            "camera %s: live viewer %s joined (%d watching)",
-            camera_id,
-            user_id,
-            self.count(camera_id),
-            extra=ids(camera=camera_id),
-        )
+        self._joined(viewer, "WebRTC")
+        deadline = asyncio.create_task(self._close_unless_connected(viewer))
+        self._deadlines.add(deadline)
+        deadline.add_done_callback(self._deadlines.discard)
         description = pc.localDescription
         return RTCSessionDescription(sdp=description.sdp, type=description.type)
+
+    def join_mjpeg(self, *, camera_id: int, user_id: int, session_id: str) -> Viewer:
+        """Count an MJPEG viewer in (or refuse it over a cap); `leave` it when it goes."""
+        self.admit(camera_id)
+        viewer = Viewer(camera_id, user_id, session_id)
+        self.viewers.append(viewer)
+        self._joined(viewer, "MJPEG")
+        return viewer
+
+    async def leave(self, viewer: Viewer, why: str) -> None:
+        await self._close(viewer, why)
+
+    def admit(self, camera_id: int) -> None:
+        """Refuse (503) a new viewer of this camera over a cap."""
+        if self.count(camera_id) >= self.config.max_viewers_per_camera:
+            raise Unavailable(
+                f"camera {camera_id} already has {self.config.max_viewers_per_camera} live "
+                "viewers (live.max_viewers_per_camera); try again when one leaves"
+            )
+        if self.count() >= self.config.max_viewers:
+            raise Unavailable(
+                f"this server already has {self.config.max_viewers} live viewers "
+                "(live.max_viewers); try again when one leaves"
+            )
+
+    def _joined(self, viewer: Viewer, kind: str) -> None:
+        logger.info(
+            "camera %s: live viewer %s joined over %s (%d watching)",
+            viewer.camera_id,
+            viewer.user_id,
+            kind,
+            self.count(viewer.camera_id),
+            extra=ids(camera=viewer.camera_id),
+        )
 
     async def close_session(self, session_id: str) -> int:
         """Close the viewers of a signed-out session; how many."""
@@ -104,7 +131,16 @@ class LivePeers:
         return len(gone)
 
     async def close_all(self) -> None:
+        for deadline in list(self._deadlines):
+            deadline.cancel()
         await asyncio.gather(*(self._close(v, "shutdown") for v in list(self.viewers)))
+
+    async def _close_unless_connected(self, viewer: Viewer) -> None:
+        """A viewer that gave up (or never reached us) frees its place, rather than holding
+        it until ICE gives up."""
+        await asyncio.sleep(self.config.connect_timeout_s + CONNECT_GRACE_S)
+        if viewer.pc is not None and viewer.pc.connectionState != "connected":
+            await self._close(viewer, "did not connect")
 
     def _source(self, camera_id: int, label: str) -> CameraTrack:
         source = self._sources.get(camera_id)
@@ -122,11 +158,14 @@ class LivePeers:
         if viewer not in self.viewers:
             return
         self.viewers.remove(viewer)
+        viewer.ended.set()
         if viewer.track is not None:  # no new frames: the sender's encode in flight ends
             viewer.track.stop()  # before pc.close() cancels it (aiortc crashes in libvpx if
             await asyncio.sleep(ENCODE_DRAIN_S)  # a sender is torn down mid-encode)
-        await viewer.pc.close()
-        if self.count(viewer.camera_id) == 0:  # nobody left: stop drawing this camera
+        if viewer.pc is not None:
+            await viewer.pc.close()
+        if not any(v.pc is not None for v in self.viewers if v.camera_id == viewer.camera_id):
+            # nobody left on WebRTC: stop drawing this camera's track
             source = self._sources.pop(viewer.camera_id, None)
             if source is not None:
                 source.stop()

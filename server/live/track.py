@@ -11,7 +11,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from server.live.frames import LiveFrames
+from server.live.frames import LiveFrame, LiveFrames
 from server.live.render import render
 
 VIDEO_CLOCK = Fraction(1, 90_000)  # RTP's video clock
@@ -43,8 +43,7 @@ class CameraTrack(MediaStreamTrack):
             frame = await self._frames.next_after(self.camera_id, self._last_ts, WAIT_S)
             if frame is not None:
                 break
-        picture = await asyncio.to_thread(render, frame, width=self._width, label=self._label)
-        video = av.VideoFrame.from_ndarray(np.asarray(picture), format="rgb24")
+        video = await asyncio.to_thread(self._picture, frame)
         if self._start is None:
             self._start = frame.captured_at
         pts = max(self._last_pts + 1, round((frame.captured_at - self._start) / VIDEO_CLOCK))
@@ -53,3 +52,11 @@ class CameraTrack(MediaStreamTrack):
         self._last_sent = time.monotonic()
         self.sent += 1
         return video
+
+    def _picture(self, frame: LiveFrame) -> av.VideoFrame:
+        """The picture in the encoders' own format. The relay hands this one frame to every
+        viewer's encoder at once, in parallel threads: converted there, they would share the
+        frame's one swscale context, which deadlocks."""
+        picture = render(frame, width=self._width, label=self._label)
+        rgb = av.VideoFrame.from_ndarray(np.asarray(picture), format="rgb24")
+        return rgb.reformat(format="yuv420p")

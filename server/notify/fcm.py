@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from google.oauth2 import service_account as service_account_credentials
 from pyfcm import FCMNotification
 from pyfcm.errors import (
     AuthenticationError,
@@ -24,6 +25,7 @@ from server.errors import ConfigError
 from server.notify.push import Delivery, Outcome, Target
 
 GOOGLE_FCM = "https://fcm.googleapis.com/v1/projects"
+FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 
 
 class FcmNotifier:
@@ -49,8 +51,14 @@ class FcmNotifier:
             raise ConfigError(f"FCM service account {service_account}: {exc}") from exc
         if not isinstance(account, dict) or account.get("type") != "service_account":
             raise ConfigError(f"FCM service account {service_account}: not a service account")
+        try:  # loaded here, once: pyfcm's lazy loading races when pushes go out in parallel
+            credentials = service_account_credentials.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                account, scopes=[FCM_SCOPE]
+            )
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"FCM service account {service_account}: {exc}") from exc
         self._client = FCMNotification(
-            service_account_file=str(service_account),
+            credentials=credentials,
             project_id=project_id,
             adapter=HTTPAdapter(max_retries=0),  # no blocking retries: the outbox backs off
         )

@@ -17,41 +17,17 @@ from PIL import Image
 
 from server.annotate.draw import ALERT_COLOUR
 from server.app import create_app
-from server.bench.counter import stamp_counter
+from server.bench.counter import FPS, counted_video
 from server.runtime import Runtime
 from shared.schemas.settings import ClipSettings
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
-from tests.pipeline.conftest import PEOPLE_CLIP
 from tests.pipeline.media import frame_index
 
-FPS = 10
 EVERYWHERE_IGNORED = [
     {"name": "All", "kind": "ignore", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}
 ]
-
-
-def counted_people_video(path: Path, passes: int = 3) -> Path:
-    """The people clip forwards, backwards, forwards (no jumps), 10 fps, a keyframe each
-    second, its frame number drawn as 8 blocks in a 40 px strip at the top."""
-    with av.open(str(PEOPLE_CLIP)) as source:
-        frames = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in source.decode(0)]
-    sequence = [f for n in range(passes) for f in (frames if n % 2 == 0 else frames[::-1])]
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        stream.codec_context.options = {
-            "preset": "ultrafast",
-            "x264-params": "keyint=10:min-keyint=10:scenecut=0",
-        }
-        for index, image in enumerate(sequence):
-            image = image.copy()
-            stamp_counter(image, index)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        out.mux(stream.encode(None))
-    return path
 
 
 async def alert_json(http: httpx.AsyncClient, alert_id: int) -> dict[str, Any]:
@@ -64,7 +40,7 @@ async def alert_json(http: httpx.AsyncClient, alert_id: int) -> dict[str, Any]:
 async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
     tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
-    video = counted_people_video(tmp_path / "people.mp4")
+    video = counted_video(tmp_path / "people.mp4")
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
         update={"clips": ClipSettings(pre_roll_s=2.0, post_roll_s=2.0, max_event_s=1.0)}
     )
@@ -147,7 +123,7 @@ def red_share(image_bgr: npt.NDArray[np.uint8]) -> float:
 
 def test_counter_strip_survives_encoding(tmp_path: Path) -> None:
     """Guards the test above: the drawn counter reads back from the encoded video."""
-    video = counted_people_video(tmp_path / "people.mp4", passes=1)
+    video = counted_video(tmp_path / "people.mp4", passes=1)
     with av.open(str(video)) as container:
         read = [
             frame_index(np.asarray(f.to_ndarray(format="bgr24"), np.uint8))

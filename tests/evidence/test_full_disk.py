@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from server.app import create_app
+from server.bench.counter import counted_video
 from server.runtime import EVIDENCE_DIR, Runtime
 from server.storage.models import ClipJob
 from shared.schemas.settings import ClipSettings
 from tests.conftest import make_settings
-from tests.evidence.test_clips_live import alert_json, counted_people_video
+from tests.evidence.test_clips_live import alert_json
 from tests.helpers import ADMIN_PASSWORD, LiveServer, error_of, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
 
@@ -52,7 +53,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 async def test_a_full_disk_fails_the_clip_cleanly_and_detection_goes_on(
     tmp_path: Path, database_url: str, model_path: Path, small_disk: Path
 ) -> None:
-    video = counted_people_video(tmp_path / "people.mp4")
+    video = counted_video(tmp_path / "people.mp4")
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
         update={"clips": ClipSettings(pre_roll_s=1.0, post_roll_s=1.0, max_event_s=1.0)}
     )

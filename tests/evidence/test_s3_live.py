@@ -13,13 +13,14 @@ import httpx
 import pytest
 
 from server.app import create_app
+from server.bench.counter import counted_video
 from server.config import EvidenceConfig, S3Config
 from server.evidence.s3_store import S3EvidenceStore
 from server.runtime import Runtime
 from shared.schemas.settings import ClipSettings
 from tests.conftest import make_settings
 from tests.evidence.s3 import s3_config, s3_server
-from tests.evidence.test_clips_live import alert_json, counted_people_video
+from tests.evidence.test_clips_live import alert_json
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
 from tests.s3_server import S3Server
@@ -36,7 +37,7 @@ async def test_evidence_waits_for_a_store_that_is_down_and_arrives_when_it_is_ba
     s3_config: S3Config,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    video = counted_people_video(tmp_path / "people.mp4", passes=5)  # 30 s: no file restart
+    video = counted_video(tmp_path / "people.mp4", passes=5)  # 30 s: no file restart
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
         update={
             "clips": ClipSettings(pre_roll_s=1.0, post_roll_s=1.0, max_event_s=1.0),

@@ -1,5 +1,5 @@
-"""Debian's Chromium, driven by Playwright, for the player page tests. It is started with
-the flags WebRTC needs on loopback. Requests that leave 127.0.0.1 are aborted.
+"""Debian's Chromium, driven by Playwright, for the player page tests (started as the live
+benchmarks start it). Requests that leave 127.0.0.1 are aborted.
 Skips without Chromium, or fails under SHOPGUARD_TEST_REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
@@ -10,25 +10,12 @@ import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Route, async_playwright
+from playwright.async_api import Browser, Route
 
-CHROMIUM = "/usr/bin/chromium"
+from server.bench.chromium import CHROMIUM
+from server.bench.chromium import chromium as launch_chromium
+
 REQUIRE_BROWSER = os.environ.get("SHOPGUARD_TEST_REQUIRE_BROWSER") == "1"
-HEADLESS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-LOOPBACK_WEBRTC = [
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 
 
 def need_chromium() -> None:
@@ -50,13 +37,8 @@ async def _local_only(route: Route) -> None:
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
     need_chromium()
-    args = HEADLESS + LOOPBACK_WEBRTC
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with launch_chromium() as browser:
+        yield browser
 
 
 async def local_page(browser: Browser):  # type: ignore[no-untyped-def]

@@ -8,17 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from server.app import create_app
 from server.config import LiveConfig
 from server.runtime import Runtime
-from tests.conftest import make_settings
-from tests.evidence.test_clips_live import counted_people_video
-from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.live.browser import chromium, local_page, need_chromium
-from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
+from tests.live.camera import live_camera
+from tests.pipeline.app_helpers import eventually
 
 LIVE = LiveConfig(width=480, fps=10.0, connect_timeout_s=3.0)
 
@@ -34,25 +30,9 @@ class Watched:
 @pytest.fixture
 async def watched(tmp_path: Path, model_path: Path) -> AsyncIterator[Watched]:
     need_chromium()
-    video = counted_people_video(tmp_path / "people.mp4")
-    database = f"sqlite+aiosqlite:///{tmp_path}/live.db"
-    settings = make_settings(tmp_path / "data", database, pipeline=FAST).model_copy(
-        update={"live": LIVE}
-    )
-    async with (
-        LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
-    ):
-        http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
-        runtime: Runtime = server.runtime
-        camera_id = await add_camera(http, await add_store(http), "Aisle 4", video)
-
-        async def analysing() -> bool:
-            return runtime.live.frames.latest(camera_id) is not None
-
-        await eventually(analysing, within_s=30)
-        link = (await http.post(f"/api/v1/cameras/{camera_id}/live-link")).json()["url"]
-        yield Watched(server.http_url, camera_id, link, runtime)
+    async with live_camera(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/live.db", LIVE) as camera:
+        link = (await camera.link())["url"]
+        yield Watched(camera.server.http_url, camera.camera_id, link, camera.runtime)
 
 
 ON_MJPEG = (

@@ -10,21 +10,18 @@ import itertools
 import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
 from server.annotate.overlay_log import OverlayLog
-from server.app import create_app
 from server.config import LiveConfig
 from server.live.frames import LiveFrames
 from server.pipeline.records import Frame, Tracks
 from server.runtime import Runtime
-from tests.conftest import make_settings
-from tests.evidence.test_clips_live import counted_people_video
-from tests.helpers import ADMIN_PASSWORD, LiveServer, error_of, login
+from tests.helpers import ADMIN_PASSWORD, error_of, login
+from tests.live.camera import live_camera
 from tests.live.client import offer, watching
-from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
+from tests.pipeline.app_helpers import eventually
 from tests.pipeline.media import frame_index
 
 LIVE = LiveConfig(width=480, fps=10.0, max_viewers_per_camera=1)
@@ -34,23 +31,8 @@ LIVE = LiveConfig(width=480, fps=10.0, max_viewers_per_camera=1)
 async def test_a_viewer_sees_live_frames_of_the_configured_size(
     tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
-    video = counted_people_video(tmp_path / "people.mp4")  # 640x360, 10 fps, 18 s
-    settings = make_settings(tmp_path / "data", database_url, pipeline=FAST).model_copy(
-        update={"live": LIVE}
-    )
-    async with (
-        LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
-    ):
-        headers = await login(http, "admin", ADMIN_PASSWORD)
-        http.headers.update(headers)
-        runtime: Runtime = server.runtime
-        camera_id = await add_camera(http, await add_store(http), "Aisle 4", video)
-
-        async def analysing() -> bool:
-            return runtime.live.frames.latest(camera_id) is not None
-
-        await eventually(analysing, within_s=30)
+    async with live_camera(tmp_path, database_url, LIVE) as camera:
+        http, runtime, camera_id = camera.http, camera.runtime, camera.camera_id
         captured: dict[int, float] = {}  # frame counter -> when the camera captured it
 
         async def note_captures() -> None:
@@ -61,7 +43,7 @@ async def test_a_viewer_sees_live_frames_of_the_configured_size(
                 await asyncio.sleep(0.01)
 
         noting = asyncio.create_task(note_captures())
-        link = (await http.post(f"/api/v1/cameras/{camera_id}/live-link")).json()
+        link = await camera.link()
         assert link["url"] == f"/live/{camera_id}#token={link['token']}"
         async with watching(http, camera_id, link["token"]) as viewer:
             frames = await viewer.collect(12)
@@ -72,7 +54,7 @@ async def test_a_viewer_sees_live_frames_of_the_configured_size(
             await http.post("/api/v1/auth/logout")  # ends the session: the view closes
             await eventually(lambda: _none_left(runtime), within_s=10)
         http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
-        link = (await http.post(f"/api/v1/cameras/{camera_id}/live-link")).json()
+        link = await camera.link()
         async with watching(http, camera_id, link["token"]) as viewer:
             await viewer.collect(1)
             await runtime.live.close_all()  # as at shutdown
@@ -91,6 +73,23 @@ async def test_a_viewer_sees_live_frames_of_the_configured_size(
     lags = [f.arrived - captured[c] for f, c in zip(frames, counters, strict=True) if c in captured]
     assert len(lags) >= len(frames) // 2, (counters, sorted(captured))
     assert max(lags) < 1.0, lags  # live: each frame shown within a second of its capture
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_viewer_that_never_connects_frees_its_place(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    live = LiveConfig(width=320, max_viewers_per_camera=1, connect_timeout_s=1.0)
+    async with live_camera(tmp_path, database_url, live) as camera:
+        token = (await camera.link())["token"]
+        path = f"/api/v1/cameras/{camera.camera_id}/webrtc"
+        pc, answered = await offer(camera.http, path, token)
+        assert answered.status_code == 200
+        await pc.close()  # gives up before connecting: the server hears nothing
+        assert camera.runtime.live.count(camera.camera_id) == 1
+        await eventually(lambda: _none_left(camera.runtime), within_s=10)
+        async with watching(camera.http, camera.camera_id, token) as viewer:
+            await viewer.collect(2)  # the place is free again
 
 
 async def _none_left(runtime: Runtime) -> bool:

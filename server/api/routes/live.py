@@ -7,9 +7,10 @@ from typing import Annotated
 
 from aiortc import RTCSessionDescription
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from server.api.closing_stream import ClosingStream
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer
 from server.errors import AuthError, Conflict, Forbidden
 from server.live.mjpeg import MEDIA_TYPE, mjpeg_parts
@@ -130,10 +131,22 @@ async def webrtc_offer(
 
 @router.get("/{camera_id}/live.mjpeg", response_class=StreamingResponse)
 async def live_mjpeg(
-    camera_id: int, principal: LiveViewer, runtime: RuntimeDep, session: SessionDep
-) -> StreamingResponse:
-    """The fallback: JPEG frames at `live.mjpeg_fps`, for an <img>."""
+    camera_id: int,
+    principal: LiveViewer,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    probe: Annotated[
+        bool, Query(description="Only check the stream would start (204), as the player does.")
+    ] = False,
+) -> Response:
+    """The fallback: JPEG frames at `live.mjpeg_fps`, for an <img>; counted in the caps."""
     camera = await watchable(runtime, session, principal, camera_id)
+    if probe:
+        runtime.live.admit(camera_id)
+        return Response(status_code=204)
+    viewer = runtime.live.join_mjpeg(
+        camera_id=camera_id, user_id=principal.user.id, session_id=principal.session_id
+    )
     config = runtime.settings.live
     parts = mjpeg_parts(
         runtime.live.frames,
@@ -141,5 +154,11 @@ async def live_mjpeg(
         label=camera.name,
         width=config.width,
         fps=config.mjpeg_fps,
+        until=viewer.ended,
     )
-    return StreamingResponse(parts, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+    return ClosingStream(
+        parts,
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "no-store"},
+        on_close=lambda: runtime.live.leave(viewer, "MJPEG stream ended"),
+    )

@@ -80,10 +80,9 @@
 
   async function startMjpeg(reason) {
     const url = `${api}/live.mjpeg?token=${encodeURIComponent(token)}`;
-    const controller = new AbortController();  // headers only: the body never ends
-    const probe = await fetch(url, { signal: controller.signal }).catch(() => null);
+    // an <img> cannot say why it failed: ask first whether the stream would start
+    const probe = await fetch(`${url}&probe=true`).catch(() => null);
     if (probe && !probe.ok) throw await refusal(probe);
-    controller.abort();
     mjpeg.onload = () => show("live", "Live (fallback)", "mjpeg");
     mjpeg.onerror = () => reconnect();
     mjpeg.src = url;
