@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, Page
 
 from server.config import LiveConfig
 from server.runtime import Runtime
@@ -49,13 +50,19 @@ PLAYING = """() => new Promise((resolve) => {
 })"""
 
 
+async def live_page(browser: Browser, watched: Watched) -> Page:
+    """The player page of the watched camera, once it says it is live."""
+    page: Page = await local_page(browser)
+    await page.goto(watched.base_url + watched.link)
+    await page.wait_for_function(
+        "window.shopguardLive && shopguardLive.state === 'live'", timeout=20_000
+    )
+    return page
+
+
 async def test_the_page_plays_the_camera_over_webrtc(watched: Watched) -> None:
     async with chromium() as browser:
-        page = await local_page(browser)
-        await page.goto(watched.base_url + watched.link)
-        await page.wait_for_function(
-            "window.shopguardLive && shopguardLive.state === 'live'", timeout=20_000
-        )
+        page = await live_page(browser, watched)
         assert await page.evaluate("shopguardLive.mode") == "webrtc"
         await page.wait_for_function(
             "document.getElementById('video').videoWidth > 0", timeout=10_000
@@ -67,6 +74,24 @@ async def test_the_page_plays_the_camera_over_webrtc(watched: Watched) -> None:
         assert watched.runtime.live.count(watched.camera_id) == 1
         await page.close(run_before_unload=True)
         await eventually(lambda: _gone(watched), within_s=10)  # the closed tab's peer is dropped
+
+
+async def test_the_page_reconnects_when_the_server_drops_it(watched: Watched) -> None:
+    async with chromium() as browser:
+        page = await live_page(browser, watched)
+        await page.evaluate(
+            "window.states = []; new MutationObserver(() => "
+            "states.push(document.body.dataset.state)).observe(document.body, "
+            "{attributes: true})"
+        )
+        await watched.runtime.live.close_all()  # as when the server restarts
+        await page.wait_for_function("states.includes('connecting')", timeout=20_000)
+        await page.wait_for_function(
+            "shopguardLive.state === 'live' && shopguardLive.mode === 'webrtc'", timeout=30_000
+        )
+        playing = await page.evaluate(PLAYING)
+        assert playing["frames"] >= 3, playing  # playing again
+        assert watched.runtime.live.count(watched.camera_id) == 1
 
 
 async def _gone(watched: Watched) -> bool:
