@@ -8,7 +8,7 @@ from tests.helpers import World, error_of
 async def test_health_and_ready(client: httpx.AsyncClient) -> None:
     health = await client.get("/api/v1/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "version": "0.1.0"}
+    assert health.json() == {"service": "shopguard", "status": "ok", "version": "0.1.0"}
     ready = await client.get("/api/v1/ready")
     assert ready.json() == {"status": "ready", "database": "ok"}
 

@@ -9,15 +9,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server import __version__
 from server.api.deps import RuntimeDep
+from shared.schemas.health import Health
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok", "version": __version__}
+async def health() -> Health:
+    """The process is up (and is ShopGuard: apps check `service`)."""
+    return Health(version=__version__)
 
 
 @router.get("/ready", responses={503: {"description": "The database is unreachable."}})

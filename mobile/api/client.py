@@ -1,0 +1,296 @@
+"""REST calls to the server, typed with the project's `shared` schemas. The access token is
+refreshed once on a 401 (and handed to `on_tokens` to keep); errors come out as the classes
+in `mobile.api.errors`, with the server's own message."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from mobile.api.errors import (
+    ApiError,
+    NotAllowed,
+    Rejected,
+    ServerFailed,
+    SignedOut,
+    TlsProblem,
+    Unreachable,
+)
+from mobile.api.probe import normalise_address
+from shared.api_paths import API_V1
+from shared.schemas.alerts import (
+    AlertOutcome,
+    AlertPublic,
+    AlertsPublic,
+    AlertStatus,
+    AlertUpdate,
+    MediaLinksPublic,
+)
+from shared.schemas.auth import LoginRequest, Me, RefreshRequest, TokenPair
+from shared.schemas.cameras import CameraCreate, CameraPublic, CamerasPublic, CameraUpdate
+from shared.schemas.devices import DevicePublic, DeviceRegister
+from shared.schemas.errors import ErrorResponse
+from shared.schemas.live import LiveLink
+from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
+from shared.schemas.settings import RuntimeSettings, RuntimeSettingsUpdate
+from shared.schemas.stats import StatsPublic
+from shared.schemas.stores import StoresPublic
+
+Model = TypeVar("Model", bound=BaseModel)
+TokensChanged = Callable[[TokenPair | None], Awaitable[None]]
+TIMEOUT_S = 10.0
+
+
+class ApiClient:
+    def __init__(
+        self,
+        address: str,
+        *,
+        tokens: TokenPair | None = None,
+        on_tokens: TokensChanged | None = None,
+        verify: bool | ssl.SSLContext = True,
+        timeout_s: float = TIMEOUT_S,
+    ) -> None:
+        self.address = normalise_address(address)
+        self.tokens = tokens
+        self._on_tokens = on_tokens
+        self._refreshing = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            base_url=self.address + API_V1, timeout=timeout_s, verify=verify
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # sign-in
+    async def login(self, username: str, password: str) -> TokenPair:
+        body = LoginRequest(username=username, password=password)
+        try:
+            tokens = await self._call("POST", "/auth/login", TokenPair, body=body, signed=False)
+        except SignedOut as exc:  # here: the wrong name or password
+            raise Rejected(exc.message, status=exc.status, code=exc.code) from None
+        await self._keep(tokens)
+        return tokens
+
+    async def logout(self) -> None:
+        try:
+            if self.tokens is not None:
+                await self._send("POST", "/auth/logout")
+        except (SignedOut, Unreachable, ServerFailed):
+            pass  # signed out here either way
+        finally:
+            await self._keep(None)
+
+    async def me(self) -> Me:
+        return await self._call("GET", "/auth/me", Me)
+
+    # stores and cameras
+    async def stores(self) -> StoresPublic:
+        return await self._call("GET", "/stores", StoresPublic)
+
+    async def cameras(self) -> CamerasPublic:
+        return await self._call("GET", "/cameras", CamerasPublic, params={"limit": 200})
+
+    async def create_camera(self, camera: CameraCreate) -> CameraPublic:
+        return await self._call("POST", "/cameras", CameraPublic, body=camera)
+
+    async def update_camera(self, camera_id: int, change: CameraUpdate) -> CameraPublic:
+        return await self._call("PATCH", f"/cameras/{camera_id}", CameraPublic, body=change)
+
+    async def set_camera_enabled(self, camera_id: int, enabled: bool) -> CameraPublic:
+        action = "enable" if enabled else "disable"
+        return await self._call("POST", f"/cameras/{camera_id}/{action}", CameraPublic)
+
+    async def delete_camera(self, camera_id: int) -> None:
+        await self._send("DELETE", f"/cameras/{camera_id}")
+
+    async def send_test_alert(self, camera_id: int) -> AlertPublic:
+        """A test alert on this camera (admins), to check that phones get alerts."""
+        return await self._call("POST", f"/cameras/{camera_id}/test-alert", AlertPublic)
+
+    async def live_link(self, camera_id: int) -> LiveLink:
+        return await self._call("POST", f"/cameras/{camera_id}/live-link", LiveLink)
+
+    # alerts
+    async def alerts(
+        self,
+        *,
+        statuses: list[AlertStatus] | None = None,
+        camera_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> AlertsPublic:
+        params: dict[str, Any] = {"limit": limit}
+        if statuses:
+            params["status"] = [s.value for s in statuses]
+        if camera_id is not None:
+            params["camera_id"] = camera_id
+        if since is not None:
+            params["since"] = since.isoformat()
+        if until is not None:
+            params["until"] = until.isoformat()
+        if cursor is not None:
+            params["cursor"] = cursor
+        return await self._call("GET", "/alerts", AlertsPublic, params=params)
+
+    async def alert(self, alert_id: int) -> AlertPublic:
+        return await self._call("GET", f"/alerts/{alert_id}", AlertPublic)
+
+    async def review(
+        self,
+        alert: AlertPublic,
+        *,
+        status: AlertStatus | None = None,
+        outcome: AlertOutcome | None = None,
+        notes: str | None = None,
+    ) -> AlertPublic:
+        try:
+            change = AlertUpdate(
+                status=status, outcome=outcome, notes=notes, if_version=alert.version
+            )
+        except ValidationError as exc:
+            raise Rejected(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return await self._call("PATCH", f"/alerts/{alert.id}", AlertPublic, body=change)
+
+    async def media_links(self, alert_id: int) -> MediaLinksPublic:
+        return await self._call("POST", f"/alerts/{alert_id}/media-links", MediaLinksPublic)
+
+    # stats, settings, notifications
+    async def stats(
+        self, *, since: datetime, until: datetime, tz: str | None = None
+    ) -> StatsPublic:
+        params: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat()}
+        if tz:
+            params["tz"] = tz
+        return await self._call("GET", "/stats", StatsPublic, params=params)
+
+    async def settings(self) -> RuntimeSettings:
+        return await self._call("GET", "/settings", RuntimeSettings)
+
+    async def update_settings(self, change: RuntimeSettingsUpdate) -> RuntimeSettings:
+        return await self._call("PATCH", "/settings", RuntimeSettings, body=change)
+
+    async def preferences(self) -> PushPreferencesPublic:
+        return await self._call("GET", "/devices/preferences", PushPreferencesPublic)
+
+    async def set_preferences(self, change: PushPreferencesUpdate) -> PushPreferencesPublic:
+        return await self._call("PUT", "/devices/preferences", PushPreferencesPublic, body=change)
+
+    async def register_device(self, device: DeviceRegister) -> DevicePublic:
+        return await self._call("POST", "/devices", DevicePublic, body=device)
+
+    async def fresh_access_token(self) -> str:
+        """An access token good for a while (for the WebSocket's hello)."""
+        await self.me()  # refreshes the pair if the access token has expired
+        if self.tokens is None:
+            raise SignedOut("sign in first", status=401)
+        return self.tokens.access_token
+
+    # plumbing
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[Model],
+        *,
+        body: BaseModel | None = None,
+        params: dict[str, Any] | None = None,
+        signed: bool = True,
+    ) -> Model:
+        response = await self._send(method, path, body=body, params=params, signed=signed)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ServerFailed(f"the server's answer to {path} was not understood: {exc}") from exc
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        params: dict[str, Any] | None = None,
+        signed: bool = True,
+    ) -> httpx.Response:
+        content = body.model_dump_json(exclude_unset=True) if body is not None else None
+        response = await self._request(method, path, content, params, signed)
+        if response.status_code == 401 and signed and await self._refresh(self.tokens):
+            response = await self._request(method, path, content, params, signed)
+        if response.is_success:
+            return response
+        raise _error(response)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        content: str | None,
+        params: dict[str, Any] | None,
+        signed: bool,
+    ) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        if signed:
+            if self.tokens is None:
+                raise SignedOut("sign in first", status=401)
+            headers["Authorization"] = f"Bearer {self.tokens.access_token}"
+        try:
+            return await self._http.request(
+                method, path, content=content, params=params, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise Unreachable(f"{self.address} did not answer in time") from exc
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__, ssl.SSLError) or "SSL" in str(exc):
+                raise TlsProblem(f"{self.address} refused a secure connection: {exc}") from exc
+            raise Unreachable(f"cannot reach {self.address}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{self.address}: {exc}") from exc
+
+    async def _refresh(self, used: TokenPair | None) -> bool:
+        """Swap the refresh token for a new pair (once, however many calls saw the 401)."""
+        async with self._refreshing:
+            if self.tokens is not used:  # another call refreshed meanwhile
+                return self.tokens is not None
+            if used is None:
+                return False
+            body = RefreshRequest(refresh_token=used.refresh_token)
+            response = await self._request(
+                "POST", "/auth/refresh", body.model_dump_json(), None, signed=False
+            )
+            if not response.is_success:
+                await self._keep(None)
+                raise SignedOut("your sign-in has ended: sign in again", status=401)
+            await self._keep(TokenPair.model_validate_json(response.content))
+            return True
+
+    async def _keep(self, tokens: TokenPair | None) -> None:
+        self.tokens = tokens
+        if self._on_tokens is not None:
+            await self._on_tokens(tokens)
+
+
+def _error(response: httpx.Response) -> ApiError:
+    try:
+        detail = ErrorResponse.model_validate_json(response.content).error
+        message, code = detail.message, detail.code
+    except ValidationError:
+        message, code = f"HTTP {response.status_code}", ""
+    status = response.status_code
+    kind: type[ApiError]
+    if status == 401:
+        kind = SignedOut
+    elif status == 403:
+        kind = NotAllowed
+    elif status >= 500:
+        kind = ServerFailed
+    else:
+        kind = Rejected
+    return kind(message, status=status, code=code)

@@ -1,0 +1,71 @@
+"""The Test connection button: is there a ShopGuard server at this address?"""
+
+from __future__ import annotations
+
+import ssl
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import ValidationError
+
+from mobile.api.errors import ApiError, NotShopGuard, TlsProblem, Unreachable
+from shared.api_paths import HEALTH
+from shared.schemas.health import Health
+
+TIMEOUT_S = 5.0
+
+
+def normalise_address(address: str) -> str:
+    """`shop.local:8000` → `http://shop.local:8000`; no trailing slash.
+
+    Raises:
+        ApiError: not an http(s) address.
+    """
+    address = address.strip().rstrip("/")
+    if not address:
+        raise ApiError("enter the server's address, e.g. http://192.168.1.20:8000")
+    if "://" not in address:
+        address = f"http://{address}"
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ApiError(f"{address} is not an http:// or https:// address")
+    return address
+
+
+async def check_server(address: str, *, verify: bool | ssl.SSLContext = True) -> Health:
+    """The server's health answer; raises the reason when there is no ShopGuard server.
+
+    Raises:
+        Unreachable, TlsProblem, NotShopGuard, ApiError: what is wrong, in words.
+    """
+    base = normalise_address(address)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, verify=verify) as http:
+            response = await http.get(HEALTH)
+    except httpx.ConnectError as exc:
+        if _is_tls(exc):
+            raise TlsProblem(f"{base} refused a secure connection: {_reason(exc)}") from exc
+        raise Unreachable(f"nothing answers at {base}: {_reason(exc)}") from exc
+    except httpx.TimeoutException as exc:
+        raise Unreachable(f"{base} did not answer within {TIMEOUT_S:.0f} s") from exc
+    except httpx.HTTPError as exc:
+        raise Unreachable(f"{base}: {_reason(exc)}") from exc
+    try:
+        return Health.model_validate_json(response.content)
+    except ValidationError:
+        raise NotShopGuard(
+            f"{base} answered (HTTP {response.status_code}) but is not a ShopGuard server"
+        ) from None
+
+
+def _is_tls(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.split("] ", 1)[-1]  # drop "[Errno 111] " and "[SSL: …] " prefixes
