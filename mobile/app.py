@@ -1,0 +1,228 @@
+"""The app: sign-in, then Home, Alerts, Stats and Settings under a navigation bar, with the
+live events keeping the alerts (and the unread badge) current. `main` is Flet's entry point.
+
+A route `/alerts/<id>` (a push notification's deep link, or a browser address) opens that
+alert once signed in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+
+import flet as ft
+
+from mobile.api.errors import ApiError
+from mobile.api.events import Event, EventStream, LinkState
+from mobile.state.account import Account
+from mobile.state.alerts import AlertBook
+from mobile.state.preferences import DevicePreferences, Preferences
+from mobile.ui import ids
+from mobile.ui.alert_detail import AlertDetail
+from mobile.ui.alerts import AlertsScreen
+from mobile.ui.home import CameraScreen, HomeScreen
+from mobile.ui.login import LoginScreen
+from mobile.ui.settings import SettingsScreen
+from mobile.ui.stats import StatsScreen
+from shared.schemas.alerts import AlertPublic
+from shared.schemas.events import AlertCreated, AlertUpdated, CameraStatusChanged
+
+HOME, ALERTS, STATS, SETTINGS = range(4)
+ALERT_ROUTE = re.compile(r"^/alerts/(\d+)$")
+
+
+class ShopGuardApp:
+    def __init__(self, page: ft.Page, preferences: Preferences) -> None:
+        self.page = page
+        self.account = Account(preferences)
+        self.book = AlertBook()
+        self.link = ft.Text("", size=12)
+        self.alerts_icon = ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED)
+        self.navigation = ft.NavigationBar(
+            destinations=[
+                ft.NavigationBarDestination(icon=ft.Icons.HOME_OUTLINED, label="Home"),
+                ft.NavigationBarDestination(icon=self.alerts_icon, label="Alerts"),
+                ft.NavigationBarDestination(icon=ft.Icons.BAR_CHART, label="Stats"),
+                ft.NavigationBarDestination(icon=ft.Icons.SETTINGS_OUTLINED, label="Settings"),
+            ],
+            on_change=self._tab_changed,
+        )
+        self.home = HomeScreen(self.account, self.open_camera)
+        self.alerts = AlertsScreen(self.account, self.book, self.camera_names, self.open_alert)
+        self.stats = StatsScreen(self.account, self.camera_names)
+        self.settings = SettingsScreen(self.account, self.show_login)
+        self.detail: AlertDetail | None = None
+        self.login: LoginScreen | None = None
+        self._events: asyncio.Task[None] | None = None
+        self._wanted_alert = self._alert_in_route(page.route)
+
+    async def start(self) -> None:
+        self.page.title = "ShopGuard"
+        self.page.on_route_change = self._route_changed
+        if await self.account.load():
+            try:
+                await self.account.resume()
+            except ApiError as exc:
+                await self.show_login(exc.message)
+                return
+            await self.show_main()
+        else:
+            await self.show_login()
+
+    # screens
+    async def show_login(self, message: str = "") -> None:
+        await self._stop_events()
+        self.page.navigation_bar = None
+        self.login = LoginScreen(self.account, self.show_main)
+        self.login.error.value = message
+        self._show(self.login.control, with_link=False)
+
+    async def show_main(self) -> None:
+        self.login = None
+        self.page.navigation_bar = self.navigation
+        self._events = asyncio.create_task(self._run_events())
+        await self.home.refresh()
+        if self._wanted_alert is not None:
+            wanted, self._wanted_alert = self._wanted_alert, None
+            await self.open_alert(wanted)
+        else:
+            await self.show_tab(HOME)
+
+    async def show_tab(self, index: int) -> None:
+        self.navigation.selected_index = index
+        self.detail = None
+        screen = (self.home, self.alerts, self.stats, self.settings)[index]
+        self._show(screen.control)
+        if index == ALERTS:
+            self.book.mark_read()
+            self._badge()
+        await screen.refresh()
+
+    async def open_alert(self, alert_id: int) -> None:
+        assert self.account.client is not None
+        alert = self.book.get(alert_id)
+        if alert is None:
+            try:
+                alert = await self.account.client.alert(alert_id)
+            except ApiError as exc:
+                self.link.value = f"Alert {alert_id}: {exc.message}"
+                self.page.update()
+                return
+        self.book.mark_read(alert_id)
+        self._badge()
+        self.navigation.selected_index = ALERTS
+        self.detail = AlertDetail(
+            self.account,
+            alert,
+            self.camera_names().get(alert.camera_id, f"Camera {alert.camera_id}"),
+            self._alert_changed,
+            self._back_to_alerts,
+        )
+        self._show(self.detail.control)
+        await self.detail.refresh()
+
+    async def open_camera(self, camera_id: int) -> None:
+        camera = self.home.cameras[camera_id]
+        screen = CameraScreen(self.account, camera, self.open_alert, self._back_home)
+        self._show(screen.control)
+        await screen.refresh()
+
+    def camera_names(self) -> dict[int, str]:
+        return {c.id: c.name for c in self.home.cameras.values()}
+
+    # live events
+    async def _run_events(self) -> None:
+        assert self.account.client is not None
+        stream = EventStream(
+            self.account.client,
+            on_event=self._on_event,
+            on_state=self._on_link,
+            on_resync=self._on_resync,
+        )
+        await stream.run()
+
+    async def _on_event(self, event: Event) -> None:
+        if isinstance(event, CameraStatusChanged):
+            self.home.camera_status(event.camera_id, event.status, event.since)
+            return
+        changed = self.book.apply(event)
+        if isinstance(event, AlertCreated):
+            await self._buzz()
+            if self.navigation.selected_index == ALERTS and self.detail is None:
+                self.book.mark_read(event.alert.id)
+        self._badge()
+        if changed and self.detail is None:
+            self.alerts.show()
+        if (
+            isinstance(event, AlertUpdated)
+            and self.detail
+            and self.detail.alert.id == event.alert.id
+        ):
+            self.detail.alert = event.alert
+        self.page.update()
+
+    async def _on_link(self, state: LinkState, text: str) -> None:
+        self.link.value = "" if state is LinkState.live else text
+        self.link.color = ft.Colors.ERROR if state is LinkState.offline else None
+        if state is LinkState.signed_out:
+            await self.show_login(text)
+            return
+        self.page.update()
+
+    async def _on_resync(self) -> None:
+        if self.navigation.selected_index == ALERTS and self.detail is None:
+            await self.alerts.refresh()
+
+    async def _buzz(self) -> None:
+        """A vibration where the platform has one (phones); nothing on the web."""
+        if self.page.web or self.page.platform not in (
+            ft.PagePlatform.ANDROID,
+            ft.PagePlatform.IOS,
+        ):
+            return
+        with contextlib.suppress(Exception):  # a platform without a vibrator
+            await ft.HapticFeedback().heavy_impact()  # type: ignore[no-untyped-call]
+
+    # plumbing
+    def _show(self, control: ft.Control, *, with_link: bool = True) -> None:
+        link = ids.tagged(ids.LINK_STATE, self.link)
+        body = ft.SafeArea(ft.Column([link, control] if with_link else [control], expand=True))
+        self.page.controls = [body]
+        self.page.update()
+
+    def _badge(self) -> None:
+        unread = self.book.unread
+        self.alerts_icon.badge = ft.Badge(label=str(unread)) if unread else None
+
+    async def _tab_changed(self, event: ft.Event[ft.NavigationBar]) -> None:
+        await self.show_tab(self.navigation.selected_index or 0)
+
+    async def _alert_changed(self, alert: AlertPublic) -> None:
+        self.book.apply(AlertUpdated(alert=alert))
+
+    async def _back_to_alerts(self) -> None:
+        await self.show_tab(ALERTS)
+
+    async def _back_home(self) -> None:
+        await self.show_tab(HOME)
+
+    async def _route_changed(self, event: ft.RouteChangeEvent) -> None:
+        alert_id = self._alert_in_route(event.route)
+        if alert_id is not None and self.account.me is not None:
+            await self.open_alert(alert_id)
+
+    @staticmethod
+    def _alert_in_route(route: str | None) -> int | None:
+        match = ALERT_ROUTE.match(route or "")
+        return int(match.group(1)) if match else None
+
+    async def _stop_events(self) -> None:
+        if self._events is not None:
+            self._events.cancel()
+            await asyncio.gather(self._events, return_exceptions=True)
+            self._events = None
+
+
+async def main(page: ft.Page) -> None:
+    await ShopGuardApp(page, DevicePreferences()).start()

@@ -1,0 +1,55 @@
+"""The states every screen has: loading, empty, failed (with a way to try again)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import flet as ft
+
+from mobile.api.errors import ApiError, SignedOut, Unreachable
+
+MUTED = ft.Colors.ON_SURFACE_VARIANT
+
+
+def loading(text: str = "Loading…") -> ft.Control:
+    return ft.Row([ft.ProgressRing(width=18, height=18), ft.Text(text)], spacing=10)
+
+
+def empty(text: str) -> ft.Control:
+    return ft.Container(ft.Text(text, color=MUTED), padding=20)
+
+
+def failed(error: ApiError, retry: Callable[[], Awaitable[None]]) -> ft.Control:
+    """What went wrong in words, and Try again."""
+    if isinstance(error, Unreachable):
+        hint = "Check that the server is on and this device is on the store's network."
+    elif isinstance(error, SignedOut):
+        hint = "Sign in again."
+    else:
+        hint = ""
+
+    async def again(_: ft.Event[ft.Button]) -> None:
+        await retry()
+
+    return ft.Column(
+        [
+            ft.Text(error.message, color=ft.Colors.ERROR),
+            ft.Text(hint, color=MUTED, visible=bool(hint)),
+            ft.Button("Try again", on_click=again),
+        ]
+    )
+
+
+def when(moment: datetime) -> str:
+    """Local time, short."""
+    return moment.astimezone().strftime("%d %b %H:%M")
+
+
+def redraw(control: ft.Control) -> None:
+    """Send `control`'s changes, if it is on the page now (a screen not shown is drawn when
+    it is)."""
+    try:
+        control.update()
+    except RuntimeError:  # not added to the page
+        pass

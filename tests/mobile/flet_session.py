@@ -1,0 +1,115 @@
+# mypy: disable-error-code="no-untyped-call"
+"""The app in process, without a browser: a real Flet `Session` whose connection records
+what would go to the client (msgpack-encoded like the real transport, which Flet needs to
+track later changes), and helpers that act as the client does: type into a field (a
+property patch), click, select (control events). Uses Flet internals: flet is pinned."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import flet as ft
+import msgpack
+from flet.controls.base_control import BaseControl
+from flet.controls.context import _context_page, context
+from flet.messaging.connection import Connection
+from flet.messaging.protocol import Message, configure_encode_object_for_msgpack
+from flet.messaging.session import Session
+from flet.pubsub.pubsub_hub import PubSubHub
+
+from mobile.app import ShopGuardApp
+from mobile.state.preferences import MemoryPreferences
+
+_encode = configure_encode_object_for_msgpack(BaseControl)
+
+
+class RecordingConnection(Connection):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.get_running_loop()
+        self.executor = ThreadPoolExecutor(1)
+        self.pubsubhub = PubSubHub(loop=self.loop, executor=self.executor)
+        self.sent = 0
+
+    def send_message(self, message: Message) -> None:
+        msgpack.packb([message.action, message.body], default=_encode)
+        self.sent += 1
+
+
+@dataclass
+class AppUnderTest:
+    session: Session
+    app: ShopGuardApp
+    preferences: MemoryPreferences
+
+    @property
+    def page(self) -> ft.Page:
+        page: ft.Page = self.session.page
+        return page
+
+    def type(self, field: ft.TextField, text: str) -> None:
+        self.session.apply_patch(field._i, {"value": text})
+
+    async def click(self, control: ft.Control) -> None:
+        await self.session.dispatch_event(control._i, "click", None)
+
+    async def select(self, dropdown: ft.Dropdown, key: str) -> None:
+        self.session.apply_patch(dropdown._i, {"value": key})
+        await self.session.dispatch_event(dropdown._i, "select", key)
+
+    def texts(self) -> list[str]:
+        """Every text on the page now, in order (what a user could read)."""
+        return list(_texts(self.page))
+
+    def shows(self, fragment: str) -> bool:
+        return any(fragment in text for text in self.texts())
+
+
+def _texts(control: Any) -> Iterator[str]:
+    if isinstance(control, ft.Text) and control.value and control.visible is not False:
+        yield str(control.value)
+    if isinstance(control, ft.TextField) and control.label:
+        yield str(control.label)
+    if getattr(control, "visible", True) is False:
+        return
+    if isinstance(getattr(control, "content", None), str):  # a button's words
+        yield str(control.content)
+    for name in ("controls", "content", "title", "subtitle", "leading", "views"):
+        child = getattr(control, name, None)
+        if isinstance(child, list):
+            for item in child:
+                yield from _texts(item)
+        elif isinstance(child, BaseControl):
+            yield from _texts(child)
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    preferences: MemoryPreferences | None = None, route: str = "/"
+) -> AsyncIterator[AppUnderTest]:
+    """The app started as a phone-sized web client would start it."""
+    connection = RecordingConnection()
+    session = Session(connection)
+    session.apply_page_patch(
+        {"route": route, "width": 360, "height": 800, "web": True, "platform": "android"}
+    )
+    msgpack.packb(session.get_page_patch(), default=_encode)
+    session.start_updates_scheduler()
+    _context_page.set(session.page)
+    context.reset_auto_update()
+    preferences = preferences if preferences is not None else MemoryPreferences()
+    app = ShopGuardApp(session.page, preferences)
+    await app.start()
+    try:
+        yield AppUnderTest(session, app, preferences)
+    finally:
+        await app._stop_events()
+        if app.account.client is not None:
+            await app.account.client.aclose()
+        session.close()
+        connection.executor.shutdown(wait=False)

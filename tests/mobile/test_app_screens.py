@@ -1,0 +1,147 @@
+"""The app's screens in process against the real server: signing in (and what a wrong
+address or password says), the alert list updating from a live event with the unread
+badge, review allowed for supervisors and refused to viewers, settings validation, and the
+screens' error states."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import flet as ft
+import pytest
+
+from mobile.api.client import ApiClient
+from mobile.app import ALERTS, SETTINGS
+from mobile.state.preferences import MemoryPreferences
+from mobile.ui.alert_detail import AlertDetail
+from server.app import create_app
+from server.config import Settings
+from shared.schemas.alerts import AlertStatus
+from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer
+from tests.mobile.conftest import Served
+from tests.mobile.flet_session import AppUnderTest, running_app
+from tests.mobile.test_api_client import closed_port
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def until(check: Callable[[], bool], within_s: float = 10.0) -> None:
+    for _ in range(int(within_s * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {within_s} s")
+
+
+async def sign_in(ui: AppUnderTest, address: str, user: str, password: str) -> None:
+    login = ui.app.login
+    assert login is not None
+    ui.type(login.address, address)
+    ui.type(login.username, user)
+    ui.type(login.password, password)
+    await ui.click(login.sign_in)
+
+
+async def test_sign_in_says_what_is_wrong_then_keeps_the_session(served: Served) -> None:
+    preferences = MemoryPreferences()
+    async with running_app(preferences) as ui:
+        login = ui.app.login
+        assert login is not None and ui.shows("Server address")
+        ui.type(login.address, f"127.0.0.1:{closed_port()}")
+        await ui.click(login.check)
+        assert login.result.value.startswith("nothing answers at http://127.0.0.1:")
+        ui.type(login.address, served.address)
+        await ui.click(login.check)
+        assert login.result.value == "ShopGuard 0.1.0 answers: sign in below"
+        await sign_in(ui, served.address, "admin", "not-the-password")
+        assert "wrong username or password" in login.error.value
+        await sign_in(ui, served.address, "admin", ADMIN_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1") and ui.shows("Aisle 2"))  # Home
+        assert ui.page.navigation_bar is ui.app.navigation
+        assert ui.shows("Downtown") and ui.shows("Mall")
+    async with running_app(preferences) as again:  # the app reopened: still signed in
+        await until(lambda: again.shows("Aisle 1"))
+        assert again.app.account.me is not None and again.app.account.me.username == "admin"
+
+
+async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Served) -> None:
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        await ui.app.show_tab(ALERTS)
+        await until(lambda: ui.shows("No alerts for these filters."))
+        await ui.app.show_tab(0)  # Home: the badge counts what is new
+        await until(lambda: ui.app.link.value == "")  # the live link is up
+        admin = ApiClient(served.address)
+        await admin.login("admin", ADMIN_PASSWORD)
+        first = await admin.send_test_alert(served.world.cameras[0])
+        await admin.send_test_alert(served.world.cameras[1])  # another store: not shown
+        await until(lambda: ui.app.alerts_icon.badge is not None)
+        badge = ui.app.alerts_icon.badge
+        assert isinstance(badge, ft.Badge) and badge.label == "1"
+        await ui.app.show_tab(ALERTS)
+        await until(lambda: ui.shows("Test — Aisle 1"))
+        assert ui.app.alerts_icon.badge is None  # seen
+        second = await admin.send_test_alert(served.world.cameras[0])
+        await until(lambda: len(ui.app.book.visible()) == 2)
+        assert [a.id for a in ui.app.book.visible()] == [second.id, first.id]  # newest first
+        await admin.aclose()
+
+
+async def test_supervisors_review_and_viewers_only_read(served: Served) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    alert = await admin.send_test_alert(served.world.cameras[0])
+    await admin.aclose()
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "viewer_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        await ui.app.open_alert(alert.id)
+        assert ui.shows("Viewers can read alerts; supervisors review them.")
+        assert isinstance(ui.app.detail, AlertDetail) and not ui.shows("Mark reviewed")
+    async with running_app(route=f"/alerts/{alert.id}") as ui:  # as a push opens it
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.app.detail is not None)
+        detail = ui.app.detail
+        assert detail is not None and detail.alert.id == alert.id
+        await ui.click(detail.mark_reviewed)
+        assert detail.result.value == "choose an outcome first"
+        await ui.select(detail.outcome, "false_alarm")
+        ui.type(detail.notes, "staff restocking")
+        await ui.click(detail.mark_reviewed)
+        assert detail.result.value == "Saved: reviewed"
+        assert detail.alert.status is AlertStatus.reviewed
+        assert ui.shows("False alarm") and ui.shows("staff restocking")
+
+
+async def test_settings_refuse_bad_numbers_and_save_good_ones(served: Served) -> None:
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "admin", ADMIN_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        await ui.app.show_tab(SETTINGS)
+        settings = ui.app.settings
+        await until(lambda: ui.shows("Detection and clips"))
+        ui.type(settings.dedup, "soon")
+        await ui.click(settings.save)
+        assert settings.saved.value == "the dedup window must be a number"
+        ui.type(settings.dedup, "5")
+        await ui.click(settings.save)
+        assert "dedup_window_s" in settings.saved.value  # the schema's limit (10 s or more)
+        ui.type(settings.dedup, "600")
+        await ui.click(settings.save)
+        assert settings.saved.value == "Saved"
+        client = ui.app.account.client
+        assert client is not None
+        assert (await client.settings()).detection.dedup_window_s == 600
+
+
+async def test_a_server_that_goes_away_shows_an_error_and_a_retry(settings: Settings) -> None:
+    async with running_app() as ui:
+        async with LiveServer.run(create_app(settings)) as server:
+            await sign_in(ui, server.http_url, "admin", ADMIN_PASSWORD)
+            await until(lambda: ui.shows("No cameras yet. An admin adds them in Settings."))
+        await ui.app.show_tab(ALERTS)  # the server has stopped
+        assert ui.shows("Try again")
+        assert ui.shows("Check that the server is on and this device is on the store's network.")
+        await until(lambda: ui.app.link.value.startswith("cannot reach"))  # the live link too
