@@ -34,10 +34,10 @@ class AlertDetail:
     ) -> None:
         self._account, self.alert, self._camera = account, alert, camera_name
         self._on_changed, self._on_back = on_changed, on_back
-        self.outcome = ft.Dropdown(
-            label="Outcome",
-            options=[ft.DropdownOption(key=o.value, text=w) for o, w in OUTCOME_WORDS.items()],
-            width=220,
+        self.outcome = ft.RadioGroup(
+            content=ft.Column(
+                [ft.Radio(value=o.value, label=w) for o, w in OUTCOME_WORDS.items()], spacing=0
+            )
         )
         self.notes = ft.TextField(label="Note", multiline=True, min_lines=2, max_lines=4)
         self.result = ft.Text("")
@@ -113,6 +113,7 @@ class AlertDetail:
         if self.alert.status is AlertStatus.new:
             shown.append(ids.tagged(ids.ACKNOWLEDGE, self.acknowledge))
         shown += [
+            ft.Text("Outcome", color=common.MUTED),
             ids.tagged(ids.OUTCOME, self.outcome),
             ids.tagged(ids.NOTES, self.notes),
             ids.tagged(ids.MARK_REVIEWED, self.mark_reviewed),

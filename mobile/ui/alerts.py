@@ -36,32 +36,18 @@ class AlertsScreen:
     ) -> None:
         self._account, self._book = account, book
         self._camera_names, self._open_alert = camera_names, open_alert
-        self.status = ft.Dropdown(
-            label="Status",
-            value="open",
-            options=[
-                ft.DropdownOption(key="open", text="Not reviewed"),
-                ft.DropdownOption(key="all", text="All"),
-            ]
-            + [ft.DropdownOption(key=s.value, text=s.value.capitalize()) for s in AlertStatus],
-            on_select=self._filter_changed,
-            width=170,
-        )
-        self.camera = ft.Dropdown(
-            label="Camera", value="all", options=[], on_select=self._filter_changed, width=170
-        )
-        self.period = ft.Dropdown(
-            label="Time",
-            value="7d",
-            options=[
-                ft.DropdownOption(key="24h", text="Last 24 hours"),
-                ft.DropdownOption(key="7d", text="Last 7 days"),
-                ft.DropdownOption(key="30d", text="Last 30 days"),
-                ft.DropdownOption(key="all", text="Any time"),
-            ],
-            on_select=self._filter_changed,
-            width=170,
-        )
+        statuses = {"open": "Not reviewed", "all": "All"} | {
+            s.value: s.value.capitalize() for s in AlertStatus
+        }
+        self.status = common.choice("Status", "open", statuses, self._filter_changed)
+        self.camera = common.choice("Camera", "all", {}, self._filter_changed)
+        periods = {
+            "24h": "Last 24 hours",
+            "7d": "Last 7 days",
+            "30d": "Last 30 days",
+            "all": "Any time",
+        }
+        self.period = common.choice("Time", "7d", periods, self._filter_changed)
         self.list = ft.ListView(spacing=2, expand=True)
         self.body = ft.Column([common.loading()], expand=True)
         self.control = ft.Column(

@@ -41,6 +41,23 @@ def failed(error: ApiError, retry: Callable[[], Awaitable[None]]) -> ft.Control:
     )
 
 
+def choice(
+    label: str,
+    value: str,
+    options: dict[str, str],
+    on_select: Callable[[ft.Event[ft.Dropdown]], Awaitable[None]],
+    width: int = 170,
+) -> ft.Dropdown:
+    """A drop-down of `options` (key: words)."""
+    return ft.Dropdown(
+        label=label,
+        value=value,
+        options=[ft.DropdownOption(key=key, text=text) for key, text in options.items()],
+        on_select=on_select,
+        width=width,
+    )
+
+
 def when(moment: datetime) -> str:
     """Local time, short."""
     return moment.astimezone().strftime("%d %b %H:%M")

@@ -42,6 +42,7 @@ class SettingsScreen:
 
     async def refresh(self) -> None:
         me = self._account.me
+        self.address.value = self._account.address or ""
         sign_out = ft.Button("Sign out", on_click=self._sign_out)
         rows: list[ft.Control] = [
             ft.Text("Server", weight=ft.FontWeight.BOLD),

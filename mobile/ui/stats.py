@@ -32,7 +32,7 @@ def bar_chart(buckets: list[Bucket], label: Callable[[datetime], str]) -> ft.Con
     if not buckets:
         return common.empty("No alerts in this range.")
     top = max(b.count for b in buckets)
-    step = max(1, len(buckets) // 6)
+    step = max(1, -(-len(buckets) // 4))  # about four labels
     chart: ft.Control = fch.BarChart(
         groups=[
             fch.BarChartGroup(x=i, rods=[fch.BarChartRod(from_y=0, to_y=b.count, width=8)])
@@ -55,17 +55,8 @@ def bar_chart(buckets: list[Bucket], label: Callable[[datetime], str]) -> ft.Con
 class StatsScreen:
     def __init__(self, account: Account, camera_names: Callable[[], dict[int, str]]) -> None:
         self._account, self._camera_names = account, camera_names
-        self.range = ft.Dropdown(
-            label="Range",
-            value="7d",
-            options=[
-                ft.DropdownOption(key="1d", text="Last 24 hours"),
-                ft.DropdownOption(key="7d", text="Last 7 days"),
-                ft.DropdownOption(key="30d", text="Last 30 days"),
-            ],
-            on_select=self._range_changed,
-            width=200,
-        )
+        ranges = {"1d": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
+        self.range = common.choice("Range", "7d", ranges, self._range_changed, width=200)
         self.body = ft.Column([common.loading()])
         self.stats: StatsPublic | None = None
         self.control = ft.Column(

@@ -19,6 +19,7 @@ HEADLESS = [
     "--disable-component-update",
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
+    "--enable-unsafe-swiftshader",  # software WebGL, which Flutter's web renderer draws with
 ]
 LOOPBACK_WEBRTC = [
     "--allow-loopback-in-peer-connection",

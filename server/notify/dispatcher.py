@@ -108,13 +108,17 @@ class PushDispatcher:
             ]
             outcomes = await asyncio.gather(*(self._send(row, t) for row, t in targets))
             gone: set[int] = set()
-            for (row, target), outcome in zip(targets, outcomes, strict=True):
+            tally = [
                 self._apply(row, target, outcome, now, gone)
+                for (row, target), outcome in zip(targets, outcomes, strict=True)
+            ]
             await session.flush()
             if gone:  # the device and every push still waiting for it
                 await session.execute(delete(PushOutbox).where(PushOutbox.device_id.in_(gone)))
                 await session.execute(delete(PushDevice).where(PushDevice.id.in_(gone)))
             await session.commit()
+            for counter in tally:  # counted once written, so what they say is in the database
+                setattr(self.stats, counter, getattr(self.stats, counter) + 1)
             if len(due) == BATCH:
                 return 0.0
             upcoming = await session.scalar(
@@ -139,32 +143,30 @@ class PushDispatcher:
 
     def _apply(
         self, row: PushOutbox, target: Target, outcome: Outcome, now: datetime, gone: set[int]
-    ) -> None:
+    ) -> str:
+        """Record the outcome on the row; the name of the stats counter it adds to."""
         row.attempts += 1
         row.last_error = None if outcome.delivery is Delivery.sent else outcome.detail
         where = ids(alert=row.alert_id)
         if outcome.delivery is Delivery.sent:
             row.status, row.sent_at = "sent", now
-            self.stats.sent += 1
-        elif outcome.delivery is Delivery.gone:
+            return "sent"
+        if outcome.delivery is Delivery.gone:
             row.status = "failed"
             gone.add(target.device_id)
-            self.stats.removed_devices += 1
             logger.warning("device %s removed: %s", target.device_id, outcome.detail, extra=where)
-        elif (
-            outcome.delivery is Delivery.refused or now - row.created_at > self.retry.give_up_after
-        ):
+            return "removed_devices"
+        if outcome.delivery is Delivery.refused or now - row.created_at > self.retry.give_up_after:
             row.status = "failed"
-            self.stats.failed += 1
             logger.error("push %s failed: %s", row.id, outcome.detail, extra=where)
-        else:
-            row.next_attempt_at = now + timedelta(seconds=self.retry.delay(row.attempts))
-            self.stats.retried += 1
-            logger.warning(
-                "push %s: %s (attempt %d, next in %.0fs)",
-                row.id,
-                outcome.detail,
-                row.attempts,
-                self.retry.delay(row.attempts),
-                extra=where,
-            )
+            return "failed"
+        row.next_attempt_at = now + timedelta(seconds=self.retry.delay(row.attempts))
+        logger.warning(
+            "push %s: %s (attempt %d, next in %.0fs)",
+            row.id,
+            outcome.detail,
+            row.attempts,
+            self.retry.delay(row.attempts),
+            extra=where,
+        )
+        return "retried"

@@ -3,7 +3,8 @@ pipeline off), with two stores, their cameras and a supervisor and viewer for ea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -32,3 +33,12 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         yield Served(server, world)
+
+
+async def until(check: Callable[[], bool], within_s: float = 10.0) -> None:
+    """Wait for `check` to hold (polled every 50 ms); fail after `within_s`."""
+    for _ in range(int(within_s * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {within_s} s")

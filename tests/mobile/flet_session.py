@@ -62,6 +62,10 @@ class AppUnderTest:
         self.session.apply_patch(dropdown._i, {"value": key})
         await self.session.dispatch_event(dropdown._i, "select", key)
 
+    async def choose(self, group: ft.RadioGroup, value: str) -> None:
+        self.session.apply_patch(group._i, {"value": value})
+        await self.session.dispatch_event(group._i, "change", value)
+
     def texts(self) -> list[str]:
         """Every text on the page now, in order (what a user could read)."""
         return list(_texts(self.page))

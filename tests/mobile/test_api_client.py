@@ -8,7 +8,7 @@ import asyncio
 import http.server
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,7 +28,7 @@ from shared.schemas.alerts import AlertOutcome, AlertStatus
 from shared.schemas.auth import TokenPair
 from shared.schemas.events import AlertCreated
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD
-from tests.mobile.conftest import Served
+from tests.mobile.conftest import Served, until
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -146,9 +146,9 @@ async def test_live_events_arrive_and_the_link_reports_its_state(served: Served)
     stream = EventStream(client, on_event=on_event, on_state=on_state, on_resync=on_resync)
     running = asyncio.create_task(stream.run())
     try:
-        await _until(lambda: LinkState.live in states)
+        await until(lambda: LinkState.live in states)
         raised = await client.send_test_alert(served.world.cameras[1])
-        await _until(lambda: any(isinstance(e, AlertCreated) for e in events))
+        await until(lambda: any(isinstance(e, AlertCreated) for e in events))
         created = next(e for e in events if isinstance(e, AlertCreated))
         assert created.alert.id == raised.id and created.alert.camera_id == raised.camera_id
         assert states[:2] == [LinkState.connecting, LinkState.live] and resyncs == [1]
@@ -156,11 +156,3 @@ async def test_live_events_arrive_and_the_link_reports_its_state(served: Served)
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await client.aclose()
-
-
-async def _until(check: Callable[[], bool], within_s: float = 10.0) -> None:
-    for _ in range(int(within_s * 20)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {within_s} s")

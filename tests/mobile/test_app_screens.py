@@ -5,9 +5,6 @@ screens' error states."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import flet as ft
 import pytest
 
@@ -19,19 +16,11 @@ from server.app import create_app
 from server.config import Settings
 from shared.schemas.alerts import AlertStatus
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer
-from tests.mobile.conftest import Served
+from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_api_client import closed_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-async def until(check: Callable[[], bool], within_s: float = 10.0) -> None:
-    for _ in range(int(within_s * 20)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {within_s} s")
 
 
 async def sign_in(ui: AppUnderTest, address: str, user: str, password: str) -> None:
@@ -107,7 +96,7 @@ async def test_supervisors_review_and_viewers_only_read(served: Served) -> None:
         assert detail is not None and detail.alert.id == alert.id
         await ui.click(detail.mark_reviewed)
         assert detail.result.value == "choose an outcome first"
-        await ui.select(detail.outcome, "false_alarm")
+        await ui.choose(detail.outcome, "false_alarm")
         ui.type(detail.notes, "staff restocking")
         await ui.click(detail.mark_reviewed)
         assert detail.result.value == "Saved: reviewed"

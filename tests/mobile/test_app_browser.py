@@ -1,0 +1,115 @@
+"""End to end, as a store's supervisor would use it: the real server (SQLite, a camera
+playing a real video through the pipeline) and the app served as a web app, driven in
+headless Chromium through Flutter's accessibility tree at phone size. Sign in, see the
+camera online, receive an alert created on the server without a refresh, open it, mark it
+reviewed, and see Stats count it. Each screen is saved to docs/screenshots/ when
+SHOPGUARD_SCREENSHOTS=1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from mobile.ui import ids
+from server.config import LiveConfig
+from tests.helpers import ADMIN_PASSWORD
+from tests.live.browser import chromium, need_chromium
+from tests.live.camera import LiveCamera, live_camera
+from tests.mobile.web_app import by_id, fill, open_app, running_web_app, tap, text_of
+from tests.pipeline.conftest import model_path
+
+__all__ = ["model_path"]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SAVE_SHOTS = os.environ.get("SHOPGUARD_SCREENSHOTS") == "1"
+
+
+async def shot(page: Page, name: str) -> None:
+    if SAVE_SHOTS:
+        await page.wait_for_timeout(800)  # let the frame settle
+        await page.screenshot(path=str(SHOTS / f"app-{name}.png"))
+
+
+async def first_alert(camera: LiveCamera) -> int:
+    """The id of the camera's first alert, once the pipeline has raised it."""
+    for _ in range(300):
+        listed = (await camera.http.get("/api/v1/alerts")).json()["data"]
+        if listed:
+            return int(listed[-1]["id"])
+        await asyncio.sleep(0.1)
+    raise AssertionError("the pipeline raised no alert within 30 s")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sign_in_get_an_alert_review_it_and_see_stats(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    need_chromium()
+    async with (
+        live_camera(tmp_path, database_url, LiveConfig(width=480)) as camera,
+        chromium() as browser,
+    ):
+        with running_web_app() as app_url:
+            context = await browser.new_context(viewport={"width": 360, "height": 800})
+            page = await context.new_page()
+            await open_app(page, app_url)
+            await fill(page, ids.SERVER_ADDRESS, camera.server.http_url)
+            await tap(page, ids.TEST_CONNECTION)
+            await page.wait_for_function(
+                f"document.querySelector(\"[flt-semantics-identifier='{ids.CONNECTION_RESULT}']\")"
+                "?.innerText.includes('ShopGuard')",
+                timeout=20_000,
+            )
+            await fill(page, ids.USERNAME, "admin")
+            await fill(page, ids.PASSWORD, ADMIN_PASSWORD)
+            await shot(page, "login")
+            await tap(page, ids.SIGN_IN)
+
+            row = by_id(page, ids.camera_row(camera.camera_id))
+            await row.wait_for(timeout=30_000)
+            assert "Aisle 4" in await row.inner_text() and "online" in await row.inner_text()
+            await shot(page, "home")
+
+            await page.get_by_role("tab", name="Alerts").click()
+            await by_id(page, ids.ALERT_STATUS_FILTER).wait_for(timeout=20_000)
+            lowered = await camera.http.patch(  # anyone in view now raises an alert
+                f"/api/v1/cameras/{camera.camera_id}", json={"threshold": 0.0}
+            )
+            assert lowered.status_code == 200, lowered.text
+            alert_id = await first_alert(camera)
+            await camera.http.patch(  # and no more: the count below stays put
+                f"/api/v1/cameras/{camera.camera_id}", json={"threshold": 1.0}
+            )
+            alert_row = by_id(page, ids.alert_row(alert_id))
+            await alert_row.wait_for(timeout=20_000)  # arrived live, no refresh
+            assert "Concealment — Aisle 4" in await alert_row.inner_text()
+            await shot(page, "alerts")
+
+            await tap(page, ids.alert_row(alert_id))
+            await by_id(page, ids.OUTCOME).wait_for(timeout=20_000)
+            await page.get_by_role("radio", name="False alarm").click()
+            await fill(page, ids.NOTES, "a delivery")
+            await shot(page, "alert")
+            await tap(page, ids.MARK_REVIEWED)
+            await page.wait_for_function(
+                f"document.querySelector(\"[flt-semantics-identifier='{ids.REVIEW_RESULT}']\")"
+                "?.innerText.includes('Saved: reviewed')",
+                timeout=20_000,
+            )
+            stored = (await camera.http.get(f"/api/v1/alerts/{alert_id}")).json()
+            assert (stored["status"], stored["outcome"]) == ("reviewed", "false_alarm")
+
+            await page.get_by_role("tab", name="Stats").click()
+            await by_id(page, ids.STATS_TOTALS).wait_for(timeout=20_000)
+            totals = await text_of(page, ids.STATS_TOTALS)
+            counted = (await camera.http.get("/api/v1/stats")).json()
+            assert counted["reviewed"] == 1 and counted["alerts"] >= 1
+            reviewed = f"{counted['share_reviewed']:.0%}"
+            assert totals.startswith(f"{counted['alerts']} alerts · {reviewed} reviewed"), totals
+            await shot(page, "stats")
+            await page.get_by_role("tab", name="Settings").click()
+            await by_id(page, ids.SIGN_OUT).wait_for(timeout=20_000)
+            await shot(page, "settings")
