@@ -19,8 +19,8 @@ from mobile.api.errors import (
     Rejected,
     ServerFailed,
     SignedOut,
-    TlsProblem,
     Unreachable,
+    transport_error,
 )
 from mobile.api.probe import normalise_address
 from shared.api_paths import API_V1
@@ -245,14 +245,8 @@ class ApiClient:
             return await self._http.request(
                 method, path, content=content, params=params, headers=headers
             )
-        except httpx.TimeoutException as exc:
-            raise Unreachable(f"{self.address} did not answer in time") from exc
-        except httpx.ConnectError as exc:
-            if isinstance(exc.__cause__, ssl.SSLError) or "SSL" in str(exc):
-                raise TlsProblem(f"{self.address} refused a secure connection: {exc}") from exc
-            raise Unreachable(f"cannot reach {self.address}: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise Unreachable(f"{self.address}: {exc}") from exc
+            raise transport_error(exc, self.address) from exc
 
     async def _refresh(self, used: TokenPair | None) -> bool:
         """Swap the refresh token for a new pair (once, however many calls saw the 401)."""

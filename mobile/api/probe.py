@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
-from mobile.api.errors import ApiError, NotShopGuard, TlsProblem, Unreachable
+from mobile.api.errors import ApiError, NotShopGuard, transport_error
 from shared.api_paths import HEALTH
 from shared.schemas.health import Health
 
@@ -42,30 +42,11 @@ async def check_server(address: str, *, verify: bool | ssl.SSLContext = True) ->
     try:
         async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, verify=verify) as http:
             response = await http.get(HEALTH)
-    except httpx.ConnectError as exc:
-        if _is_tls(exc):
-            raise TlsProblem(f"{base} refused a secure connection: {_reason(exc)}") from exc
-        raise Unreachable(f"nothing answers at {base}: {_reason(exc)}") from exc
-    except httpx.TimeoutException as exc:
-        raise Unreachable(f"{base} did not answer within {TIMEOUT_S:.0f} s") from exc
     except httpx.HTTPError as exc:
-        raise Unreachable(f"{base}: {_reason(exc)}") from exc
+        raise transport_error(exc, base) from exc
     try:
         return Health.model_validate_json(response.content)
     except ValidationError:
         raise NotShopGuard(
             f"{base} answered (HTTP {response.status_code}) but is not a ShopGuard server"
         ) from None
-
-
-def _is_tls(exc: BaseException) -> bool:
-    while exc is not None:
-        if isinstance(exc, ssl.SSLError):
-            return True
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return False
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.split("] ", 1)[-1]  # drop "[Errno 111] " and "[SSL: …] " prefixes

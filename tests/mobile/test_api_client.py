@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -29,6 +28,7 @@ from shared.schemas.auth import TokenPair
 from shared.schemas.events import AlertCreated
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD
 from tests.mobile.conftest import Served, until
+from tests.s3_server import free_port  # bound, then let go: nothing listens there
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -57,17 +57,11 @@ def not_shopguard() -> Iterator[str]:
     server.server_close()
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_the_server_check_says_what_is_wrong(served: Served, not_shopguard: str) -> None:
     health = await check_server(served.address.removeprefix("http://"))  # scheme optional
     assert (health.service, health.status) == ("shopguard", "ok")
     with pytest.raises(Unreachable, match=r"nothing answers at http://127\.0\.0\.1:\d+"):
-        await check_server(f"127.0.0.1:{closed_port()}")
+        await check_server(f"127.0.0.1:{free_port()}")
     with pytest.raises(NotShopGuard, match=r"answered \(HTTP 200\) but is not a ShopGuard server"):
         await check_server(not_shopguard)
     with pytest.raises(TlsProblem, match="refused a secure connection"):
