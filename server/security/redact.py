@@ -41,3 +41,11 @@ def redact_url(url: str) -> str:
         head_length = len(prefix) + len(user) + len(MASK) + 2
         return url[:head_length] + SECRET_PAIR.sub(rf"\g<1>{MASK}", url[head_length:])
     return SECRET_PAIR.sub(rf"\g<1>{MASK}", url)
+
+
+def keep_secret(sent: str, stored: str | None) -> str:
+    """`stored` when `sent` is its masked form (a client echoing what it was shown), so an
+    edit that leaves the URL alone does not overwrite the password with `***`."""
+    if stored and MASK in sent and sent == redact_url(stored):
+        return stored
+    return sent

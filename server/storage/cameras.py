@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import Conflict, InvalidRequest, NotFound
-from server.security.redact import has_credentials, redact_url
+from server.security.redact import has_credentials, keep_secret, redact_url
 from server.storage.models import Alert, Camera, Dvr, utcnow
 from shared.schemas.cameras import (
     CameraCreate,
@@ -112,6 +112,9 @@ async def update_camera(
     for required in ("name", "source_kind", "source_url", "location", "zones", "enabled"):
         if required in changes and changes[required] is None:
             del changes[required]
+    for field in ("source_url", "substream_url"):  # a masked URL sent back keeps its secret
+        if changes.get(field) is not None:
+            changes[field] = keep_secret(changes[field], getattr(camera, field))
     kind = SourceKind(changes.get("source_kind", camera.source_kind))
     try:
         check_source(kind, changes.get("source_url", camera.source_url))

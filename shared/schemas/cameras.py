@@ -201,3 +201,31 @@ class DvrPublic(BaseModel):
 class DvrsPublic(BaseModel):
     data: list[DvrPublic]
     count: int
+
+
+class SourceProbe(BaseModel):
+    """A source to try before saving it. For a saved camera, a masked URL (as the API shows
+    it) stands for the stored one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_kind: SourceKind
+    source_url: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _source_matches_kind(self) -> "SourceProbe":
+        check_source(self.source_kind, self.source_url)
+        return self
+
+
+class SourceProbeResult(BaseModel):
+    """What opening the source gave: a picture's codec and size, or why it failed."""
+
+    ok: bool
+    source_url: str = Field(description="The URL tried, with any password masked.")
+    message: str = Field(description="One line for people: what was found, or what is wrong.")
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    seconds: float = Field(description="How long opening and decoding the first picture took.")

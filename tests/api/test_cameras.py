@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from server.runtime import Runtime
+from server.storage.models import Camera
 from tests.helpers import World, add_alert, error_of
 
 CAMERAS = "/api/v1/cameras"
@@ -598,3 +599,38 @@ async def test_dvr_refusals_change_nothing(
         assert await get_json(client, admin, CAMERAS) == cameras_before, body
         assert await get_json(client, admin, DVRS) == dvrs_before, body
     assert SECRET not in await audit_text(client, admin)
+
+
+async def test_a_masked_url_sent_back_keeps_the_password(
+    client: httpx.AsyncClient, runtime: Runtime, world: World
+) -> None:
+    """The app edits a camera by sending its fields back as shown: the masked URL must not
+    replace the stored password with `***`, while a really new URL does."""
+    admin = world.headers["admin"]
+    secret_url = f"rtsp://admin:{SECRET}@10.0.0.9:554/ch1"
+    created = await create_camera(
+        client,
+        admin,
+        store_id=world.stores[0],
+        name="Aisle",
+        source_kind="rtsp",
+        source_url=secret_url,
+        enabled=False,
+    )
+    shown = created["source_url"]
+    assert shown == "rtsp://admin:***@10.0.0.9:554/ch1"
+    renamed = await client.patch(
+        f"{CAMERAS}/{created['id']}", headers=admin, json={"name": "Aisle 2", "source_url": shown}
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    async def stored() -> str:
+        async with runtime.sessionmaker() as db:
+            camera = await db.get(Camera, created["id"])
+            assert camera is not None
+            return camera.source_url
+
+    assert await stored() == secret_url
+    moved = "rtsp://admin:***@10.0.0.10:554/ch1"  # a new host with a literal *** password
+    await client.patch(f"{CAMERAS}/{created['id']}", headers=admin, json={"source_url": moved})
+    assert await stored() == moved

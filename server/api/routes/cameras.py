@@ -3,7 +3,8 @@
 from fastapi import APIRouter, status
 
 from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
-from server.security.redact import redact_url
+from server.pipeline.source_probe import probe_source_async
+from server.security.redact import keep_secret, redact_url
 from server.services.alerts import camera_status_event, commit_and_announce, record_alert
 from server.storage import cameras, stores
 from server.storage.alerts import alert_public
@@ -14,6 +15,8 @@ from shared.schemas.cameras import (
     CameraPublic,
     CamerasPublic,
     CameraUpdate,
+    SourceProbe,
+    SourceProbeResult,
 )
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -46,6 +49,37 @@ async def create_camera(
     await session.commit()
     runtime.pipeline.request_reconcile()
     return cameras.camera_public(camera)
+
+
+@router.post("/source-test")
+async def probe_new_source(
+    body: SourceProbe, _: AdminUser, runtime: RuntimeDep, audit: AuditDep, session: SessionDep
+) -> SourceProbeResult:
+    """Open a source and decode one picture, before adding it as a camera. A failed
+    connection is a result (`ok` false, with why), not an error."""
+    result = await probe_source_async(body.source_url, runtime.settings.pipeline.open_timeout_s)
+    await audit.record("camera.source_test", "camera", "", {"source": result.source_url})
+    await session.commit()
+    return result
+
+
+@router.post("/{camera_id}/source-test")
+async def probe_camera_source(
+    camera_id: int,
+    _: AdminUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    audit: AuditDep,
+    body: SourceProbe | None = None,
+) -> SourceProbeResult:
+    """Try this camera's stored source, or the one in the body (a masked URL as shown here
+    stands for the stored one, with its password)."""
+    camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
+    url = camera.source_url if body is None else keep_secret(body.source_url, camera.source_url)
+    result = await probe_source_async(url, runtime.settings.pipeline.open_timeout_s)
+    await audit.record("camera.source_test", "camera", camera.id, {"source": result.source_url})
+    await session.commit()
+    return result
 
 
 @router.get("/{camera_id}")
