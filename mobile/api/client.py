@@ -33,7 +33,17 @@ from shared.schemas.alerts import (
     MediaLinksPublic,
 )
 from shared.schemas.auth import LoginRequest, Me, RefreshRequest, TokenPair
-from shared.schemas.cameras import CameraCreate, CameraPublic, CamerasPublic, CameraUpdate
+from shared.schemas.cameras import (
+    CameraCreate,
+    CameraPublic,
+    CamerasPublic,
+    CameraUpdate,
+    DvrCreate,
+    DvrPublic,
+    DvrsPublic,
+    SourceProbe,
+    SourceProbeResult,
+)
 from shared.schemas.devices import DevicePublic, DeviceRegister
 from shared.schemas.errors import ErrorResponse
 from shared.schemas.live import LiveLink
@@ -45,6 +55,7 @@ from shared.schemas.stores import StoresPublic
 Model = TypeVar("Model", bound=BaseModel)
 TokensChanged = Callable[[TokenPair | None], Awaitable[None]]
 TIMEOUT_S = 10.0
+PROBE_TIMEOUT_S = 45.0  # the server gives a camera its open timeout per step
 
 
 class ApiClient:
@@ -109,6 +120,25 @@ class ApiClient:
 
     async def delete_camera(self, camera_id: int) -> None:
         await self._send("DELETE", f"/cameras/{camera_id}")
+
+    async def test_source(
+        self, probe: SourceProbe, camera_id: int | None = None
+    ) -> SourceProbeResult:
+        """Whether the server can open this source (a saved camera's masked URL stands for
+        its stored one); a failed connection is a result with the reason, not an error."""
+        path = "/cameras/source-test" if camera_id is None else f"/cameras/{camera_id}/source-test"
+        return await self._call(
+            "POST", path, SourceProbeResult, body=probe, timeout_s=PROBE_TIMEOUT_S
+        )
+
+    async def dvrs(self) -> DvrsPublic:
+        return await self._call("GET", "/dvrs", DvrsPublic)
+
+    async def create_dvr(self, dvr: DvrCreate) -> DvrPublic:
+        return await self._call("POST", "/dvrs", DvrPublic, body=dvr)
+
+    async def delete_dvr(self, dvr_id: int) -> None:
+        await self._send("DELETE", f"/dvrs/{dvr_id}")
 
     async def send_test_alert(self, camera_id: int) -> AlertPublic:
         """A test alert on this camera (admins), to check that phones get alerts."""
@@ -204,8 +234,11 @@ class ApiClient:
         body: BaseModel | None = None,
         params: dict[str, Any] | None = None,
         signed: bool = True,
+        timeout_s: float | None = None,
     ) -> Model:
-        response = await self._send(method, path, body=body, params=params, signed=signed)
+        response = await self._send(
+            method, path, body=body, params=params, signed=signed, timeout_s=timeout_s
+        )
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -219,11 +252,12 @@ class ApiClient:
         body: BaseModel | None = None,
         params: dict[str, Any] | None = None,
         signed: bool = True,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
         content = body.model_dump_json(exclude_unset=True) if body is not None else None
-        response = await self._request(method, path, content, params, signed)
+        response = await self._request(method, path, content, params, signed, timeout_s)
         if response.status_code == 401 and signed and await self._refresh(self.tokens):
-            response = await self._request(method, path, content, params, signed)
+            response = await self._request(method, path, content, params, signed, timeout_s)
         if response.is_success:
             return response
         raise _error(response)
@@ -235,6 +269,7 @@ class ApiClient:
         content: str | None,
         params: dict[str, Any] | None,
         signed: bool,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
         headers = {"Content-Type": "application/json"} if content is not None else {}
         if signed:
@@ -243,7 +278,12 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         try:
             return await self._http.request(
-                method, path, content=content, params=params, headers=headers
+                method,
+                path,
+                content=content,
+                params=params,
+                headers=headers,
+                timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             raise transport_error(exc, self.address) from exc

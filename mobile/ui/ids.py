@@ -26,6 +26,20 @@ BACK = "back"
 SIGN_OUT = "sign-out"
 STATS_TOTALS = "stats-totals"
 STATS_RANGE = "stats-range"
+ADD_CAMERA = "add-camera"
+CAMERA_NAME = "camera-name"
+CAMERA_SOURCE = "camera-source"
+CAMERA_TEST = "camera-test"
+CAMERA_TEST_RESULT = "camera-test-result"
+CAMERA_SAVE = "camera-save"
+DVR_NAME = "dvr-name"
+DVR_TEMPLATE = "dvr-template"
+DVR_SAVE = "dvr-save"
+PUSH_ENABLED = "push-enabled"
+QUIET_START = "quiet-start"
+QUIET_END = "quiet-end"
+SAVE_NOTIFICATIONS = "save-notifications"
+SAVE_SETTINGS = "save-settings"
 
 
 def alert_row(alert_id: int) -> str:
@@ -34,6 +48,10 @@ def alert_row(alert_id: int) -> str:
 
 def camera_row(camera_id: int) -> str:
     return f"camera-{camera_id}"
+
+
+def admin_camera_row(camera_id: int) -> str:
+    return f"admin-camera-{camera_id}"
 
 
 def tagged(identifier: str, control: ft.Control) -> ft.Semantics:

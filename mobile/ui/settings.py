@@ -1,5 +1,6 @@
-"""Settings: the server's address (tested before it is kept), who is signed in, signing out;
-for admins, the detection threshold, the dedup window and the clip lengths."""
+"""Settings: the server's address (tested before it is kept), who is signed in, signing out,
+and notifications; for admins, the detection threshold, the dedup window, the clip lengths,
+evidence retention, and the cameras and DVRs."""
 
 from __future__ import annotations
 
@@ -9,21 +10,16 @@ import flet as ft
 
 from mobile.api.errors import ApiError
 from mobile.state.account import Account
-from mobile.ui import common, ids
+from mobile.ui import common, forms, ids
+from mobile.ui.camera_admin import CameraAdmin
+from mobile.ui.notifications import NotificationSettings
 from shared.schemas.settings import (
     ClipSettings,
     DetectionSettings,
+    RetentionSettings,
     RuntimeSettings,
     RuntimeSettingsUpdate,
 )
-
-
-def number(field: ft.TextField, name: str) -> float:
-    """The field's value as a number, or a clear error."""
-    try:
-        return float((field.value or "").strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a number") from None
 
 
 class SettingsScreen:
@@ -35,10 +31,20 @@ class SettingsScreen:
         self.dedup = ft.TextField(label="Dedup window (s)")
         self.pre_roll = ft.TextField(label="Clip before (s)")
         self.post_roll = ft.TextField(label="Clip after (s)")
+        self.unreviewed_days = ft.TextField(label="Keep unreviewed and false alarms (days)")
+        self.confirmed_days = ft.TextField(label="Keep confirmed thefts (days)")
+        self.disk_cap = ft.TextField(label="Evidence disk cap (GB)")
         self.saved = ft.Text("")
         self.save = ft.FilledButton("Save", on_click=self._save)
+        self.notifications = NotificationSettings(account)
+        self.cameras = CameraAdmin(account, self.open_form, self.refresh)
         self._settings: RuntimeSettings | None = None
         self.control = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True)
+
+    def open_form(self, form: ft.Control) -> None:
+        """Show a form (a camera's, a DVR's) in place of the settings until it closes."""
+        self.control.controls = [form]
+        self._update()
 
     async def refresh(self) -> None:
         me = self._account.me
@@ -51,6 +57,8 @@ class SettingsScreen:
             self.address_result,
             ft.Text(f"Signed in as {me.username} ({me.role.value})" if me else ""),
             ids.tagged(ids.SIGN_OUT, sign_out),
+            ft.Divider(),
+            self.notifications.control,
         ]
         if self._account.is_admin and self._account.client is not None:
             try:
@@ -65,11 +73,19 @@ class SettingsScreen:
                     self.dedup,
                     self.pre_roll,
                     self.post_roll,
-                    self.save,
+                    ft.Text("Evidence retention", weight=ft.FontWeight.BOLD),
+                    self.unreviewed_days,
+                    self.confirmed_days,
+                    self.disk_cap,
+                    ids.tagged(ids.SAVE_SETTINGS, self.save),
                     self.saved,
                 ]
+            rows += [ft.Divider(), self.cameras.control]
         self.control.controls = rows
         self._update()
+        await self.notifications.refresh()
+        if self._account.is_admin and self._account.client is not None:
+            await self.cameras.refresh()
 
     def _fill(self, current: RuntimeSettings) -> None:
         threshold = current.detection.threshold
@@ -77,29 +93,33 @@ class SettingsScreen:
         self.dedup.value = f"{current.detection.dedup_window_s:g}"
         self.pre_roll.value = f"{current.clips.pre_roll_s:g}"
         self.post_roll.value = f"{current.clips.post_roll_s:g}"
+        self.unreviewed_days.value = str(current.retention.unreviewed_days)
+        self.confirmed_days.value = str(current.retention.confirmed_days)
+        self.disk_cap.value = f"{current.retention.disk_cap_gb:g}"
 
     async def _save(self, _: ft.Event[ft.Button]) -> None:
         assert self._settings is not None and self._account.client is not None
         try:
-            threshold = (
-                None
-                if not (self.threshold.value or "").strip()
-                else number(self.threshold, "the threshold")
-            )
+            threshold = forms.optional_number(self.threshold, "the threshold")
             change = RuntimeSettingsUpdate(
                 detection=DetectionSettings(
                     threshold=threshold,
-                    dedup_window_s=number(self.dedup, "the dedup window"),
+                    dedup_window_s=forms.number(self.dedup, "the dedup window"),
                     analysis_fps=self._settings.detection.analysis_fps,
                 ),
                 clips=ClipSettings(
-                    pre_roll_s=number(self.pre_roll, "the clip's time before"),
-                    post_roll_s=number(self.post_roll, "the clip's time after"),
+                    pre_roll_s=forms.number(self.pre_roll, "the clip's time before"),
+                    post_roll_s=forms.number(self.post_roll, "the clip's time after"),
                     max_event_s=self._settings.clips.max_event_s,
+                ),
+                retention=RetentionSettings(
+                    unreviewed_days=forms.whole(self.unreviewed_days, "the days to keep alerts"),
+                    confirmed_days=forms.whole(self.confirmed_days, "the days to keep thefts"),
+                    disk_cap_gb=forms.number(self.disk_cap, "the disk cap"),
                 ),
             )
         except ValueError as exc:  # pydantic's ValidationError is one
-            self.saved.value, self.saved.color = _first_problem(exc), ft.Colors.ERROR
+            forms.say(self.saved, forms.first_problem(exc, self._labels()), ok=False)
             self._update()
             return
         try:
@@ -109,6 +129,18 @@ class SettingsScreen:
         else:
             self.saved.value, self.saved.color = "Saved", ft.Colors.GREEN
         self._update()
+
+    def _labels(self) -> dict[str, str]:
+        fields = {
+            "threshold": self.threshold,
+            "dedup_window_s": self.dedup,
+            "pre_roll_s": self.pre_roll,
+            "post_roll_s": self.post_roll,
+            "unreviewed_days": self.unreviewed_days,
+            "confirmed_days": self.confirmed_days,
+            "disk_cap_gb": self.disk_cap,
+        }
+        return {name: str(field.label) for name, field in fields.items()}
 
     async def _change_address(self, _: ft.Event[ft.Button]) -> None:
         if (self.address.value or "").strip().rstrip("/") == self._account.address:
@@ -129,12 +161,3 @@ class SettingsScreen:
 
     def _update(self) -> None:
         common.redraw(self.control)
-
-
-def _first_problem(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first.get('msg', '')}".strip(": ")
-    return str(exc)

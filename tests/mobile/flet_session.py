@@ -62,6 +62,10 @@ class AppUnderTest:
         self.session.apply_patch(dropdown._i, {"value": key})
         await self.session.dispatch_event(dropdown._i, "select", key)
 
+    async def toggle(self, control: ft.Switch | ft.Checkbox, value: bool) -> None:
+        self.session.apply_patch(control._i, {"value": value})
+        await self.session.dispatch_event(control._i, "change", None)
+
     async def choose(self, group: ft.RadioGroup, value: str) -> None:
         self.session.apply_patch(group._i, {"value": value})
         await self.session.dispatch_event(group._i, "change", value)

@@ -1,0 +1,209 @@
+"""Settings → Cameras and DVRs (admins): every camera with its status and an on/off switch,
+edit and delete; DVRs with their channels; Add camera and Add DVR open their forms."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import flet as ft
+
+from mobile.api.errors import ApiError
+from mobile.state.account import Account
+from mobile.ui import common, forms, ids
+from mobile.ui.camera_form import CameraForm
+from mobile.ui.dvr_form import DvrForm
+from shared.schemas.cameras import CameraPublic, DvrPublic
+from shared.schemas.stores import StorePublic
+
+OpenForm = Callable[[ft.Control], None]
+
+
+@dataclass
+class CameraRow:
+    """What a camera's row offers."""
+
+    switch: ft.Switch
+    edit: ft.IconButton
+    delete: ft.IconButton
+
+
+class CameraAdmin:
+    def __init__(
+        self, account: Account, open_form: OpenForm, on_closed: Callable[[], Awaitable[None]]
+    ) -> None:
+        self._account, self._open_form, self._on_closed = account, open_form, on_closed
+        self.stores: list[StorePublic] = []
+        self.cameras: list[CameraPublic] = []
+        self.dvrs: list[DvrPublic] = []
+        self.form: CameraForm | DvrForm | None = None
+        self.camera_rows: dict[int, CameraRow] = {}
+        self.dvr_deletes: dict[int, ft.IconButton] = {}
+        self.dialog: ft.AlertDialog | None = None
+        self.result = ft.Text("")
+        self.add_camera = ft.Button("Add camera", icon=ft.Icons.ADD, on_click=self._add_camera)
+        self.add_dvr = ft.Button("Add DVR", icon=ft.Icons.ADD, on_click=self._add_dvr)
+        self.control = ft.Column([common.loading()])
+
+    async def refresh(self) -> None:
+        client = self._account.client
+        assert client is not None
+        try:
+            self.stores = (await client.stores()).data
+            self.cameras = (await client.cameras()).data
+            self.dvrs = (await client.dvrs()).data
+        except ApiError as exc:
+            self.control.controls = [common.failed(exc, self.refresh)]
+            common.redraw(self.control)
+            return
+        self.camera_rows, self.dvr_deletes = {}, {}
+        rows: list[ft.Control] = [ft.Text("Cameras and DVRs", weight=ft.FontWeight.BOLD)]
+        if not self.stores:
+            rows.append(common.empty("No stores yet: add one on the server first."))
+        elif not self.cameras:
+            rows.append(common.empty("No cameras yet: add a camera or a DVR."))
+        rows += [self._camera_row(c) for c in self.cameras]
+        rows += [self._dvr_row(d) for d in self.dvrs]
+        rows += [
+            ft.Row(
+                [ids.tagged(ids.ADD_CAMERA, self.add_camera), self.add_dvr],
+                wrap=True,
+                visible=bool(self.stores),
+            ),
+            self.result,
+        ]
+        self.control.controls = rows
+        common.redraw(self.control)
+
+    def _camera_row(self, camera: CameraPublic) -> ft.Control:
+        store = next((s.name for s in self.stores if s.id == camera.store_id), "")
+        status = camera.status.value
+        if camera.last_error and status in ("offline", "degraded"):
+            status = f"{status}: {camera.last_error}"
+        switch = ft.Switch(value=camera.enabled, on_change=self._toggle(camera))
+
+        async def edit(_: ft.Event[ft.IconButton]) -> None:
+            self._show(CameraForm(self._account, self.stores, camera, self._closed))
+
+        async def delete(_: ft.Event[ft.IconButton]) -> None:
+            self._confirm(f"Delete {camera.name}?", self._delete_camera(camera))
+
+        controls = CameraRow(
+            switch=switch,
+            edit=ft.IconButton(ft.Icons.EDIT, tooltip=f"Edit {camera.name}", on_click=edit),
+            delete=ft.IconButton(
+                ft.Icons.DELETE_OUTLINE, tooltip=f"Delete {camera.name}", on_click=delete
+            ),
+        )
+        self.camera_rows[camera.id] = controls
+        row = ft.Row(
+            [
+                ft.Column(
+                    [
+                        ft.Text(camera.name, weight=ft.FontWeight.W_500),
+                        ft.Text(f"{store} · {status}", size=12, color=common.MUTED),
+                    ],
+                    spacing=2,
+                    expand=True,
+                ),
+                switch,
+                controls.edit,
+                controls.delete,
+            ]
+        )
+        return ids.tagged(ids.admin_camera_row(camera.id), row)
+
+    def _dvr_row(self, dvr: DvrPublic) -> ft.Control:
+        async def delete(_: ft.Event[ft.IconButton]) -> None:
+            question = f"Delete {dvr.name} and its {len(dvr.camera_ids)} cameras?"
+            self._confirm(question, self._delete_dvr(dvr))
+
+        last = dvr.first_channel + dvr.channels - 1
+        remove = ft.IconButton(
+            ft.Icons.DELETE_OUTLINE, tooltip=f"Delete DVR {dvr.name}", on_click=delete
+        )
+        self.dvr_deletes[dvr.id] = remove
+        return ft.Row(
+            [
+                ft.Column(
+                    [
+                        ft.Text(f"DVR {dvr.name}", weight=ft.FontWeight.W_500),
+                        ft.Text(
+                            f"channels {dvr.first_channel} to {last} · {dvr.url_template}",
+                            size=12,
+                            color=common.MUTED,
+                        ),
+                    ],
+                    spacing=2,
+                    expand=True,
+                ),
+                remove,
+            ]
+        )
+
+    def _toggle(self, camera: CameraPublic) -> Callable[[ft.Event[ft.Switch]], Awaitable[None]]:
+        async def toggled(event: ft.Event[ft.Switch]) -> None:
+            assert self._account.client is not None
+            wanted = bool(event.control.value)
+            try:
+                await self._account.client.set_camera_enabled(camera.id, wanted)
+            except ApiError as exc:
+                event.control.value = not wanted
+                forms.say(self.result, f"{camera.name}: {exc.message}", ok=False)
+                common.redraw(self.control)
+                return
+            await self.refresh()
+
+        return toggled
+
+    def _delete_camera(self, camera: CameraPublic) -> Callable[[], Awaitable[None]]:
+        async def delete() -> None:
+            assert self._account.client is not None
+            await self._account.client.delete_camera(camera.id)
+
+        return delete
+
+    def _delete_dvr(self, dvr: DvrPublic) -> Callable[[], Awaitable[None]]:
+        async def delete() -> None:
+            assert self._account.client is not None
+            await self._account.client.delete_dvr(dvr.id)
+
+        return delete
+
+    def _confirm(self, question: str, action: Callable[[], Awaitable[None]]) -> None:
+        async def yes(_: object) -> None:
+            self.control.page.pop_dialog()
+            try:
+                await action()
+            except ApiError as exc:
+                forms.say(self.result, exc.message, ok=False)
+                common.redraw(self.control)
+                return
+            await self.refresh()
+
+        async def no(_: object) -> None:
+            self.control.page.pop_dialog()
+
+        self.dialog = ft.AlertDialog(
+            title=ft.Text(question),
+            content=ft.Text(
+                "A camera with alerts cannot be deleted: disable it, and its alerts and "
+                "evidence stay."
+            ),
+            actions=[ft.TextButton("Delete", on_click=yes), ft.TextButton("Keep", on_click=no)],
+        )
+        self.control.page.show_dialog(self.dialog)
+
+    async def _add_camera(self, _: object) -> None:
+        self._show(CameraForm(self._account, self.stores, None, self._closed))
+
+    async def _add_dvr(self, _: object) -> None:
+        self._show(DvrForm(self._account, self.stores, self._closed))
+
+    def _show(self, form: CameraForm | DvrForm) -> None:
+        self.form = form
+        self._open_form(form.control)
+
+    async def _closed(self) -> None:
+        self.form = None
+        await self._on_closed()

@@ -1,0 +1,120 @@
+"""Adding a DVR or NVR (admins): one URL template with `{channel}` becomes a camera per
+channel. Test connection tries the first channel."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from mobile.api.errors import ApiError
+from mobile.state.account import Account
+from mobile.ui import common, forms, ids
+from mobile.ui.camera_form import KINDS, Done
+from shared.schemas.cameras import DvrCreate, SourceKind, SourceProbe
+from shared.schemas.stores import StorePublic
+
+TEMPLATE_HINT = "e.g. rtsp://user:password@192.168.1.20:554/cam/realmonitor?channel={channel}"
+
+
+class DvrForm:
+    def __init__(self, account: Account, stores: list[StorePublic], on_done: Done) -> None:
+        self._account, self._on_done = account, on_done
+
+        async def nothing(_: ft.Event[ft.Dropdown]) -> None:
+            return None
+
+        store_names = {str(s.id): s.name for s in stores}
+        first = str(stores[0].id) if stores else ""
+        self.store = common.choice("Store", first, store_names, nothing, width=300)
+        self.name = ft.TextField(label="Name (cameras become “<name> ch<N>”)")
+        network_kinds = {k: v for k, v in KINDS.items() if k in ("rtsp", "http")}
+        self.kind = common.choice("Source type", "rtsp", network_kinds, nothing, width=300)
+        self.template = ft.TextField(
+            label="Main-stream URL with {channel}", hint_text=TEMPLATE_HINT
+        )
+        self.sub_template = ft.TextField(label="Sub-stream URL with {channel} (optional)")
+        self.channels = ft.TextField(label="Channels", value="4")
+        self.first_channel = ft.TextField(label="First channel number", value="1")
+        self.location = ft.TextField(label="Location")
+        self.test = ft.OutlinedButton("Test connection", on_click=self._test)
+        self.test_result = ft.Text("")
+        self.save = ft.FilledButton("Add DVR", on_click=self._save)
+        self.cancel = ft.TextButton("Cancel", on_click=self._cancel)
+        self.result = ft.Text("")
+        self.control = ft.Column(
+            [
+                ft.Text("Add a DVR", weight=ft.FontWeight.BOLD, size=18),
+                self.store,
+                ids.tagged(ids.DVR_NAME, self.name),
+                self.kind,
+                ids.tagged(ids.DVR_TEMPLATE, self.template),
+                self.sub_template,
+                ft.Row([self.channels, self.first_channel], wrap=True),
+                self.location,
+                ft.Row([self.test]),
+                self.test_result,
+                ft.Row([ids.tagged(ids.DVR_SAVE, self.save), self.cancel]),
+                self.result,
+            ],
+            scroll=ft.ScrollMode.AUTO,
+            expand=True,
+        )
+
+    def _dvr(self) -> DvrCreate:
+        if not self.store.value:
+            raise ValueError("add a store first")
+        return DvrCreate(
+            store_id=int(self.store.value),
+            name=forms.text(self.name),
+            source_kind=SourceKind(self.kind.value or "rtsp"),
+            url_template=forms.text(self.template),
+            substream_url_template=forms.text(self.sub_template) or None,
+            channels=forms.whole(self.channels, "the number of channels"),
+            first_channel=forms.whole(self.first_channel, "the first channel"),
+            location=forms.text(self.location),
+        )
+
+    async def _test(self, _: object) -> None:
+        assert self._account.client is not None
+        try:
+            dvr = self._dvr()
+        except ValueError as exc:
+            forms.say(self.test_result, forms.first_problem(exc), ok=False)
+            common.redraw(self.control)
+            return
+        url = dvr.url_template.replace("{channel}", str(dvr.first_channel))
+        self.test_result.value, self.test_result.color = "Connecting…", None
+        common.redraw(self.control)
+        try:
+            found = await self._account.client.test_source(
+                SourceProbe(source_kind=dvr.source_kind, source_url=url)
+            )
+        except ApiError as exc:
+            forms.say(self.test_result, exc.message, ok=False)
+        else:
+            channel = f"Channel {dvr.first_channel}"
+            words = (
+                f"{channel} works: {found.message}"
+                if found.ok
+                else (f"{channel} does not work: {found.message}")
+            )
+            forms.say(self.test_result, words, ok=found.ok)
+        common.redraw(self.control)
+
+    async def _save(self, _: object) -> None:
+        assert self._account.client is not None
+        try:
+            dvr = self._dvr()
+        except ValueError as exc:
+            forms.say(self.result, forms.first_problem(exc), ok=False)
+            common.redraw(self.control)
+            return
+        try:
+            await self._account.client.create_dvr(dvr)
+        except ApiError as exc:
+            forms.say(self.result, exc.message, ok=False)
+            common.redraw(self.control)
+            return
+        await self._on_done()
+
+    async def _cancel(self, _: object) -> None:
+        await self._on_done()

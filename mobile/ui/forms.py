@@ -1,0 +1,49 @@
+"""Reading form fields: numbers and optional values with clear errors, and the first problem
+of a schema's refusal in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import flet as ft
+from pydantic import ValidationError
+
+
+def text(field: ft.TextField) -> str:
+    return (field.value or "").strip()
+
+
+def number(field: ft.TextField, name: str) -> float:
+    """The field's value as a number, or a clear error."""
+    try:
+        return float(text(field))
+    except ValueError:
+        raise ValueError(f"{name} must be a number") from None
+
+
+def whole(field: ft.TextField, name: str) -> int:
+    """The field's value as a whole number, or a clear error."""
+    try:
+        return int(text(field))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number") from None
+
+
+def optional_number(field: ft.TextField, name: str) -> float | None:
+    return None if not text(field) else number(field, name)
+
+
+def first_problem(exc: ValueError, labels: Mapping[str, str] | None = None) -> str:
+    """`field: message` of a schema's first complaint (the field by its label on screen when
+    `labels` names it), or the error's own words."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        path = [str(p) for p in first.get("loc", ())]
+        where = (labels or {}).get(path[-1], ".".join(path)) if path else ""
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        return f"{where}: {message}" if where else message
+    return str(exc)
+
+
+def say(line: ft.Text, message: str, *, ok: bool) -> None:
+    line.value, line.color = message, ft.Colors.GREEN if ok else ft.Colors.ERROR
