@@ -19,6 +19,7 @@ STATUS_COLOURS = {
     AlertStatus.acknowledged: ft.Colors.ORANGE,
     AlertStatus.reviewed: ft.Colors.GREEN,
 }
+PAGE_SIZE = 50
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
@@ -48,6 +49,8 @@ class AlertsScreen:
             "all": "Any time",
         }
         self.period = common.choice("Time", "7d", periods, self._filter_changed)
+        self.page_size = PAGE_SIZE
+        self.more = ft.OutlinedButton("Load older alerts", on_click=self._load_more)
         self.list = ft.ListView(spacing=2, expand=True)
         self.body = ft.Column([common.loading()], expand=True)
         self.control = ft.Column(
@@ -88,7 +91,10 @@ class AlertsScreen:
         assert self._account.client is not None
         try:
             page = await self._account.client.alerts(
-                statuses=sorted(where.statuses), camera_id=where.camera_id, since=where.since
+                statuses=sorted(where.statuses),
+                camera_id=where.camera_id,
+                since=where.since,
+                limit=self.page_size,
             )
         except ApiError as exc:
             self.body.controls = [common.failed(exc, self.refresh)]
@@ -104,6 +110,8 @@ class AlertsScreen:
             self.body.controls = [common.empty("No alerts for these filters.")]
         else:
             self.list.controls = [self._row(alert) for alert in alerts]
+            if self._book.next_cursor is not None:
+                self.list.controls.append(ids.tagged(ids.LOAD_MORE, self.more))
             self.body.controls = [ids.tagged(ids.ALERT_LIST, self.list)]
         self._update()
 
@@ -128,6 +136,29 @@ class AlertsScreen:
             on_click=opened,
         )
         return ids.tagged(ids.alert_row(alert.id), tile)
+
+    async def _load_more(self, _: object) -> None:
+        """The next, older page for the same filters."""
+        where, cursor = self._book.filter, self._book.next_cursor
+        assert self._account.client is not None and cursor is not None
+        self.more.disabled, self.more.content = True, "Loading…"
+        self._update()
+        try:
+            page = await self._account.client.alerts(
+                statuses=sorted(where.statuses),
+                camera_id=where.camera_id,
+                since=where.since,
+                limit=self.page_size,
+                cursor=cursor,
+            )
+        except ApiError as exc:
+            self.more.content = f"{exc.message}: tap to try again"
+        else:
+            if self._book.filter == where:  # the filters did not change meanwhile
+                self._book.extend(page.data, page.next_cursor)
+            self.more.content = "Load older alerts"
+        self.more.disabled = False
+        self.show()
 
     async def _filter_changed(self, _: ft.Event[ft.Dropdown]) -> None:
         await self.refresh()

@@ -134,3 +134,25 @@ async def test_a_server_that_goes_away_shows_an_error_and_a_retry(settings: Sett
         assert ui.shows("Try again")
         assert ui.shows("Check that the server is on and this device is on the store's network.")
         await until(lambda: ui.app.link.value.startswith("nothing answers at"))  # the live link too
+
+
+async def test_older_alerts_load_a_page_at_a_time(served: Served) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    sent = [await admin.send_test_alert(served.world.cameras[0]) for _ in range(5)]
+    await admin.aclose()
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        ui.app.alerts.page_size = 2
+        await ui.app.show_tab(ALERTS)
+        await until(lambda: len(ui.app.book.visible()) == 2)
+        newest_first = [a.id for a in reversed(sent)]
+        assert [a.id for a in ui.app.book.visible()] == newest_first[:2]
+        more = ui.app.alerts.more
+        assert ui.shows("Load older alerts")
+        await ui.click(more)
+        assert [a.id for a in ui.app.book.visible()] == newest_first[:4]
+        await ui.click(more)
+        assert [a.id for a in ui.app.book.visible()] == newest_first
+        assert not ui.shows("Load older alerts")  # nothing older
