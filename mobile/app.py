@@ -8,7 +8,6 @@ alert once signed in.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 
 import flet as ft
@@ -21,6 +20,7 @@ from mobile.state.preferences import DevicePreferences, Preferences
 from mobile.ui import ids
 from mobile.ui.alert_detail import AlertDetail
 from mobile.ui.alerts import AlertsScreen
+from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
 from mobile.ui.login import LoginScreen
 from mobile.ui.settings import SettingsScreen
@@ -36,6 +36,7 @@ class ShopGuardApp:
     def __init__(self, page: ft.Page, preferences: Preferences) -> None:
         self.page = page
         self.account = Account(preferences)
+        self.attention = Attention(page, preferences)
         self.book = AlertBook()
         self.link = ft.Text("", size=12)
         self.alerts_icon = ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED)
@@ -51,7 +52,7 @@ class ShopGuardApp:
         self.home = HomeScreen(self.account, self.open_camera)
         self.alerts = AlertsScreen(self.account, self.book, self.camera_names, self.open_alert)
         self.stats = StatsScreen(self.account, self.camera_names)
-        self.settings = SettingsScreen(self.account, self.show_login)
+        self.settings = SettingsScreen(self.account, self.attention, self.show_login)
         self.detail: AlertDetail | None = None
         self.login: LoginScreen | None = None
         self._events: asyncio.Task[None] | None = None
@@ -60,6 +61,7 @@ class ShopGuardApp:
     async def start(self) -> None:
         self.page.title = "ShopGuard"
         self.page.on_route_change = self._route_changed
+        await self.attention.load()
         if await self.account.load():
             try:
                 await self.account.resume()
@@ -148,7 +150,7 @@ class ShopGuardApp:
             return
         changed = self.book.apply(event)
         if isinstance(event, AlertCreated):
-            await self._buzz()
+            self.attention.new_alert()
             if self.navigation.selected_index == ALERTS and self.detail is None:
                 self.book.mark_read(event.alert.id)
         self._badge()
@@ -159,7 +161,7 @@ class ShopGuardApp:
             and self.detail
             and self.detail.alert.id == event.alert.id
         ):
-            self.detail.alert = event.alert
+            await self.detail.changed_elsewhere(event.alert)
         self.page.update()
 
     async def _on_link(self, state: LinkState, text: str) -> None:
@@ -174,20 +176,11 @@ class ShopGuardApp:
         if self.navigation.selected_index == ALERTS and self.detail is None:
             await self.alerts.refresh()
 
-    async def _buzz(self) -> None:
-        """A vibration where the platform has one (phones); nothing on the web."""
-        if self.page.web or self.page.platform not in (
-            ft.PagePlatform.ANDROID,
-            ft.PagePlatform.IOS,
-        ):
-            return
-        with contextlib.suppress(Exception):  # a platform without a vibrator
-            await ft.HapticFeedback().heavy_impact()  # type: ignore[no-untyped-call]
-
     # plumbing
     def _show(self, control: ft.Control, *, with_link: bool = True) -> None:
         link = ids.tagged(ids.LINK_STATE, self.link)
-        body = ft.SafeArea(ft.Column([link, control] if with_link else [control], expand=True))
+        shown = [link, control] if with_link else [control]
+        body = ft.SafeArea(ft.Column(shown, expand=True), expand=True)  # bounded: screens scroll
         self.page.controls = [body]
         self.page.update()
 
@@ -216,6 +209,10 @@ class ShopGuardApp:
     def _alert_in_route(route: str | None) -> int | None:
         match = ALERT_ROUTE.match(route or "")
         return int(match.group(1)) if match else None
+
+    async def close(self) -> None:
+        await self._stop_events()
+        await self.attention.close()
 
     async def _stop_events(self) -> None:
         if self._events is not None:

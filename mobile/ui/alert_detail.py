@@ -13,13 +13,25 @@ from mobile.api.errors import ApiError
 from mobile.state.account import Account
 from mobile.ui import common, ids
 from mobile.ui.alerts import title
-from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, MediaLinksPublic
+from shared.schemas.alerts import (
+    AlertOutcome,
+    AlertPublic,
+    AlertStatus,
+    ClipStatus,
+    MediaLinksPublic,
+)
 
 OUTCOME_WORDS = {
     AlertOutcome.confirmed_theft: "Confirmed theft",
     AlertOutcome.false_alarm: "False alarm",
     AlertOutcome.deterred: "Deterred",
     AlertOutcome.unclear: "Unclear",
+}
+
+CLIP_WORDS = {
+    ClipStatus.queued: "The clip is being recorded (it ends a few seconds after the event)…",
+    ClipStatus.running: "The clip is being written…",
+    ClipStatus.failed: "The clip could not be made.",
 }
 
 
@@ -58,6 +70,17 @@ class AlertDetail:
             self.media.controls = self._evidence(links)
         self._update()
 
+    async def changed_elsewhere(self, alert: AlertPublic) -> None:
+        """A live update of this alert (another reviewer, or its evidence now written):
+        redraw, and fetch new links when the snapshot or the clip changed."""
+        if alert.version < self.alert.version:
+            return
+        before, self.alert = self.alert, alert
+        self._draw()
+        self._update()
+        if (before.clip_status, before.has_snapshot) != (alert.clip_status, alert.has_snapshot):
+            await self.refresh()
+
     def _evidence(self, links: MediaLinksPublic) -> list[ft.Control]:
         base = self._account.client.address if self._account.client else ""
         shown: list[ft.Control] = []
@@ -72,7 +95,9 @@ class AlertDetail:
                 )
             )
         elif self.alert.clip_status is not None:
-            shown.append(ft.Text(f"Clip: {self.alert.clip_status.value}", color=common.MUTED))
+            status = self.alert.clip_status
+            words = CLIP_WORDS.get(status, f"Clip: {status.value}")
+            shown.append(ids.tagged(ids.CLIP_STATE, ft.Text(words, color=common.MUTED)))
         return shown or [common.empty("No snapshot or clip for this alert.")]
 
     def _draw(self) -> None:

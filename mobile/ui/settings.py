@@ -11,6 +11,7 @@ import flet as ft
 from mobile.api.errors import ApiError
 from mobile.state.account import Account
 from mobile.ui import common, forms, ids
+from mobile.ui.attention import Attention
 from mobile.ui.camera_admin import CameraAdmin
 from mobile.ui.notifications import NotificationSettings
 from shared.schemas.settings import (
@@ -23,8 +24,14 @@ from shared.schemas.settings import (
 
 
 class SettingsScreen:
-    def __init__(self, account: Account, on_signed_out: Callable[[], Awaitable[None]]) -> None:
-        self._account, self._on_signed_out = account, on_signed_out
+    def __init__(
+        self,
+        account: Account,
+        attention: Attention,
+        on_signed_out: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._account, self._attention, self._on_signed_out = account, attention, on_signed_out
+        self.sound = ft.Switch(label="Sound for new alerts on this device", on_change=self._sound)
         self.address = ft.TextField(label="Server address", value=account.address or "")
         self.address_result = ft.Text("")
         self.threshold = ft.TextField(label="Alert threshold, 0 to 1 (empty: the model's)")
@@ -49,6 +56,7 @@ class SettingsScreen:
     async def refresh(self) -> None:
         me = self._account.me
         self.address.value = self._account.address or ""
+        self.sound.value = self._attention.sound_on
         sign_out = ft.Button("Sign out", on_click=self._sign_out)
         rows: list[ft.Control] = [
             ft.Text("Server", weight=ft.FontWeight.BOLD),
@@ -58,6 +66,7 @@ class SettingsScreen:
             ft.Text(f"Signed in as {me.username} ({me.role.value})" if me else ""),
             ids.tagged(ids.SIGN_OUT, sign_out),
             ft.Divider(),
+            ids.tagged(ids.SOUND, self.sound),
             self.notifications.control,
         ]
         if self._account.is_admin and self._account.client is not None:
@@ -154,6 +163,11 @@ class SettingsScreen:
             self._update()
             return
         await self._on_signed_out()
+
+    async def _sound(self, event: ft.Event[ft.Switch]) -> None:
+        await self._attention.set_sound(bool(event.control.value))
+        if event.control.value:
+            self._attention.new_alert()  # what it will sound like
 
     async def _sign_out(self, _: ft.Event[ft.Button]) -> None:
         await self._account.sign_out()

@@ -18,7 +18,11 @@ import msgpack
 from flet.controls.base_control import BaseControl
 from flet.controls.context import _context_page, context
 from flet.messaging.connection import Connection
-from flet.messaging.protocol import Message, configure_encode_object_for_msgpack
+from flet.messaging.protocol import (
+    Message,
+    MessageAction,
+    configure_encode_object_for_msgpack,
+)
 from flet.messaging.session import Session
 from flet.pubsub.pubsub_hub import PubSubHub
 
@@ -35,10 +39,13 @@ class RecordingConnection(Connection):
         self.executor = ThreadPoolExecutor(1)
         self.pubsubhub = PubSubHub(loop=self.loop, executor=self.executor)
         self.sent = 0
+        self.invoked: list[tuple[int, str]] = []  # (control id, method) asked of the client
 
     def send_message(self, message: Message) -> None:
         msgpack.packb([message.action, message.body], default=_encode)
         self.sent += 1
+        if message.action == MessageAction.INVOKE_METHOD:
+            self.invoked.append((message.body.control_id, message.body.name))
 
 
 @dataclass
@@ -46,6 +53,11 @@ class AppUnderTest:
     session: Session
     app: ShopGuardApp
     preferences: MemoryPreferences
+    connection: RecordingConnection
+
+    def invoked(self, control: BaseControl) -> list[str]:
+        """The methods the app asked the client to run on `control` (play a sound...)."""
+        return [name for i, name in self.connection.invoked if i == control._i]
 
     @property
     def page(self) -> ft.Page:
@@ -81,7 +93,7 @@ class AppUnderTest:
 def _texts(control: Any) -> Iterator[str]:
     if isinstance(control, ft.Text) and control.value and control.visible is not False:
         yield str(control.value)
-    if isinstance(control, ft.TextField) and control.label:
+    if isinstance(control, (ft.TextField, ft.Switch, ft.Checkbox)) and control.label:
         yield str(control.label)
     if getattr(control, "visible", True) is False:
         return
@@ -114,9 +126,9 @@ async def running_app(
     app = ShopGuardApp(session.page, preferences)
     await app.start()
     try:
-        yield AppUnderTest(session, app, preferences)
+        yield AppUnderTest(session, app, preferences, connection)
     finally:
-        await app._stop_events()
+        await app.close()
         if app.account.client is not None:
             await app.account.client.aclose()
         session.close()

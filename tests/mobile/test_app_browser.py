@@ -1,8 +1,8 @@
 """End to end, as a store's supervisor would use it: the real server (SQLite, a camera
 playing a real video through the pipeline) and the app served as a web app, driven in
 headless Chromium through Flutter's accessibility tree at phone size. Sign in, see the
-camera online, receive an alert created on the server without a refresh, open it, mark it
-reviewed, and see Stats count it. Each screen is saved to docs/screenshots/ when
+camera online, receive an alert created on the server without a refresh (with a chime),
+open it (its clip fetched once written), mark it reviewed, and see Stats count it. Each screen is saved to docs/screenshots/ when
 SHOPGUARD_SCREENSHOTS=1."""
 
 from __future__ import annotations
@@ -43,6 +43,29 @@ async def first_alert(camera: LiveCamera) -> int:
     raise AssertionError("the pipeline raised no alert within 30 s")
 
 
+COUNT_SOUNDS = """
+window.sounds = [];
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+    const played = play.apply(this, arguments);
+    const sound = {tag: this.tagName, ok: null};
+    window.sounds.push(sound);
+    Promise.resolve(played).then(() => { sound.ok = true; }, () => { sound.ok = false; });
+    return played;
+};
+"""
+
+
+async def clip_written(camera: LiveCamera, alert_id: int) -> None:
+    for _ in range(300):
+        alert = (await camera.http.get(f"/api/v1/alerts/{alert_id}")).json()
+        if alert["clip_status"] == "done":
+            return
+        assert alert["clip_status"] in ("queued", "running"), alert
+        await asyncio.sleep(0.1)
+    raise AssertionError("the clip was not written within 30 s")
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sign_in_get_an_alert_review_it_and_see_stats(
     tmp_path: Path, database_url: str, model_path: Path
@@ -54,6 +77,7 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
     ):
         with running_web_app() as app_url:
             context = await browser.new_context(viewport={"width": 360, "height": 800})
+            await context.add_init_script(COUNT_SOUNDS)  # what the page asks to play
             page = await context.new_page()
             await open_app(page, app_url)
             await fill(page, ids.SERVER_ADDRESS, camera.server.http_url)
@@ -86,10 +110,21 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
             alert_row = by_id(page, ids.alert_row(alert_id))
             await alert_row.wait_for(timeout=20_000)  # arrived live, no refresh
             assert "Concealment — Aisle 4" in await alert_row.inner_text()
+            await page.wait_for_function(  # the chime played, as the browser allowed it
+                "window.sounds.some((s) => s.tag === 'AUDIO' && s.ok === true)", timeout=10_000
+            )
             await shot(page, "alerts")
 
             await tap(page, ids.alert_row(alert_id))
             await by_id(page, ids.OUTCOME).wait_for(timeout=20_000)
+            await clip_written(camera, alert_id)
+            # the detail, opened while the clip was likely still recording, fetched it when
+            # the server announced it: no "being recorded" line stays behind
+            await page.wait_for_function(
+                f"!document.querySelector(\"[flt-semantics-identifier='{ids.CLIP_STATE}']\")"
+                " && !document.body.innerText.includes('Loading the evidence')",
+                timeout=20_000,
+            )
             await page.get_by_role("radio", name="False alarm").click()
             await fill(page, ids.NOTES, "a delivery")
             await shot(page, "alert")

@@ -67,6 +67,7 @@ async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Serve
         first = await admin.send_test_alert(served.world.cameras[0])
         await admin.send_test_alert(served.world.cameras[1])  # another store: not shown
         await until(lambda: ui.app.alerts_icon.badge is not None)
+        assert ui.invoked(ui.app.attention.chime) == ["play"]  # a chime, once
         badge = ui.app.alerts_icon.badge
         assert isinstance(badge, ft.Badge) and badge.label == "1"
         await ui.app.show_tab(ALERTS)
@@ -156,3 +157,38 @@ async def test_older_alerts_load_a_page_at_a_time(served: Served) -> None:
         await ui.click(more)
         assert [a.id for a in ui.app.book.visible()] == newest_first
         assert not ui.shows("Load older alerts")  # nothing older
+
+
+async def test_an_open_alert_follows_changes_made_elsewhere(served: Served) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    alert = await admin.send_test_alert(served.world.cameras[0])
+    async with running_app(route=f"/alerts/{alert.id}") as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.app.detail is not None and ui.shows("Acknowledge"))
+        await until(lambda: ui.app.link.value == "")  # the live link is up
+        await admin.review(alert, status=AlertStatus.acknowledged)  # someone else, elsewhere
+        await until(lambda: not ui.shows("Acknowledge"))
+        assert ui.shows("acknowledged") and ui.shows("Mark reviewed")
+    await admin.aclose()
+
+
+async def test_the_chime_is_a_device_choice(served: Served) -> None:
+    preferences = MemoryPreferences()
+    async with running_app(preferences) as ui:
+        await sign_in(ui, served.address, "admin", ADMIN_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        await ui.app.show_tab(SETTINGS)
+        sound = ui.app.settings.sound
+        await until(lambda: ui.shows("Sound for new alerts on this device"))
+        assert sound.value is True
+        await ui.toggle(sound, False)
+        await until(lambda: ui.app.link.value == "")  # the live link is up
+        client = ui.app.account.client
+        assert client is not None
+        await client.send_test_alert(served.world.cameras[0])
+        await until(lambda: ui.app.book.unread == 1)
+        assert ui.invoked(ui.app.attention.chime) == []  # silent on this device
+    assert preferences.values["sound"] == "off"
+    async with running_app(preferences) as again:  # remembered
+        assert again.app.attention.sound_on is False
