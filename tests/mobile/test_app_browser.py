@@ -2,8 +2,8 @@
 playing a real video through the pipeline) and the app served as a web app, driven in
 headless Chromium through Flutter's accessibility tree at phone size. Sign in, see the
 camera online, receive an alert created on the server without a refresh (with a chime),
-open it (its clip fetched once written), mark it reviewed, and see Stats count it. Each screen is saved to docs/screenshots/ when
-SHOPGUARD_SCREENSHOTS=1."""
+open it (its clip fetched once written), mark it reviewed, and see Stats count it. Each
+screen is saved to docs/screenshots/ when SHOPGUARD_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
