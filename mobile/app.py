@@ -17,12 +17,14 @@ from mobile.api.events import Event, EventStream, LinkState
 from mobile.state.account import Account
 from mobile.state.alerts import AlertBook
 from mobile.state.preferences import DevicePreferences, Preferences
+from mobile.state.push import PushRegistration, PushTokens, platform_tokens
 from mobile.ui import ids
 from mobile.ui.alert_detail import AlertDetail
 from mobile.ui.alerts import AlertsScreen
 from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
 from mobile.ui.login import LoginScreen
+from mobile.ui.navigation import Navigation
 from mobile.ui.settings import SettingsScreen
 from mobile.ui.stats import StatsScreen
 from shared.schemas.alerts import AlertPublic
@@ -33,26 +35,23 @@ ALERT_ROUTE = re.compile(r"^/alerts/(\d+)$")
 
 
 class ShopGuardApp:
-    def __init__(self, page: ft.Page, preferences: Preferences) -> None:
+    def __init__(
+        self, page: ft.Page, preferences: Preferences, push_tokens: PushTokens | None = None
+    ) -> None:
         self.page = page
         self.account = Account(preferences)
+        self.push = PushRegistration(self.account, preferences, push_tokens)
+        self.account.before_sign_out.append(self.push.unregister)
         self.attention = Attention(page, preferences)
         self.book = AlertBook()
         self.link = ft.Text("", size=12)
-        self.alerts_icon = ft.Icon(ft.Icons.NOTIFICATIONS_OUTLINED)
-        self.navigation = ft.NavigationBar(
-            destinations=[
-                ft.NavigationBarDestination(icon=ft.Icons.HOME_OUTLINED, label="Home"),
-                ft.NavigationBarDestination(icon=self.alerts_icon, label="Alerts"),
-                ft.NavigationBarDestination(icon=ft.Icons.BAR_CHART, label="Stats"),
-                ft.NavigationBarDestination(icon=ft.Icons.SETTINGS_OUTLINED, label="Settings"),
-            ],
-            on_change=self._tab_changed,
-        )
+        self.navigation = Navigation(self.show_tab)
+        self._shown: tuple[ft.Control, bool] | None = None
+        self._signed_in = False
         self.home = HomeScreen(self.account, self.open_camera)
         self.alerts = AlertsScreen(self.account, self.book, self.camera_names, self.open_alert)
         self.stats = StatsScreen(self.account, self.camera_names)
-        self.settings = SettingsScreen(self.account, self.attention, self.show_login)
+        self.settings = SettingsScreen(self.account, self.attention, self.push, self.show_login)
         self.detail: AlertDetail | None = None
         self.login: LoginScreen | None = None
         self._events: asyncio.Task[None] | None = None
@@ -61,6 +60,7 @@ class ShopGuardApp:
     async def start(self) -> None:
         self.page.title = "ShopGuard"
         self.page.on_route_change = self._route_changed
+        self.page.on_resize = self._resized
         await self.attention.load()
         if await self.account.load():
             try:
@@ -75,15 +75,17 @@ class ShopGuardApp:
     # screens
     async def show_login(self, message: str = "") -> None:
         await self._stop_events()
-        self.page.navigation_bar = None
+        self._signed_in = False
         self.login = LoginScreen(self.account, self.show_main)
         self.login.error.value = message
         self._show(self.login.control, with_link=False)
 
     async def show_main(self) -> None:
         self.login = None
-        self.page.navigation_bar = self.navigation
+        self._signed_in = True
         self._events = asyncio.create_task(self._run_events())
+        platform = self.page.platform.value if self.page.platform else "unknown"
+        await self.push.register(name=f"ShopGuard app ({platform})")
         await self.home.refresh()
         if self._wanted_alert is not None:
             wanted, self._wanted_alert = self._wanted_alert, None
@@ -92,7 +94,7 @@ class ShopGuardApp:
             await self.show_tab(HOME)
 
     async def show_tab(self, index: int) -> None:
-        self.navigation.selected_index = index
+        self.navigation.selected = index
         self.detail = None
         screen = (self.home, self.alerts, self.stats, self.settings)[index]
         self._show(screen.control)
@@ -113,7 +115,7 @@ class ShopGuardApp:
                 return
         self.book.mark_read(alert_id)
         self._badge()
-        self.navigation.selected_index = ALERTS
+        self.navigation.selected = ALERTS
         self.detail = AlertDetail(
             self.account,
             alert,
@@ -151,7 +153,7 @@ class ShopGuardApp:
         changed = self.book.apply(event)
         if isinstance(event, AlertCreated):
             self.attention.new_alert()
-            if self.navigation.selected_index == ALERTS and self.detail is None:
+            if self.navigation.selected == ALERTS and self.detail is None:
                 self.book.mark_read(event.alert.id)
         self._badge()
         if changed and self.detail is None:
@@ -173,23 +175,30 @@ class ShopGuardApp:
         self.page.update()
 
     async def _on_resync(self) -> None:
-        if self.navigation.selected_index == ALERTS and self.detail is None:
+        if self.navigation.selected == ALERTS and self.detail is None:
             await self.alerts.refresh()
 
     # plumbing
     def _show(self, control: ft.Control, *, with_link: bool = True) -> None:
+        self._shown = (control, with_link)
         link = ids.tagged(ids.LINK_STATE, self.link)
         shown = [link, control] if with_link else [control]
-        body = ft.SafeArea(ft.Column(shown, expand=True), expand=True)  # bounded: screens scroll
-        self.page.controls = [body]
+        body: ft.Control = ft.Column(shown, expand=True)
+        if self._signed_in:
+            body = self.navigation.place(self.page, body)
+        else:
+            self.page.navigation_bar = None
+        self.page.controls = [ft.SafeArea(body, expand=True)]  # bounded: screens scroll
         self.page.update()
 
-    def _badge(self) -> None:
-        unread = self.book.unread
-        self.alerts_icon.badge = ft.Badge(label=str(unread)) if unread else None
+    async def _resized(self, _: ft.PageResizeEvent) -> None:
+        """A window made wider or narrower: the rail or the bar, around the same screen."""
+        if self._shown is not None:
+            control, with_link = self._shown
+            self._show(control, with_link=with_link)
 
-    async def _tab_changed(self, event: ft.Event[ft.NavigationBar]) -> None:
-        await self.show_tab(self.navigation.selected_index or 0)
+    def _badge(self) -> None:
+        self.navigation.badge(self.book.unread)
 
     async def _alert_changed(self, alert: AlertPublic) -> None:
         self.book.apply(AlertUpdated(alert=alert))
@@ -222,4 +231,4 @@ class ShopGuardApp:
 
 
 async def main(page: ft.Page) -> None:
-    await ShopGuardApp(page, DevicePreferences()).start()
+    await ShopGuardApp(page, DevicePreferences(), platform_tokens()).start()

@@ -44,7 +44,7 @@ from shared.schemas.cameras import (
     SourceProbe,
     SourceProbeResult,
 )
-from shared.schemas.devices import DevicePublic, DeviceRegister
+from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic
 from shared.schemas.errors import ErrorResponse
 from shared.schemas.live import LiveLink
 from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
@@ -216,6 +216,12 @@ class ApiClient:
 
     async def register_device(self, device: DeviceRegister) -> DevicePublic:
         return await self._call("POST", "/devices", DevicePublic, body=device)
+
+    async def devices(self) -> DevicesPublic:
+        return await self._call("GET", "/devices", DevicesPublic)
+
+    async def delete_device(self, device_id: int) -> None:
+        await self._send("DELETE", f"/devices/{device_id}")
 
     async def fresh_access_token(self) -> str:
         """An access token good for a while (for the WebSocket's hello)."""

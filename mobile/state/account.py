@@ -3,6 +3,8 @@ pair (refreshed by the client, forgotten on sign-out)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from pydantic import ValidationError
 
 from mobile.api.client import ApiClient
@@ -21,6 +23,7 @@ class Account:
         self.address: str | None = None
         self.me: Me | None = None
         self.client: ApiClient | None = None
+        self.before_sign_out: list[Callable[[], Awaitable[None]]] = []
 
     async def load(self) -> bool:
         """Read what the device kept; True when a sign-in is kept (not yet checked)."""
@@ -65,6 +68,8 @@ class Account:
 
     async def sign_out(self) -> None:
         if self.client is not None:
+            for step in self.before_sign_out:  # while still signed in
+                await step()
             await self.client.logout()
         await self._close_client()
         self.me = None

@@ -80,7 +80,7 @@ class CameraForm:
                 ft.Text(title, weight=ft.FontWeight.BOLD, size=18),
                 self.store,
                 ids.tagged(ids.CAMERA_NAME, self.name),
-                self.kind,
+                ids.tagged(ids.CAMERA_KIND, self.kind),
                 ids.tagged(ids.CAMERA_SOURCE, self.source_url),
                 self.substream_url,
                 self.location,

@@ -10,6 +10,7 @@ import flet as ft
 
 from mobile.api.errors import ApiError
 from mobile.state.account import Account
+from mobile.state.push import PushRegistration
 from mobile.ui import common, forms, ids
 from mobile.ui.attention import Attention
 from mobile.ui.camera_admin import CameraAdmin
@@ -28,9 +29,13 @@ class SettingsScreen:
         self,
         account: Account,
         attention: Attention,
+        push: PushRegistration,
         on_signed_out: Callable[[], Awaitable[None]],
     ) -> None:
         self._account, self._attention, self._on_signed_out = account, attention, on_signed_out
+        self._push = push
+        self.push_state = ft.Text("", size=12, color=common.MUTED)
+        self.sign_out = ft.Button("Sign out", on_click=self._sign_out)
         self.sound = ft.Switch(label="Sound for new alerts on this device", on_change=self._sound)
         self.address = ft.TextField(label="Server address", value=account.address or "")
         self.address_result = ft.Text("")
@@ -57,17 +62,18 @@ class SettingsScreen:
         me = self._account.me
         self.address.value = self._account.address or ""
         self.sound.value = self._attention.sound_on
-        sign_out = ft.Button("Sign out", on_click=self._sign_out)
+        self.push_state.value = self._push_words()
         rows: list[ft.Control] = [
             ft.Text("Server", weight=ft.FontWeight.BOLD),
             ids.tagged(ids.SERVER_ADDRESS, self.address),
             ft.Button("Test and use this server", on_click=self._change_address),
             self.address_result,
             ft.Text(f"Signed in as {me.username} ({me.role.value})" if me else ""),
-            ids.tagged(ids.SIGN_OUT, sign_out),
+            ids.tagged(ids.SIGN_OUT, self.sign_out),
             ft.Divider(),
             ids.tagged(ids.SOUND, self.sound),
             self.notifications.control,
+            ids.tagged(ids.PUSH_STATE, self.push_state),
         ]
         if self._account.is_admin and self._account.client is not None:
             try:
@@ -163,6 +169,16 @@ class SettingsScreen:
             self._update()
             return
         await self._on_signed_out()
+
+    def _push_words(self) -> str:
+        if not self._push.supported:
+            return (
+                "This build of the app cannot receive pushes: alerts arrive while it is "
+                "open. The preferences above apply to your other phones."
+            )
+        if self._push.device is not None:
+            return "This device receives pushes."
+        return f"This device is not registered for pushes: {self._push.problem or 'unknown'}"
 
     async def _sound(self, event: ft.Event[ft.Switch]) -> None:
         await self._attention.set_sound(bool(event.control.value))

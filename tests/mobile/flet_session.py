@@ -28,6 +28,7 @@ from flet.pubsub.pubsub_hub import PubSubHub
 
 from mobile.app import ShopGuardApp
 from mobile.state.preferences import MemoryPreferences
+from mobile.state.push import PushTokens
 
 _encode = configure_encode_object_for_msgpack(BaseControl)
 
@@ -74,6 +75,12 @@ class AppUnderTest:
         self.session.apply_patch(dropdown._i, {"value": key})
         await self.session.dispatch_event(dropdown._i, "select", key)
 
+    async def resize(self, width: int, height: int) -> None:
+        """The window resized, as the client reports it."""
+        self.session.apply_page_patch({"width": width, "height": height})
+        size = {"width": width, "height": height}
+        await self.session.dispatch_event(self.page._i, "resize", size)
+
     async def toggle(self, control: ft.Switch | ft.Checkbox, value: bool) -> None:
         self.session.apply_patch(control._i, {"value": value})
         await self.session.dispatch_event(control._i, "change", None)
@@ -110,20 +117,23 @@ def _texts(control: Any) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def running_app(
-    preferences: MemoryPreferences | None = None, route: str = "/"
+    preferences: MemoryPreferences | None = None,
+    route: str = "/",
+    size: tuple[int, int] = (360, 800),
+    push_tokens: PushTokens | None = None,
 ) -> AsyncIterator[AppUnderTest]:
-    """The app started as a phone-sized web client would start it."""
+    """The app started as a web client of `size` (a phone's, by default) would start it."""
     connection = RecordingConnection()
     session = Session(connection)
     session.apply_page_patch(
-        {"route": route, "width": 360, "height": 800, "web": True, "platform": "android"}
+        {"route": route, "width": size[0], "height": size[1], "web": True, "platform": "android"}
     )
     msgpack.packb(session.get_page_patch(), default=_encode)
     session.start_updates_scheduler()
     _context_page.set(session.page)
     context.reset_auto_update()
     preferences = preferences if preferences is not None else MemoryPreferences()
-    app = ShopGuardApp(session.page, preferences)
+    app = ShopGuardApp(session.page, preferences, push_tokens)
     await app.start()
     try:
         yield AppUnderTest(session, app, preferences, connection)

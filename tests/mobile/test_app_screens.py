@@ -47,7 +47,7 @@ async def test_sign_in_says_what_is_wrong_then_keeps_the_session(served: Served)
         assert "wrong username or password" in login.error.value
         await sign_in(ui, served.address, "admin", ADMIN_PASSWORD)
         await until(lambda: ui.shows("Aisle 1") and ui.shows("Aisle 2"))  # Home
-        assert ui.page.navigation_bar is ui.app.navigation
+        assert ui.page.navigation_bar is ui.app.navigation.bar
         assert ui.shows("Downtown") and ui.shows("Mall")
     async with running_app(preferences) as again:  # the app reopened: still signed in
         await until(lambda: again.shows("Aisle 1"))
@@ -66,13 +66,12 @@ async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Serve
         await admin.login("admin", ADMIN_PASSWORD)
         first = await admin.send_test_alert(served.world.cameras[0])
         await admin.send_test_alert(served.world.cameras[1])  # another store: not shown
-        await until(lambda: ui.app.alerts_icon.badge is not None)
+        await until(lambda: ui.app.navigation.unread_badge is not None)
         assert ui.invoked(ui.app.attention.chime) == ["play"]  # a chime, once
-        badge = ui.app.alerts_icon.badge
-        assert isinstance(badge, ft.Badge) and badge.label == "1"
+        assert ui.app.navigation.unread_badge == "1"
         await ui.app.show_tab(ALERTS)
         await until(lambda: ui.shows("Test — Aisle 1"))
-        assert ui.app.alerts_icon.badge is None  # seen
+        assert ui.app.navigation.unread_badge is None  # seen
         second = await admin.send_test_alert(served.world.cameras[0])
         await until(lambda: len(ui.app.book.visible()) == 2)
         assert [a.id for a in ui.app.book.visible()] == [second.id, first.id]  # newest first
@@ -192,3 +191,34 @@ async def test_the_chime_is_a_device_choice(served: Served) -> None:
     assert preferences.values["sound"] == "off"
     async with running_app(preferences) as again:  # remembered
         assert again.app.attention.sound_on is False
+
+
+async def test_a_wide_window_gets_a_rail_and_a_narrow_one_the_bar(served: Served) -> None:
+    async with running_app(size=(1280, 800)) as ui:
+        assert ui.page.navigation_bar is None  # the sign-in screen has neither
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        rail = ui.app.navigation.rail
+        assert ui.page.navigation_bar is None and _on_page(ui.page, rail)
+        ui.session.apply_patch(rail._i, {"selected_index": ALERTS})  # Alerts, from the rail
+        await ui.session.dispatch_event(rail._i, "change", None)
+        assert ui.app.navigation.selected == ALERTS
+        await until(lambda: ui.shows("No alerts for these filters."))
+        await ui.resize(360, 800)  # narrowed: the bar, on the same screen
+        assert ui.page.navigation_bar is ui.app.navigation.bar and not _on_page(ui.page, rail)
+        assert ui.app.navigation.bar.selected_index == ALERTS
+        assert ui.shows("No alerts for these filters.")
+
+
+def _on_page(page: ft.Page, wanted: ft.Control) -> bool:
+    def walk(control: object) -> bool:
+        if control is wanted:
+            return True
+        for name in ("controls", "content"):
+            child = getattr(control, name, None)
+            children = child if isinstance(child, list) else [child] if child else []
+            if any(walk(c) for c in children):
+                return True
+        return False
+
+    return any(walk(c) for c in page.controls)

@@ -8,8 +8,10 @@ import pytest
 
 from mobile.api.client import ApiClient
 from mobile.app import SETTINGS
+from mobile.state.preferences import MemoryPreferences
 from mobile.ui.camera_form import CameraForm
 from mobile.ui.dvr_form import DvrForm
+from shared.schemas.devices import PushPlatform
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
@@ -169,3 +171,49 @@ async def test_retention_is_checked_and_saved(served: Served) -> None:
         assert client is not None
         retention = (await client.settings()).retention
         assert (retention.unreviewed_days, retention.disk_cap_gb) == (90, 120.0)
+
+
+class PhoneTokens:
+    """The platform's push token source (FCM here): outside the app, so a small real class
+    hands out what the OS would."""
+
+    platform = PushPlatform.fcm
+
+    def __init__(self, token: str | None) -> None:
+        self.current = token
+
+    async def token(self) -> str | None:
+        return self.current
+
+
+async def test_a_phone_registers_for_pushes_and_stops_on_sign_out(served: Served) -> None:
+    preferences = MemoryPreferences()
+    tokens = PhoneTokens("fcm-token-of-this-phone-0001")
+    async with running_app(preferences, push_tokens=tokens) as ui:
+        await open_settings(ui, served, "supervisor_a", NEW_PASSWORD)
+        client = ui.app.account.client
+        assert client is not None
+        (device,) = (await client.devices()).data
+        assert (device.platform, device.name) == (PushPlatform.fcm, "ShopGuard app (android)")
+        assert ui.shows("This device receives pushes.")
+        await ui.click(ui.app.settings.sign_out)
+        await until(lambda: ui.app.login is not None)
+    again = ApiClient(served.address)
+    await again.login("supervisor_a", NEW_PASSWORD)
+    assert (await again.devices()).count == 0  # the phone stopped getting this user's alerts
+    await again.aclose()
+    assert "shopguard.push_device" not in preferences.values
+
+
+async def test_without_a_token_source_the_app_says_pushes_need_another_build(
+    served: Served,
+) -> None:
+    async with running_app() as ui:
+        await open_settings(ui, served, "viewer_a", NEW_PASSWORD)
+        assert ui.shows("This build of the app cannot receive pushes")
+        client = ui.app.account.client
+        assert client is not None and (await client.devices()).count == 0
+    refused = PhoneTokens(None)  # the user said no to notifications
+    async with running_app(push_tokens=refused) as ui:
+        await open_settings(ui, served, "viewer_a", NEW_PASSWORD)
+        assert ui.shows("not registered for pushes: pushes are not allowed on this device")

@@ -60,9 +60,16 @@ def by_id(page: Page, identifier: str) -> Locator:
 
 
 async def fill(page: Page, identifier: str, text: str) -> None:
+    """Type into a text field. Flutter attaches its editing state to the DOM input a moment
+    after the click and may overwrite what came before: check that the text stayed."""
     field = by_id(page, identifier).locator("input, textarea").first
-    await field.click()
-    await field.fill(text)
+    for _ in range(5):
+        await field.click()
+        await field.fill(text)
+        await page.wait_for_timeout(250)
+        if await field.input_value() == text:
+            return
+    raise AssertionError(f"{identifier} did not keep {text!r}")
 
 
 async def tap(page: Page, identifier: str) -> None:
