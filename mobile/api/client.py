@@ -144,6 +144,13 @@ class ApiClient:
         """A test alert on this camera (admins), to check that phones get alerts."""
         return await self._call("POST", f"/cameras/{camera_id}/test-alert", AlertPublic)
 
+    async def camera_snapshot(self, camera_id: int, width: int = 320) -> bytes:
+        """The camera's newest picture as a JPEG (a running camera only)."""
+        response = await self._send(
+            "GET", f"/cameras/{camera_id}/snapshot.jpg", params={"width": width}
+        )
+        return response.content
+
     async def live_link(self, camera_id: int) -> LiveLink:
         return await self._call("POST", f"/cameras/{camera_id}/live-link", LiveLink)
 

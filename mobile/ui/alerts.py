@@ -12,7 +12,7 @@ from mobile.api.errors import ApiError
 from mobile.state.account import Account
 from mobile.state.alerts import AlertBook, AlertFilter
 from mobile.ui import common, ids
-from shared.schemas.alerts import AlertPublic, AlertStatus
+from shared.schemas.alerts import AlertPublic, AlertsPublic, AlertStatus
 
 STATUS_COLOURS = {
     AlertStatus.new: ft.Colors.RED,
@@ -90,12 +90,7 @@ class AlertsScreen:
         self._update()
         assert self._account.client is not None
         try:
-            page = await self._account.client.alerts(
-                statuses=sorted(where.statuses),
-                camera_id=where.camera_id,
-                since=where.since,
-                limit=self.page_size,
-            )
+            page = await self._page(where)
         except ApiError as exc:
             self.body.controls = [common.failed(exc, self.refresh)]
         else:
@@ -144,13 +139,7 @@ class AlertsScreen:
         self.more.disabled, self.more.content = True, "Loading…"
         self._update()
         try:
-            page = await self._account.client.alerts(
-                statuses=sorted(where.statuses),
-                camera_id=where.camera_id,
-                since=where.since,
-                limit=self.page_size,
-                cursor=cursor,
-            )
+            page = await self._page(where, cursor)
         except ApiError as exc:
             self.more.content = f"{exc.message}: tap to try again"
         else:
@@ -159,6 +148,16 @@ class AlertsScreen:
             self.more.content = "Load older alerts"
         self.more.disabled = False
         self.show()
+
+    async def _page(self, where: AlertFilter, cursor: str | None = None) -> AlertsPublic:
+        assert self._account.client is not None
+        return await self._account.client.alerts(
+            statuses=sorted(where.statuses),
+            camera_id=where.camera_id,
+            since=where.since,
+            limit=self.page_size,
+            cursor=cursor,
+        )
 
     async def _filter_changed(self, _: ft.Event[ft.Dropdown]) -> None:
         await self.refresh()

@@ -103,8 +103,7 @@ class CameraForm:
                 source_url=forms.text(self.source_url),
             )
         except ValueError as exc:
-            forms.say(self.test_result, forms.first_problem(exc), ok=False)
-            common.redraw(self.control)
+            forms.refuse(self.test_result, self.control, forms.first_problem(exc))
             return
         self.test.disabled = True
         self.test_result.value, self.test_result.color = "Connecting…", None
@@ -149,19 +148,14 @@ class CameraForm:
                 "location": "Location",
                 "threshold": "Alert threshold",
             }
-            forms.say(self.result, forms.first_problem(exc, labels), ok=False)
-            common.redraw(self.control)
+            forms.refuse(self.result, self.control, forms.first_problem(exc, labels))
             return
-        try:
-            if self._camera is None:
-                await client.create_camera(created)
-            else:
-                await client.update_camera(self._camera.id, change)
-        except ApiError as exc:
-            forms.say(self.result, exc.message, ok=False)
-            common.redraw(self.control)
-            return
-        await self._on_done()
+        call = (
+            client.create_camera(created)
+            if self._camera is None
+            else client.update_camera(self._camera.id, change)
+        )
+        await forms.submit(call, self.result, self.control, self._on_done)
 
     async def _cancel(self, _: object) -> None:
         await self._on_done()

@@ -78,8 +78,7 @@ class DvrForm:
         try:
             dvr = self._dvr()
         except ValueError as exc:
-            forms.say(self.test_result, forms.first_problem(exc), ok=False)
-            common.redraw(self.control)
+            forms.refuse(self.test_result, self.control, forms.first_problem(exc))
             return
         url = dvr.url_template.replace("{channel}", str(dvr.first_channel))
         self.test_result.value, self.test_result.color = "Connecting…", None
@@ -105,16 +104,11 @@ class DvrForm:
         try:
             dvr = self._dvr()
         except ValueError as exc:
-            forms.say(self.result, forms.first_problem(exc), ok=False)
-            common.redraw(self.control)
+            forms.refuse(self.result, self.control, forms.first_problem(exc))
             return
-        try:
-            await self._account.client.create_dvr(dvr)
-        except ApiError as exc:
-            forms.say(self.result, exc.message, ok=False)
-            common.redraw(self.control)
-            return
-        await self._on_done()
+        await forms.submit(
+            self._account.client.create_dvr(dvr), self.result, self.control, self._on_done
+        )
 
     async def _cancel(self, _: object) -> None:
         await self._on_done()

@@ -3,10 +3,13 @@ of a schema's refusal in words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import flet as ft
 from pydantic import ValidationError
+
+from mobile.api.errors import ApiError
+from mobile.ui import common
 
 
 def text(field: ft.TextField) -> str:
@@ -47,3 +50,24 @@ def first_problem(exc: ValueError, labels: Mapping[str, str] | None = None) -> s
 
 def say(line: ft.Text, message: str, *, ok: bool) -> None:
     line.value, line.color = message, ft.Colors.GREEN if ok else ft.Colors.ERROR
+
+
+def refuse(line: ft.Text, form: ft.Control, message: str) -> None:
+    """Say what is wrong under the form, in red, now."""
+    say(line, message, ok=False)
+    common.redraw(form)
+
+
+async def submit(
+    call: Awaitable[object],
+    line: ft.Text,
+    form: ft.Control,
+    on_done: Callable[[], Awaitable[None]],
+) -> None:
+    """Send the form; close it when the server took it, else say why and keep it open."""
+    try:
+        await call
+    except ApiError as exc:
+        refuse(line, form, exc.message)
+        return
+    await on_done()

@@ -1,9 +1,10 @@
 """Home: the stores and cameras the user may see, each with its status (online, or offline
-since when); a camera opens its live view (the server's player in a WebView) with its
-recent alerts below."""
+since when) and its newest picture; a camera opens its live view (the server's player in a
+WebView) with its recent alerts below."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -24,6 +25,7 @@ class HomeScreen:
         self._account, self._open_camera = account, open_camera
         self.cameras: dict[int, CameraPublic] = {}
         self.stores: dict[int, StorePublic] = {}
+        self.snapshots: dict[int, bytes] = {}
         self.control = ft.Column([common.loading()], scroll=ft.ScrollMode.AUTO, expand=True)
 
     async def refresh(self) -> None:
@@ -38,6 +40,24 @@ class HomeScreen:
         self.stores = {s.id: s for s in stores.data}
         self.cameras = {c.id: c for c in cameras.data}
         self.show()
+        await self._load_snapshots()
+
+    async def _load_snapshots(self) -> None:
+        """The running cameras' newest pictures; one that has none keeps its icon."""
+        client = self._account.client
+        assert client is not None
+        running = [c.id for c in self.cameras.values() if c.status is CameraStatus.online]
+        pictures = await asyncio.gather(
+            *(client.camera_snapshot(camera_id) for camera_id in running),
+            return_exceptions=True,
+        )
+        self.snapshots = {
+            camera_id: picture
+            for camera_id, picture in zip(running, pictures, strict=True)
+            if isinstance(picture, bytes)
+        }
+        if self.snapshots:
+            self.show()
 
     def camera_status(self, camera_id: int, status: CameraStatus, since: datetime) -> None:
         """A live `camera.status` event."""
@@ -74,11 +94,22 @@ class HomeScreen:
         async def opened(_: ft.Event[ft.ListTile]) -> None:
             await self._open_camera(camera.id)
 
+        icon = ft.Icon(
+            ft.Icons.VIDEOCAM if online else ft.Icons.VIDEOCAM_OFF,
+            color=ft.Colors.GREEN if online else ft.Colors.ERROR,
+        )
+        picture = self.snapshots.get(camera.id)
         tile = ft.ListTile(
-            leading=ft.Icon(
-                ft.Icons.VIDEOCAM if online else ft.Icons.VIDEOCAM_OFF,
-                color=ft.Colors.GREEN if online else ft.Colors.ERROR,
+            leading=icon
+            if picture is None
+            else ft.Image(
+                src=picture,
+                width=96,
+                height=54,
+                fit=ft.BoxFit.COVER,
+                semantics_label=f"{camera.name}: newest picture",
             ),
+            trailing=icon if picture is not None else None,
             title=ft.Text(camera.name),
             subtitle=ft.Text(status if not camera.last_error else f"{status}: {camera.last_error}"),
             on_click=opened,

@@ -121,8 +121,7 @@ class NotificationSettings:
         try:
             change = self._choice()
         except ValueError as exc:
-            forms.say(self.result, forms.first_problem(exc), ok=False)
-            common.redraw(self.control)
+            forms.refuse(self.result, self.control, forms.first_problem(exc))
             return
         try:
             await self._account.client.set_preferences(change)

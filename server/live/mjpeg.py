@@ -31,14 +31,15 @@ async def mjpeg_parts(
         frame = await frames.next_after(camera_id, last, WAIT_S)
         if frame is None:
             continue
-        jpeg = await asyncio.to_thread(_jpeg, frame, width, label)
+        jpeg = await asyncio.to_thread(jpeg_of, frame, width, label)
         head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
         yield head.encode() + jpeg + b"\r\n"
         last = frame.captured_at
         await asyncio.sleep(1.0 / fps)
 
 
-def _jpeg(frame: LiveFrame, width: int, label: str) -> bytes:
+def jpeg_of(frame: LiveFrame, width: int, label: str) -> bytes:
+    """The picture a viewer sees, as a JPEG."""
     out = io.BytesIO()
     render(frame, width=width, label=label).save(out, format="JPEG", quality=QUALITY)
     return out.getvalue()

@@ -267,6 +267,18 @@ async def own_fresh_device(ctx: Ctx, caller: str) -> Call:
     return Call(params={"device_id": int(device["id"])})
 
 
+MISSING_FILE = {"source_kind": "file", "source_url": "/nonexistent/shopguard-probe.mp4"}
+
+
+async def source_to_try(ctx: Ctx, caller: str) -> Call:
+    """A source that fails at once (a missing file): the answer is 200 with `ok` false."""
+    return Call(body=MISSING_FILE)
+
+
+async def fresh_camera_source_to_try(ctx: Ctx, caller: str) -> Call:
+    return Call(params={"camera_id": await ctx.new_camera()}, body=MISSING_FILE)
+
+
 async def camera_a_offer(ctx: Ctx, caller: str) -> Call:
     return Call(params={"camera_id": ctx.camera_a}, body={"sdp": "v=0\r\n", "type": "offer"})
 
@@ -332,6 +344,8 @@ MATRIX = [
     Row("POST", "/cameras/{camera_id}/enable", 200, ADMIN, fresh_camera),
     Row("POST", "/cameras/{camera_id}/disable", 200, ADMIN, fresh_camera),
     Row("POST", "/cameras/{camera_id}/test-alert", 201, ADMIN, fresh_camera),
+    Row("POST", "/cameras/source-test", 200, ADMIN, source_to_try),
+    Row("POST", "/cameras/{camera_id}/source-test", 200, ADMIN, fresh_camera_source_to_try),
     Row("DELETE", "/cameras/{camera_id}", 204, ADMIN, fresh_camera),
     # Live view: whoever sees the camera's store. The pipeline is off here, so a caller who
     # may watch gets as far as "camera not running" (409).
@@ -350,6 +364,13 @@ MATRIX = [
         fixed(camera_id=lambda c: c.camera_a),
     ),
     Row("POST", "/cameras/{camera_id}/webrtc", 409, STORE_A, camera_a_offer),
+    Row(
+        "GET",
+        "/cameras/{camera_id}/snapshot.jpg",
+        409,
+        STORE_A,
+        fixed(camera_id=lambda c: c.camera_a),
+    ),
     Row(
         "GET",
         "/cameras/{camera_id}/live.mjpeg",

@@ -76,3 +76,25 @@ async def test_an_mjpeg_viewer_counts_in_the_caps_and_leaves_with_its_client(
             rest = b"".join([chunk async for chunk in chunks])  # it ends
             assert len(rest) < 1_000_000
         assert camera.runtime.live.count(camera.camera_id) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_camera_snapshot_is_its_newest_picture(tmp_path: Path, database_url: str) -> None:
+    async with live_camera(tmp_path, database_url, LIVE) as camera:
+        path = f"/api/v1/cameras/{camera.camera_id}/snapshot.jpg"
+        first = await camera.http.get(path, params={"width": 320})
+        assert first.status_code == 200, first.text
+        assert first.headers["content-type"] == "image/jpeg"
+        picture = Image.open(io.BytesIO(first.content))
+        assert picture.size == (320, 180)  # the 640x360 camera, scaled
+
+        async def moved_on() -> bool:
+            later = await camera.http.get(path, params={"width": 320})
+            return later.status_code == 200 and later.content != first.content
+
+        await eventually(moved_on, within_s=5.0)
+        assert camera.runtime.live.count(camera.camera_id) == 0  # not a viewer
+        too_wide = await camera.http.get(path, params={"width": 5000})
+        assert too_wide.status_code == 422
+        nobody = await camera.http.get(path, headers={"Authorization": ""})
+        assert nobody.status_code == 401

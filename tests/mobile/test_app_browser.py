@@ -1,9 +1,10 @@
 """End to end, as a store's supervisor would use it: the real server (SQLite, a camera
 playing a real video through the pipeline) and the app served as a web app, driven in
 headless Chromium through Flutter's accessibility tree at phone size. Sign in, see the
-camera online, receive an alert created on the server without a refresh (with a chime),
-open it (its clip fetched once written), mark it reviewed, and see Stats count it. Each
-screen is saved to docs/screenshots/ when SHOPGUARD_SCREENSHOTS=1."""
+camera online with its picture, watch it live (the server's player, framed in the app,
+plays), receive an alert created on the server without a refresh (with a chime), open it
+(its clip fetched once written), mark it reviewed, and see Stats count it. Each screen is
+saved to docs/screenshots/ when SHOPGUARD_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -12,14 +13,22 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Frame, Page
 
 from mobile.ui import ids
 from server.config import LiveConfig
 from tests.helpers import ADMIN_PASSWORD
 from tests.live.browser import chromium, need_chromium
 from tests.live.camera import LiveCamera, live_camera
-from tests.mobile.web_app import by_id, fill, open_app, running_web_app, tap, text_of
+from tests.mobile.web_app import (
+    by_id,
+    fill,
+    open_app,
+    running_web_app,
+    tap,
+    text_of,
+    words_of,
+)
 from tests.pipeline.conftest import model_path
 
 __all__ = ["model_path"]
@@ -54,6 +63,16 @@ HTMLMediaElement.prototype.play = function () {
     return played;
 };
 """
+
+
+async def live_player(page: Page) -> Frame:
+    """The server's player page, framed in the app's live view."""
+    for _ in range(200):
+        framed = [f for f in page.frames if "/live/" in f.url]
+        if framed:
+            return framed[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError("the live view did not open the server's player")
 
 
 async def clip_written(camera: LiveCamera, alert_id: int) -> None:
@@ -94,8 +113,21 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
 
             row = by_id(page, ids.camera_row(camera.camera_id))
             await row.wait_for(timeout=30_000)
-            assert "Aisle 4" in await row.inner_text() and "online" in await row.inner_text()
+            await row.locator("[role=img]").wait_for(timeout=20_000)  # its newest picture
+            words = await words_of(row)
+            assert "Aisle 4: newest picture" in words and "online" in words, words
             await shot(page, "home")
+
+            await tap(page, ids.camera_row(camera.camera_id))  # its live view
+            player = await live_player(page)
+            await player.wait_for_function(
+                "() => document.getElementById('video').getVideoPlaybackQuality()"
+                ".totalVideoFrames > 10",
+                timeout=30_000,
+            )
+            await shot(page, "camera")
+            await tap(page, ids.BACK)
+            await row.wait_for(timeout=20_000)
 
             await page.get_by_role("tab", name="Alerts").click()
             await by_id(page, ids.ALERT_STATUS_FILTER).wait_for(timeout=20_000)

@@ -9,6 +9,7 @@ import pytest
 from mobile.api.client import ApiClient
 from mobile.app import SETTINGS
 from mobile.state.preferences import MemoryPreferences
+from mobile.ui.camera_admin import CameraAdmin
 from mobile.ui.camera_form import CameraForm
 from mobile.ui.dvr_form import DvrForm
 from shared.schemas.devices import PushPlatform
@@ -28,6 +29,13 @@ async def open_settings(ui: AppUnderTest, served: Served, user: str, password: s
     await until(lambda: ui.shows("Notifications"))
 
 
+async def admin_section(ui: AppUnderTest, served: Served) -> CameraAdmin:
+    """Settings → Cameras and DVRs, as the admin."""
+    await open_settings(ui, served, "admin", ADMIN_PASSWORD)
+    await until(lambda: ui.shows("Cameras and DVRs"))
+    return ui.app.settings.cameras
+
+
 async def server_cameras(served: Served) -> dict[str, dict[str, object]]:
     admin = ApiClient(served.address)
     await admin.login("admin", ADMIN_PASSWORD)
@@ -38,9 +46,7 @@ async def server_cameras(served: Served) -> dict[str, dict[str, object]]:
 
 async def test_an_admin_adds_a_camera_after_testing_its_source(served: Served) -> None:
     async with running_app() as ui:
-        await open_settings(ui, served, "admin", ADMIN_PASSWORD)
-        admin = ui.app.settings.cameras
-        await until(lambda: ui.shows("Cameras and DVRs"))
+        admin = await admin_section(ui, served)
         await ui.click(admin.add_camera)
         form = admin.form
         assert isinstance(form, CameraForm) and ui.shows("Add a camera")
@@ -66,8 +72,7 @@ async def test_an_admin_adds_a_camera_after_testing_its_source(served: Served) -
 async def test_an_admin_edits_switches_off_and_deletes_cameras(served: Served) -> None:
     aisle_1, aisle_2 = served.world.cameras
     async with running_app() as ui:
-        await open_settings(ui, served, "admin", ADMIN_PASSWORD)
-        admin = ui.app.settings.cameras
+        admin = await admin_section(ui, served)
         await until(lambda: aisle_1 in admin.camera_rows)
         await ui.click(admin.camera_rows[aisle_1].edit)
         form = admin.form
@@ -98,9 +103,7 @@ async def test_an_admin_edits_switches_off_and_deletes_cameras(served: Served) -
 
 async def test_an_admin_adds_a_dvr_as_a_camera_per_channel(served: Served) -> None:
     async with running_app() as ui:
-        await open_settings(ui, served, "admin", ADMIN_PASSWORD)
-        admin = ui.app.settings.cameras
-        await until(lambda: ui.shows("Cameras and DVRs"))
+        admin = await admin_section(ui, served)
         await ui.click(admin.add_dvr)
         form = admin.form
         assert isinstance(form, DvrForm)

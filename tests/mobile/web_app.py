@@ -78,5 +78,15 @@ async def tap(page: Page, identifier: str) -> None:
     await (inner if await inner.count() else target).click()
 
 
+async def words_of(locator: Locator) -> str:
+    """What a screen reader says for it: its text and its nodes' labels."""
+    return str(
+        await locator.evaluate(
+            "(e) => [e.innerText, ...Array.from(e.querySelectorAll('[aria-label]'))"
+            ".map((n) => n.getAttribute('aria-label'))].join('\\n')"
+        )
+    )
+
+
 async def text_of(page: Page, identifier: str) -> str:
     return (await by_id(page, identifier).inner_text()).strip()

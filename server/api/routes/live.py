@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from server.api.closing_stream import ClosingStream
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer
 from server.errors import AuthError, Conflict, Forbidden
-from server.live.mjpeg import MEDIA_TYPE, mjpeg_parts
+from server.live.mjpeg import MEDIA_TYPE, jpeg_of, mjpeg_parts
 from server.services.auth import Principal
 from server.storage import cameras
 from server.storage.models import Camera
@@ -85,6 +86,27 @@ async def live_link(
         camera_id=camera_id,
     )
     return LiveLink(url=f"{LIVE_PAGE}/{camera_id}#token={token}", token=token, expires_at=now + ttl)
+
+
+@router.get(
+    "/{camera_id}/snapshot.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "The newest picture."}},
+)
+async def camera_snapshot(
+    camera_id: int,
+    principal: CurrentUser,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    width: Annotated[int, Query(ge=64, le=1280, description="Width in pixels.")] = 320,
+) -> Response:
+    """The camera's newest analysed picture with its people drawn (for camera lists)."""
+    camera = await watchable(runtime, session, principal, camera_id)
+    frame = runtime.live.frames.latest(camera_id)
+    if frame is None:
+        raise Conflict(f"camera {camera_id} has no picture yet (it is still connecting)")
+    jpeg = await asyncio.to_thread(jpeg_of, frame, width, camera.name)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{camera_id}/live-config")
