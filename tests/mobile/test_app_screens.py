@@ -14,7 +14,7 @@ from mobile.state.preferences import MemoryPreferences
 from mobile.ui.alert_detail import AlertDetail
 from server.app import create_app
 from server.config import Settings
-from shared.schemas.alerts import AlertStatus
+from shared.schemas.alerts import AlertOutcome, AlertStatus
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
@@ -222,3 +222,36 @@ def _on_page(page: ft.Page, wanted: ft.Control) -> bool:
         return False
 
     return any(walk(c) for c in page.controls)
+
+
+async def test_filters_by_status_camera_and_time(served: Served) -> None:
+    aisle_1, aisle_2 = served.world.cameras
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "admin", ADMIN_PASSWORD)
+        await until(lambda: ui.shows("Aisle 2"))
+        client = ui.app.account.client
+        assert client is not None
+        first = await client.send_test_alert(aisle_1)
+        second = await client.send_test_alert(aisle_2)
+        await client.review(second, status=AlertStatus.acknowledged)
+        await ui.app.show_tab(ALERTS)
+        screen = ui.app.alerts
+
+        def shown() -> list[int]:
+            return [a.id for a in ui.app.book.visible()]
+
+        await until(lambda: shown() == [second.id, first.id])  # not reviewed yet: both
+        await ui.select(screen.camera, str(aisle_2))
+        assert shown() == [second.id]
+        await ui.select(screen.camera, "all")
+        await ui.select(screen.status, "acknowledged")
+        assert shown() == [second.id]
+        await ui.select(screen.status, "new")
+        assert shown() == [first.id]
+        await ui.select(screen.period, "24h")
+        assert shown() == [first.id]
+        await ui.select(screen.status, "open")
+        await until(lambda: ui.app.link.value == "")  # the live link is up
+        current = await client.alert(first.id)
+        await client.review(current, outcome=AlertOutcome.deterred)  # reviewed elsewhere
+        await until(lambda: shown() == [second.id])  # leaves the open list at once
