@@ -45,12 +45,16 @@ class CameraAdmin:
         self.add_dvr = ft.Button("Add DVR", icon=ft.Icons.ADD, on_click=self._add_dvr)
         self.control = ft.Column([common.loading()])
 
-    async def refresh(self) -> None:
+    async def refresh(
+        self, seen: tuple[list[StorePublic], list[CameraPublic]] | None = None
+    ) -> None:
+        """Draw the lists; `seen` is the stores and cameras just loaded, if any."""
         client = self._account.client
         assert client is not None
         try:
-            self.stores = (await client.stores()).data
-            self.cameras = (await client.cameras()).data
+            if seen is None:
+                seen = (await client.stores()).data, (await client.cameras()).data
+            self.stores, self.cameras = seen
             self.dvrs = (await client.dvrs()).data
         except ApiError as exc:
             self.control.controls = [common.failed(exc, self.refresh)]
@@ -86,7 +90,9 @@ class CameraAdmin:
             self._show(CameraForm(self._account, self.stores, camera, self._closed))
 
         async def delete(_: ft.Event[ft.IconButton]) -> None:
-            self._confirm(f"Delete {camera.name}?", self._delete_camera(camera))
+            client = self._account.client
+            assert client is not None
+            self._confirm(f"Delete {camera.name}?", lambda: client.delete_camera(camera.id))
 
         controls = CameraRow(
             switch=switch,
@@ -116,7 +122,9 @@ class CameraAdmin:
     def _dvr_row(self, dvr: DvrPublic) -> ft.Control:
         async def delete(_: ft.Event[ft.IconButton]) -> None:
             question = f"Delete {dvr.name} and its {len(dvr.camera_ids)} cameras?"
-            self._confirm(question, self._delete_dvr(dvr))
+            client = self._account.client
+            assert client is not None
+            self._confirm(question, lambda: client.delete_dvr(dvr.id))
 
         last = dvr.first_channel + dvr.channels - 1
         remove = ft.IconButton(
@@ -155,20 +163,6 @@ class CameraAdmin:
             await self.refresh()
 
         return toggled
-
-    def _delete_camera(self, camera: CameraPublic) -> Callable[[], Awaitable[None]]:
-        async def delete() -> None:
-            assert self._account.client is not None
-            await self._account.client.delete_camera(camera.id)
-
-        return delete
-
-    def _delete_dvr(self, dvr: DvrPublic) -> Callable[[], Awaitable[None]]:
-        async def delete() -> None:
-            assert self._account.client is not None
-            await self._account.client.delete_dvr(dvr.id)
-
-        return delete
 
     def _confirm(self, question: str, action: Callable[[], Awaitable[None]]) -> None:
         async def yes(_: object) -> None:

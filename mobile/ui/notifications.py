@@ -32,15 +32,14 @@ class NotificationSettings:
         self._cameras_column = ft.Column(spacing=0)
         self.control = ft.Column([common.loading()])
 
-    async def refresh(self) -> None:
+    async def refresh(self, stores: list[StorePublic], cameras: list[CameraPublic]) -> None:
+        """Your preferences, over the stores and cameras you may see."""
         client = self._account.client
         assert client is not None
         try:
             current = await client.preferences()
-            stores = (await client.stores()).data
-            cameras = (await client.cameras()).data
         except ApiError as exc:
-            self.control.controls = [common.failed(exc, self.refresh)]
+            self.control.controls = [common.failed(exc, lambda: self.refresh(stores, cameras))]
             common.redraw(self.control)
             return
         self._fill(current, stores, cameras)

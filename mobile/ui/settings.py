@@ -98,9 +98,21 @@ class SettingsScreen:
             rows += [ft.Divider(), self.cameras.control]
         self.control.controls = rows
         self._update()
-        await self.notifications.refresh()
-        if self._account.is_admin and self._account.client is not None:
-            await self.cameras.refresh()
+        await self._refresh_sections()
+
+    async def _refresh_sections(self) -> None:
+        """Notifications and, for admins, cameras: over one load of stores and cameras."""
+        client = self._account.client
+        assert client is not None
+        try:
+            seen = (await client.stores()).data, (await client.cameras()).data
+        except ApiError as exc:
+            self.notifications.control.controls = [common.failed(exc, self._refresh_sections)]
+            self._update()
+            return
+        await self.notifications.refresh(*seen)
+        if self._account.is_admin:
+            await self.cameras.refresh(seen)
 
     def _fill(self, current: RuntimeSettings) -> None:
         threshold = current.detection.threshold

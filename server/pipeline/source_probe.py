@@ -77,7 +77,7 @@ async def probe_source_async(url: str, timeout_s: float) -> SourceProbeResult:
 
 def _explain(exc: BaseException, elapsed_s: float, timeout_s: float, url: str) -> str:
     reason = str(getattr(exc, "strerror", None) or exc or type(exc).__name__)
-    if elapsed_s >= timeout_s - 0.05 and "401" not in reason:
+    if elapsed_s >= timeout_s - 0.05:
         return f"no answer within {timeout_s:g} s (is the address right and the device on?)"
     lowered = reason.lower()
     hint = next((text for key, text in HINTS if key in lowered), None)
