@@ -318,6 +318,33 @@ class PipelineConfig(BaseModel):
         return self
 
 
+class PoseTracksConfig(BaseModel):
+    """Tracked people's poses (keypoints only, never pixels) kept so reviews become training
+    data: the last hours of every camera, and the labelled episodes cut from them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        True, description="Keep every camera's tracked poses (off: reviews keep no poses)."
+    )
+    keep_hours: float = Field(
+        2.0,
+        ge=0.05,
+        le=72.0,
+        description="Hours of every camera's poses kept, within which a missed theft can be "
+        "marked (an unreviewed alert's poses stay until its review).",
+    )
+    chunk_s: float = Field(
+        60.0, ge=5.0, le=600.0, description="Seconds of a camera's poses per file written."
+    )
+    margin_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=60.0,
+        description="Seconds of poses kept before and after a labelled span, as context.",
+    )
+
+
 class Settings(BaseSettings):
     """ShopGuard's configuration; build it once with `load_settings` and hand it down."""
 
@@ -348,6 +375,7 @@ class Settings(BaseSettings):
     clips: ClipSettings = ClipSettings()
     retention: RetentionSettings = RetentionSettings()
     pipeline: PipelineConfig = PipelineConfig()
+    pose_tracks: PoseTracksConfig = PoseTracksConfig()
     demo_video: Path | None = Field(
         None,
         description="H.264 clip played by a looping demo camera, created on a first start "

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.alerting.recorder import AlertRecorder
+from server.alerting.thresholds import CameraThresholds
 from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
@@ -36,6 +37,8 @@ from server.notify.push import Notifier
 from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.pipeline.worker import fan_out
+from server.posetracks.service import PoseTracks
+from server.posetracks.store import LocalPoseStore
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
@@ -51,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 ADMIN_PASSWORD_FILE = "initial_admin_password.txt"
 EVIDENCE_DIR = "evidence"  # snapshots and clips, under the data directory
+POSE_TRACKS_DIR = "pose-tracks"  # kept poses and labelled episodes, under the data directory
 VAPID_KEY_FILE = "vapid_private.pem"  # the server's Web Push key, made on first start
 
 
@@ -114,10 +118,12 @@ class Runtime:
     passwords: Passwords
     pipeline: PipelineManager
     alerts: AlertRecorder
+    thresholds: CameraThresholds
     clips: ClipWorker
     media_links: MediaLinks
     pushes: PushDispatcher
     live: LivePeers
+    pose_tracks: PoseTracks
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -158,6 +164,7 @@ class Runtime:
             notifiers=make_notifiers(settings),
             retry=RetryPolicy(settings.push.retry_base_s, settings.push.retry_cap_s),
         )
+        thresholds = CameraThresholds(settings=settings, sessionmaker=sessionmaker)
         recorder = AlertRecorder(
             settings=settings,
             sessionmaker=sessionmaker,
@@ -165,10 +172,22 @@ class Runtime:
             on_alert=clips.alert_stored,
             pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
             plan_clip=clips.plan,
+            thresholds=thresholds,
         )
         frames = LiveFrames(clips.overlays, recorder.alerting_tracks)
         # the overlays first: the others read each frame's people from them
-        pipeline.sink = fan_out(clips.overlays.take, frames.take, recorder.take)
+        pose_tracks = PoseTracks(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            store=LocalPoseStore(settings.data_dir / POSE_TRACKS_DIR),
+        )
+        pipeline.sink = fan_out(
+            clips.overlays.take,
+            frames.take,
+            thresholds.take,  # track peaks, for the alert budgets
+            recorder.take,
+            pose_tracks.recorder.take,
+        )
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -178,10 +197,12 @@ class Runtime:
             passwords=passwords,
             pipeline=pipeline,
             alerts=recorder,
+            thresholds=thresholds,
             clips=clips,
             media_links=MediaLinks(signing_key),
             pushes=dispatcher,
             live=LivePeers(frames, settings.live),
+            pose_tracks=pose_tracks,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -197,7 +218,9 @@ class Runtime:
                 logger.exception("creating the demo camera failed")
         await runtime.clips.start()
         await runtime.pushes.start()
+        await runtime.thresholds.start()
         await runtime.alerts.start()
+        await runtime.pose_tracks.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         return runtime
@@ -205,6 +228,8 @@ class Runtime:
     async def stop(self) -> None:
         await self.live.close_all()
         await self.pipeline.stop()
+        await self.pose_tracks.stop()
+        await self.thresholds.stop()
         await self.alerts.stop()
         await self.clips.stop()
         await self.pushes.stop()

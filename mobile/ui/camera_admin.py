@@ -1,4 +1,5 @@
-"""Settings → Cameras and DVRs (admins): every camera with its status and an on/off switch,
+"""Settings → Cameras and DVRs (admins): every camera with its status, its threshold in force
+(own, from its alert budget, or learning) and the alerts a day it gives, an on/off switch,
 edit and delete; DVRs with their channels; Add camera and Add DVR open their forms."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import flet as ft
 from mobile.api.errors import ApiError
 from mobile.state.account import Account
 from mobile.ui import common, forms, ids
-from mobile.ui.camera_form import CameraForm
+from mobile.ui.camera_form import CameraForm, threshold_in_force
 from mobile.ui.dvr_form import DvrForm
 from shared.schemas.cameras import CameraPublic, DvrPublic
 from shared.schemas.stores import StorePublic
@@ -108,6 +109,7 @@ class CameraAdmin:
                     [
                         ft.Text(camera.name, weight=ft.FontWeight.W_500),
                         ft.Text(f"{store} · {status}", size=12, color=common.MUTED),
+                        ft.Text(threshold_in_force(camera), size=12, color=common.MUTED),
                     ],
                     spacing=2,
                     expand=True,

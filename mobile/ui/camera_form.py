@@ -1,5 +1,6 @@
-"""Adding or editing a camera (admins): store, name, source with a connection test, and the
-camera's own alert threshold. An edited URL shown masked keeps its saved password."""
+"""Adding or editing a camera (admins): store, name, source with a connection test, the
+camera's own alert budget ("at most N alerts a day") or fixed threshold, and the threshold in
+force with the alerts a day it gives. An edited URL shown masked keeps its saved password."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from shared.schemas.cameras import (
     CameraUpdate,
     SourceKind,
     SourceProbe,
+    ThresholdSource,
 )
 from shared.schemas.stores import StorePublic
 
@@ -28,6 +30,29 @@ KINDS = {
 URL_HINT = "e.g. rtsp://user:password@192.168.1.64:554/Streaming/Channels/101"
 
 Done = Callable[[], Awaitable[None]]
+
+
+def threshold_in_force(camera: CameraPublic) -> str:
+    """The camera's threshold in force, where it comes from and what it gives, in words."""
+    value = camera.effective_threshold
+    shown = "the model's" if value is None else f"{round(value, 3):g}"
+    per_day = camera.expected_alerts_per_day
+    gives = "" if per_day is None else f", about {per_day:.1f} alerts a day"
+    source = camera.threshold_source
+    if source is ThresholdSource.manual:
+        return f"Threshold {shown} (its own){gives}"
+    if source is ThresholdSource.model:
+        return f"Threshold {shown} (the server's){gives}"
+    aimed = camera.aimed_alerts_per_day or 0.0
+    budget = f"a budget of {aimed:g} a day"
+    if camera.review_factor < 1:
+        budget += f" (cut to {camera.review_factor:g} of it by false alarms)"
+    if source is ThresholdSource.learning:
+        return (
+            f"Learning this camera's scores ({camera.scored_days:g} of 1 day): threshold "
+            f"{shown} until {budget} sets it"
+        )
+    return f"Threshold {shown} from {budget}{gives}"
 
 
 class CameraForm:
@@ -63,8 +88,16 @@ class CameraForm:
         self.location = ft.TextField(label="Location", value=camera.location if camera else "")
         threshold = camera.threshold if camera else None
         self.threshold = ft.TextField(
-            label="Alert threshold for this camera (empty: the server's)",
+            label="Alert threshold for this camera (empty: from its budget)",
             value="" if threshold is None else f"{threshold:g}",
+        )
+        budget = camera.alert_budget_per_day if camera else None
+        self.budget = ft.TextField(
+            label="At most this many alerts a day (empty: the server's budget)",
+            value="" if budget is None else f"{budget:g}",
+        )
+        self.in_force = ft.Text(
+            threshold_in_force(camera) if camera else "", size=12, color=common.MUTED
         )
         self.enabled = ft.Switch(
             label="Analyse this camera", value=camera.enabled if camera else True
@@ -84,7 +117,9 @@ class CameraForm:
                 ids.tagged(ids.CAMERA_SOURCE, self.source_url),
                 self.substream_url,
                 self.location,
+                self.budget,
                 self.threshold,
+                self.in_force,
                 self.enabled,
                 ft.Row([ids.tagged(ids.CAMERA_TEST, self.test)]),
                 ids.tagged(ids.CAMERA_TEST_RESULT, self.test_result),
@@ -125,6 +160,7 @@ class CameraForm:
         assert client is not None
         try:
             threshold = forms.optional_number(self.threshold, "the threshold")
+            budget = forms.optional_number(self.budget, "the alerts a day")
             fields = {
                 "name": forms.text(self.name),
                 "source_kind": SourceKind(self.kind.value or "rtsp"),
@@ -132,6 +168,7 @@ class CameraForm:
                 "substream_url": forms.text(self.substream_url) or None,
                 "location": forms.text(self.location),
                 "threshold": threshold,
+                "alert_budget_per_day": budget,
                 "enabled": bool(self.enabled.value),
             }
             if self._camera is None:
@@ -147,6 +184,7 @@ class CameraForm:
                 "substream_url": "Sub-stream URL",
                 "location": "Location",
                 "threshold": "Alert threshold",
+                "alert_budget_per_day": "Alerts a day",
             }
             forms.refuse(self.result, self.control, forms.first_problem(exc, labels))
             return

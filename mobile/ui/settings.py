@@ -1,6 +1,6 @@
 """Settings: the server's address (tested before it is kept), who is signed in, signing out,
-and notifications; for admins, the detection threshold, the dedup window, the clip lengths,
-evidence retention, and the cameras and DVRs."""
+and notifications; for admins, the alert budget per camera, the detection threshold, the
+dedup window, the clip lengths, evidence retention, and the cameras and DVRs."""
 
 from __future__ import annotations
 
@@ -39,7 +39,12 @@ class SettingsScreen:
         self.sound = ft.Switch(label="Sound for new alerts on this device", on_change=self._sound)
         self.address = ft.TextField(label="Server address", value=account.address or "")
         self.address_result = ft.Text("")
-        self.threshold = ft.TextField(label="Alert threshold, 0 to 1 (empty: the model's)")
+        self.budget = ft.TextField(
+            label="At most this many alerts per camera a day (empty: the model's figure)"
+        )
+        self.threshold = ft.TextField(
+            label="Alert threshold while a camera learns, 0 to 1 (empty: the model's)"
+        )
         self.dedup = ft.TextField(label="Dedup window (s)")
         self.pre_roll = ft.TextField(label="Clip before (s)")
         self.post_roll = ft.TextField(label="Clip after (s)")
@@ -84,6 +89,7 @@ class SettingsScreen:
                 self._fill(self._settings)
                 rows += [
                     ft.Text("Detection and clips", weight=ft.FontWeight.BOLD),
+                    self.budget,
                     self.threshold,
                     self.dedup,
                     self.pre_roll,
@@ -117,6 +123,8 @@ class SettingsScreen:
     def _fill(self, current: RuntimeSettings) -> None:
         threshold = current.detection.threshold
         self.threshold.value = "" if threshold is None else f"{threshold:g}"
+        budget = current.detection.alert_budget_per_day
+        self.budget.value = "" if budget is None else f"{budget:g}"
         self.dedup.value = f"{current.detection.dedup_window_s:g}"
         self.pre_roll.value = f"{current.clips.pre_roll_s:g}"
         self.post_roll.value = f"{current.clips.post_roll_s:g}"
@@ -131,6 +139,8 @@ class SettingsScreen:
             change = RuntimeSettingsUpdate(
                 detection=DetectionSettings(
                     threshold=threshold,
+                    alert_budget_per_day=forms.optional_number(self.budget, "the alerts a day"),
+                    budget_thresholds=self._settings.detection.budget_thresholds,
                     dedup_window_s=forms.number(self.dedup, "the dedup window"),
                     analysis_fps=self._settings.detection.analysis_fps,
                 ),
@@ -155,10 +165,12 @@ class SettingsScreen:
             self.saved.value, self.saved.color = exc.message, ft.Colors.ERROR
         else:
             self.saved.value, self.saved.color = "Saved", ft.Colors.GREEN
+            await self.cameras.refresh()  # a new budget moves cameras' thresholds
         self._update()
 
     def _labels(self) -> dict[str, str]:
         fields = {
+            "alert_budget_per_day": self.budget,
             "threshold": self.threshold,
             "dedup_window_s": self.dedup,
             "pre_roll_s": self.pre_roll,

@@ -7,7 +7,9 @@ alert before it is announced (`services.alerts`). A database that is down delays
 it does not drop them: the task retries the same write with back-off.
 
 Camera rules (zones, per-camera threshold) and the global detection settings are read from
-the database every few seconds, so an admin's change applies without restarting cameras.
+the database every few seconds, so an admin's change applies without restarting cameras. A
+camera's threshold is its own, else its alert budget's (`thresholds.py`), else the global
+one, else the model's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Episode, Extension, Opening, severity
+from server.alerting.thresholds import CameraThresholds
 from server.alerting.zones import CameraZones
 from server.config import Settings
 from server.logs import ids
@@ -41,6 +44,7 @@ from server.storage.settings import effective_settings
 from shared.schemas.alerts import AlertStatus
 from shared.schemas.cameras import Zone
 from shared.schemas.events import AlertUpdated
+from shared.schemas.settings import DetectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class CameraRules:
     """What decides a camera's alerts."""
 
     zones: CameraZones
-    threshold: float | None  # the camera's own, None: the global one
+    threshold: float | None  # the camera's own or its budget's, None: the global one
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +97,18 @@ class AlertRecorder:
         on_alert: OnAlert | None = None,
         pushes: AlertPushes | None = None,
         plan_clip: PlanClip | None = None,
+        thresholds: CameraThresholds | None = None,
     ) -> None:
         """`on_alert` hears of every stored opening and extension (evidence, pushes), with
-        the deciding frame's picture."""
+        the deciding frame's picture; `thresholds` sets cameras' thresholds from their alert
+        budgets (None: a camera's own threshold or the global one)."""
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._on_alert = on_alert
         self.pushes = pushes
         self._plan_clip = plan_clip
+        self._thresholds = thresholds
         self._queue: asyncio.Queue[ScoredFrame] = asyncio.Queue(QUEUE_FRAMES)
         self._rules: dict[int, CameraRules] = {}
         self._global_threshold: float | None = settings.detection.threshold
@@ -325,13 +332,20 @@ class AlertRecorder:
             runtime = await effective_settings(session=session, settings=self._settings)
         self._rules = {
             c.id: CameraRules(
-                CameraZones.of([Zone.model_validate(z) for z in c.zones or []]), c.threshold
+                CameraZones.of([Zone.model_validate(z) for z in c.zones or []]),
+                self._camera_threshold(c, runtime.detection),
             )
             for c in cameras
         }
         self._global_threshold = runtime.detection.threshold
         self.dedup.window_s = runtime.detection.dedup_window_s
         self._rules_read = time.monotonic()
+
+    def _camera_threshold(self, camera: Camera, detection: DetectionSettings) -> float | None:
+        """The camera's own threshold, else its alert budget's; None: the global one."""
+        if self._thresholds is None:
+            return camera.threshold
+        return self._thresholds.choice(camera, detection).rule
 
     async def _restore(self) -> None:
         """Reopen the episodes of alerts seen within the window before a restart."""

@@ -15,6 +15,7 @@ from shared.schemas.cameras import (
     CameraCreate,
     CameraPublic,
     CameraStatus,
+    CameraThreshold,
     CameraUpdate,
     DvrCreate,
     DvrPublic,
@@ -24,7 +25,8 @@ from shared.schemas.cameras import (
 )
 
 
-def camera_public(camera: Camera) -> CameraPublic:
+def camera_public(camera: Camera, threshold: CameraThreshold) -> CameraPublic:
+    """The camera as the API shows it, with the threshold in force (`alerting/thresholds.py`)."""
     return CameraPublic(
         id=camera.id,
         store_id=camera.store_id,
@@ -39,6 +41,8 @@ def camera_public(camera: Camera) -> CameraPublic:
         zones=[Zone.model_validate(zone) for zone in camera.zones],
         enabled=camera.enabled,
         threshold=camera.threshold,
+        alert_budget_per_day=camera.alert_budget_per_day,
+        **threshold.model_dump(),
         analysis_fps=camera.analysis_fps,
         analysis_width=camera.analysis_width,
         status=CameraStatus(camera.status),

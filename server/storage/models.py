@@ -158,6 +158,7 @@ class Camera(Base):
     zones: Mapped[list[Any]] = mapped_column(default=list)
     enabled: Mapped[bool] = mapped_column(default=True)
     threshold: Mapped[float | None] = mapped_column(default=None)
+    alert_budget_per_day: Mapped[float | None] = mapped_column(default=None)
     analysis_fps: Mapped[float | None] = mapped_column(default=None)
     analysis_width: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="offline")
@@ -218,6 +219,38 @@ class Alert(Base):
 
     def forget_evidence(self) -> None:
         self.snapshot_ref = self.clip_ref = self.annotated_ref = None
+
+
+class TrackPeak(Base):
+    """A finished track's highest alerting score (a score, never pixels): a camera's recent
+    peaks set its threshold from its alert budget (`alerting/budget.py`)."""
+
+    __tablename__ = "track_peaks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))  # the scoring model's identity (sha256)
+    track_id: Mapped[int]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    peak: Mapped[float]
+
+    __table_args__ = (Index("ix_track_peaks_camera_last_seen", "camera_id", "last_seen"),)
+
+
+class ScoredSpan(Base):
+    """A stretch of time a camera was analysed and scored by one model: the days its track
+    peaks cover (alerts per day divide by them)."""
+
+    __tablename__ = "scored_spans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_scored_spans_camera_ended", "camera_id", "ended_at"),)
 
 
 class ClipJob(Base):
@@ -327,3 +360,37 @@ class EventLogEntry(Base):
     store_id: Mapped[int]
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
+
+
+class LabelledEpisode(Base):
+    """Pose tracks kept as training data with a label: a reviewed alert's people, or a
+    missed theft marked on a camera. The poses themselves are a file (`data_ref`)."""
+
+    __tablename__ = "labelled_episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), default=None, unique=True
+    )
+    source: Mapped[str] = mapped_column(String(16))  # alert_review | missed_theft
+    label: Mapped[str] = mapped_column(String(8))  # theft | normal
+    start_at: Mapped[datetime]  # the labelled span
+    end_at: Mapped[datetime]
+    kept_from: Mapped[datetime]  # the poses kept: the span and a margin on each side
+    kept_to: Mapped[datetime]
+    track_ids: Mapped[list[Any]] = mapped_column(default=list)
+    poses: Mapped[int] = mapped_column(default=0)
+    frames: Mapped[int] = mapped_column(default=0)
+    data_ref: Mapped[str | None] = mapped_column(String(500), default=None)
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    labelled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[User | None] = relationship(lazy="selectin")
+
+    __table_args__ = (Index("ix_labelled_episodes_camera_start", "camera_id", "start_at"),)

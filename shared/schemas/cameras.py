@@ -26,6 +26,15 @@ class CameraStatus(StrEnum):
     disabled = "disabled"
 
 
+class ThresholdSource(StrEnum):
+    """Where a camera's threshold in force comes from."""
+
+    manual = "manual"  # the camera's own `threshold`
+    budget = "budget"  # derived from its alert budget and its own recent scores
+    learning = "learning"  # a budget applies but under a day of scored video: global/model's
+    model = "model"  # budgets are off: the global threshold, else the model's
+
+
 class ZoneKind(StrEnum):
     shelf = "shelf"
     exit = "exit"
@@ -78,7 +87,17 @@ class CameraOverrides(BaseModel):
     """Per-camera settings that replace the global ones when set."""
 
     threshold: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Alert threshold for this camera."
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Alert threshold for this camera; set, it wins over any alert budget.",
+    )
+    alert_budget_per_day: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1000.0,
+        description="At most this many alerts a day from this camera: its threshold follows "
+        "from its own recent scores; null: the global `detection.alert_budget_per_day`.",
     )
     analysis_fps: float | None = Field(
         default=None, ge=0.5, le=30.0, description="Frames per second analysed for this camera."
@@ -129,6 +148,31 @@ class CameraUpdate(CameraOverrides):
     enabled: bool | None = None
 
 
+class CameraThreshold(BaseModel):
+    """The threshold in force for a camera and what it gives (docs/api.md, alert budget)."""
+
+    threshold_source: ThresholdSource
+    effective_threshold: float | None = Field(
+        description="The threshold alerts are held to now; null: the behaviour model's, "
+        "and no model is loaded."
+    )
+    expected_alerts_per_day: float | None = Field(
+        description="Alerts a day at that threshold on this camera's recent scores; null "
+        "under a day of scored video."
+    )
+    aimed_alerts_per_day: float | None = Field(
+        description="What the budget aims at: the camera's or the global budget times "
+        "`review_factor`; null when no budget applies (manual, model)."
+    )
+    review_factor: float = Field(
+        description="1, or less when many of the camera's reviewed alerts were false alarms."
+    )
+    scored_days: float = Field(
+        description="Days of this camera's video scored by the current model over the last "
+        "7 days; a budget sets the threshold from 1."
+    )
+
+
 class CameraPublic(BaseModel):
     id: int
     store_id: int
@@ -143,6 +187,13 @@ class CameraPublic(BaseModel):
     zones: list[Zone]
     enabled: bool
     threshold: float | None
+    alert_budget_per_day: float | None
+    threshold_source: ThresholdSource
+    effective_threshold: float | None
+    expected_alerts_per_day: float | None
+    aimed_alerts_per_day: float | None
+    review_factor: float
+    scored_days: float
     analysis_fps: float | None
     analysis_width: int | None
     status: CameraStatus

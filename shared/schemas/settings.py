@@ -14,8 +14,22 @@ class DetectionSettings(BaseModel):
         None,
         ge=0.0,
         le=1.0,
-        description="Behaviour score that opens an alert (0..1); null: the behaviour model's "
-        "own operating threshold (docs/model-card.md). A camera may set its own.",
+        description="Behaviour score that opens an alert (0..1) on cameras whose threshold no "
+        "budget sets (budgets off, or under a day of scored video); null: the behaviour "
+        "model's own operating threshold (docs/model-card.md). A camera may set its own.",
+    )
+    alert_budget_per_day: float | None = Field(
+        None,
+        gt=0.0,
+        le=1000.0,
+        description="At most this many alerts per camera per day: each camera's threshold "
+        "follows from its own recent scores (a camera may set its own budget or threshold); "
+        "null: the behaviour model's evaluated figure (3 while its file states none).",
+    )
+    budget_thresholds: bool = Field(
+        True,
+        description="Derive cameras' thresholds from alert budgets; off: cameras without "
+        "their own threshold use `threshold`.",
     )
     dedup_window_s: float = Field(
         300.0, ge=10.0, le=86400.0, description="Seconds an alert stays open to absorb repeats."

@@ -1,7 +1,8 @@
 """From a real video to stored, announced, pushed alerts: the real pipeline (pose,
 tracking, the shipped behaviour model) on a clip of real people, uvicorn on 127.0.0.1, a
 WebSocket client, the database the alerts land in, and local Web Push, FCM and APNs
-services that the real client libraries send to."""
+services that the real client libraries send to. The people's track peaks and the time
+scored are stored for the cameras' alert budgets when the server stops."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
+from server.alerting import thresholds
 from server.app import create_app
 from server.config import PushConfig
-from server.storage.models import Alert
+from server.storage.db import make_engine
+from server.storage.models import Alert, ScoredSpan, TrackPeak
 from shared.schemas.events import AlertCreated, EventEnvelope, Hello, Welcome
 from tests.conftest import make_settings
 from tests.fakes.apns import ApnsService
@@ -67,6 +70,18 @@ async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
         )
         async with LiveServer.run(create_app(settings)) as server:
             await _alerts_from_the_pipeline(server, push, fcm, apns)
+        facts = thresholds.ModelFacts.read(thresholds.model_path(settings))
+        assert facts is not None
+        engine = make_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                peaks = (await conn.execute(select(TrackPeak.model, TrackPeak.peak))).all()
+                spans = (await conn.execute(select(ScoredSpan.model))).all()
+        finally:
+            await engine.dispose()
+        assert peaks and {model for model, _ in peaks} == {facts.identity}
+        assert all(0.0 <= peak <= 1.0 for _, peak in peaks)
+        assert spans and {model for (model,) in spans} == {facts.identity}
 
 
 async def _alerts_from_the_pipeline(

@@ -346,12 +346,19 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
             "clips": ClipSettings(pre_roll_s=4.0, post_roll_s=6.0),
         }
     )
+    budgets = {"alert_budget_per_day": None, "budget_thresholds": True}  # the model's figure
     defaults = {
-        "detection": {"threshold": 0.7, "dedup_window_s": 120.0, "analysis_fps": 3.0},
+        "detection": {"threshold": 0.7, "dedup_window_s": 120.0, "analysis_fps": 3.0} | budgets,
         "clips": {"pre_roll_s": 4.0, "post_roll_s": 6.0, "max_event_s": 30.0},
         "retention": RetentionSettings().model_dump(),
     }
-    new_detection = {"threshold": 0.55, "dedup_window_s": 600.0, "analysis_fps": 8.0}
+    new_detection = {
+        "threshold": 0.55,
+        "dedup_window_s": 600.0,
+        "analysis_fps": 8.0,
+        "alert_budget_per_day": 4.5,
+        "budget_thresholds": True,
+    }
     async with running(configured) as client:
         admin = await login(client, "admin", ADMIN_PASSWORD)
         assert await get_json(client, admin, SETTINGS) == defaults
@@ -371,6 +378,8 @@ async def test_settings_api_persists_across_restart(settings: Settings) -> None:
             ({"detection": new_detection | {"dedup_window_s": 5}}, 422, "validation_error"),
             ({"detection": new_detection | {"analysis_fps": 0}}, 422, "validation_error"),
             ({"detection": new_detection | {"sensitivity": 1}}, 422, "validation_error"),
+            ({"detection": new_detection | {"alert_budget_per_day": 0}}, 422, "validation_error"),
+            ({"detection": {"alert_budget_per_day": 1500}}, 422, "validation_error"),
             ({"clips": {"pre_roll_s": 31, "post_roll_s": 2}}, 422, "validation_error"),
             ({"retention": {"unreviewed_days": 0}}, 422, "validation_error"),
             # one bad section spoils the good one next to it
@@ -442,7 +451,13 @@ async def test_settings_overrides_only_the_fields_set(settings: Settings) -> Non
     async with running(reconfigured) as client:
         admin = await login(client, "admin", ADMIN_PASSWORD)
         detection = (await get_json(client, admin, SETTINGS))["detection"]
-        assert detection == {"threshold": 0.6, "analysis_fps": 12.0, "dedup_window_s": 90.0}
+        assert detection == {
+            "threshold": 0.6,
+            "analysis_fps": 12.0,
+            "dedup_window_s": 90.0,
+            "alert_budget_per_day": None,
+            "budget_thresholds": True,
+        }
 
 
 async def _viewer(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:

@@ -48,7 +48,9 @@ async def audit_text(client: httpx.AsyncClient, admin: dict[str, str]) -> str:
     return response.text
 
 
-async def test_create_read_list_update(client: httpx.AsyncClient, world: World) -> None:
+async def test_create_read_list_update(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
     admin = world.headers["admin"]
     store = world.stores[0]
     before = datetime.now(UTC)
@@ -63,6 +65,7 @@ async def test_create_read_list_update(client: httpx.AsyncClient, world: World) 
         location="front door",
         zones=ZONES,
         threshold=0.7,
+        alert_budget_per_day=2.5,
         analysis_fps=4.0,
         analysis_width=960,
     )
@@ -81,6 +84,14 @@ async def test_create_read_list_update(client: httpx.AsyncClient, world: World) 
         "zones": ZONES,
         "enabled": True,
         "threshold": 0.7,
+        "alert_budget_per_day": 2.5,
+        # its own threshold wins over its budget; no scored video yet: no alerts per day
+        "threshold_source": "manual",
+        "effective_threshold": 0.7,
+        "expected_alerts_per_day": None,
+        "aimed_alerts_per_day": None,
+        "review_factor": 1.0,
+        "scored_days": 0.0,
         "analysis_fps": 4.0,
         "analysis_width": 960,
         "status": "offline",
@@ -113,10 +124,16 @@ async def test_create_read_list_update(client: httpx.AsyncClient, world: World) 
         json={"name": "Main entrance", "location": "", "threshold": None},
     )
     assert patched.status_code == 200, patched.text
+    facts = runtime.thresholds.facts
+    assert facts is not None
     expected = without_times(created) | {
         "name": "Main entrance",
         "location": "",
         "threshold": None,
+        # its budget now, learning from the camera's scores: the model's threshold meanwhile
+        "threshold_source": "learning",
+        "effective_threshold": round(facts.threshold, 4),
+        "aimed_alerts_per_day": 2.5,
     }
     assert without_times(patched.json()) == expected
     assert parse(patched.json()["updated_at"]) >= parse(created["updated_at"])
@@ -317,9 +334,14 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
     zoned = await client.patch(path, headers=admin, json={"zones": ZONES})
     assert zoned.status_code == 200, zoned.text
     assert zoned.json()["zones"] == ZONES
-    tuned = await client.patch(path, headers=admin, json={"threshold": 0.65, "analysis_fps": 2.5})
+    tuned = await client.patch(
+        path,
+        headers=admin,
+        json={"threshold": 0.65, "analysis_fps": 2.5, "alert_budget_per_day": 0.5},
+    )
     assert tuned.status_code == 200
     assert (tuned.json()["threshold"], tuned.json()["analysis_fps"]) == (0.65, 2.5)
+    assert tuned.json()["alert_budget_per_day"] == 0.5
     assert tuned.json()["zones"] == ZONES  # absent fields stay
     # bounds are inclusive
     edge = await client.patch(path, headers=admin, json={"threshold": 1.0, "analysis_fps": 30.0})
@@ -340,6 +362,8 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
         ({"analysis_width": 1312}, "validation_error"),  # above 1280 px
         ({"analysis_width": 650}, "validation_error"),  # not a multiple of 32
         ({"threshold": 0.5, "analysis_fps": 0}, "validation_error"),  # one bad value spoils all
+        ({"alert_budget_per_day": 0}, "validation_error"),  # a budget is more than nothing
+        ({"alert_budget_per_day": 1001}, "validation_error"),
         # zone point outside the image, too few points, an unknown kind, an empty name
         ({"zones": [{"name": "z", "polygon": [[0, 0], [1.2, 0], [1, 1]]}]}, "validation_error"),
         ({"zones": [{"name": "z", "polygon": [[0, 0], [1, 0]]}]}, "validation_error"),
@@ -358,18 +382,17 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
         assert await get_json(client, admin, path) == before, body
 
     cleared = await client.patch(
-        path, headers=admin, json={"zones": [], "threshold": None, "analysis_fps": None}
+        path,
+        headers=admin,
+        json={"zones": [], "threshold": None, "analysis_fps": None, "alert_budget_per_day": None},
     )
     assert cleared.status_code == 200
     assert (
         cleared.json()["zones"],
         cleared.json()["threshold"],
         cleared.json()["analysis_fps"],
-    ) == (
-        [],
-        None,
-        None,
-    )
+        cleared.json()["alert_budget_per_day"],
+    ) == ([], None, None, None)
 
 
 async def test_enable_and_disable(client: httpx.AsyncClient, world: World) -> None:

@@ -14,9 +14,10 @@ without a row here fails `test_matrix_covers_every_route`.
 import base64
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from tests.helpers import (
     error_of,
     login,
 )
+from tests.posetracks.people import feed, tracked_frames
 
 ROLE_CALLERS = ("viewer_a", "supervisor_a", "admin", "viewer_b", "supervisor_b")
 BAD_TOKENS = ("anonymous", "expired", "forged", "bad_signature", "logged_out")
@@ -189,7 +191,10 @@ async def fresh_camera(ctx: Ctx, caller: str) -> Call:
 
 
 async def fresh_camera_update(ctx: Ctx, caller: str) -> Call:
-    return Call(params={"camera_id": await ctx.new_camera()}, body={"location": "Back door"})
+    return Call(
+        params={"camera_id": await ctx.new_camera()},
+        body={"location": "Back door", "alert_budget_per_day": 2.0},
+    )
 
 
 async def new_dvr_body(ctx: Ctx, caller: str) -> Call:
@@ -251,7 +256,12 @@ async def signed_evidence(ctx: Ctx, caller: str) -> Call:
 
 
 async def settings_update(ctx: Ctx, caller: str) -> Call:
-    return Call(body={"clips": {"pre_roll_s": 3.0, "post_roll_s": 2.0}})
+    return Call(
+        body={
+            "clips": {"pre_roll_s": 3.0, "post_roll_s": 2.0},
+            "detection": {"alert_budget_per_day": 5.0},
+        }
+    )
 
 
 async def new_device_body(ctx: Ctx, caller: str) -> Call:
@@ -277,6 +287,27 @@ async def source_to_try(ctx: Ctx, caller: str) -> Call:
 
 async def fresh_camera_source_to_try(ctx: Ctx, caller: str) -> Call:
     return Call(params={"camera_id": await ctx.new_camera()}, body=MISSING_FILE)
+
+
+async def people_on_camera_a(ctx: Ctx) -> dict[str, str]:
+    """A span in which people were tracked on camera A (their poses are handed to the
+    server's pose-track sink once, for the last minute): a missed theft may be marked there."""
+    recorder = ctx.runtime.pose_tracks.recorder
+    if recorder.stats.frames == 0:
+        feed(recorder, tracked_frames(ctx.camera_a, time.time() - 40, 30))
+    first = float((await recorder.read(ctx.camera_a, 0, time.time())).frame_ts[0])
+    span = (datetime.fromtimestamp(first + 10, UTC), datetime.fromtimestamp(first + 20, UTC))
+    return {"start": span[0].isoformat(), "end": span[1].isoformat()}
+
+
+async def missed_theft_on_camera_a(ctx: Ctx, caller: str) -> Call:
+    return Call(params={"camera_id": ctx.camera_a}, body=await people_on_camera_a(ctx))
+
+
+async def fresh_missed_theft(ctx: Ctx, caller: str) -> Call:
+    span = await people_on_camera_a(ctx)
+    marked = await ctx.post(f"/cameras/{ctx.camera_a}/missed-thefts", span)
+    return Call(params={"episode_id": int(marked["id"])})
 
 
 async def camera_a_offer(ctx: Ctx, caller: str) -> Call:
@@ -392,6 +423,11 @@ MATRIX = [
         "POST", "/alerts/{alert_id}/media-links", 200, STORE_A, fixed(alert_id=lambda c: c.alert_a)
     ),
     Row("GET", "/media/{alert_id}/{name}", 200, ALL, signed_evidence, public=True),
+    # Labelled episodes: supervisors (their stores) and admins mark missed thefts and see
+    # what reviews kept as training data.
+    Row("POST", "/cameras/{camera_id}/missed-thefts", 201, "F O O F N", missed_theft_on_camera_a),
+    Row("GET", "/labelled-episodes", 200, "F O O F O"),
+    Row("DELETE", "/labelled-episodes/{episode_id}", 204, "F O O F N", fresh_missed_theft),
     # Stats and settings: everyone reads, admins change settings.
     Row("GET", "/stats", 200, ALL),
     Row("GET", "/settings", 200, ALL),

@@ -1,4 +1,8 @@
-"""Cameras: everyone sees their stores' cameras, admins add, change and remove them."""
+"""Cameras: everyone sees their stores' cameras, admins add, change and remove them. Each
+camera shows the threshold in force (its own, its alert budget's, or the global one) and
+the alerts per day it gives."""
+
+from collections.abc import Sequence
 
 from fastapi import APIRouter, status
 
@@ -8,7 +12,8 @@ from server.security.redact import keep_secret, redact_url
 from server.services.alerts import camera_status_event, commit_and_announce, record_alert
 from server.storage import cameras, stores
 from server.storage.alerts import alert_public
-from server.storage.models import utcnow
+from server.storage.models import Camera, utcnow
+from server.storage.settings import effective_settings
 from shared.schemas.alerts import TEST_EVENT_TYPE, AlertPublic
 from shared.schemas.cameras import (
     CameraCreate,
@@ -24,13 +29,13 @@ router = APIRouter(prefix="/cameras", tags=["cameras"])
 
 @router.get("")
 async def list_cameras(
-    principal: CurrentUser, session: SessionDep, store_id: int | None = None
+    principal: CurrentUser, session: SessionDep, runtime: RuntimeDep, store_id: int | None = None
 ) -> CamerasPublic:
     """Cameras you may see, optionally of one store."""
     rows = await cameras.list_cameras(
         session=session, store_ids=principal.store_scope, store_id=store_id
     )
-    return CamerasPublic(data=[cameras.camera_public(c) for c in rows], count=len(rows))
+    return CamerasPublic(data=await _public(rows, session, runtime), count=len(rows))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -48,7 +53,7 @@ async def create_camera(
     )
     await session.commit()
     runtime.pipeline.request_reconcile()
-    return cameras.camera_public(camera)
+    return (await _public([camera], session, runtime))[0]
 
 
 @router.post("/source-test")
@@ -83,12 +88,14 @@ async def probe_camera_source(
 
 
 @router.get("/{camera_id}")
-async def read_camera(camera_id: int, principal: CurrentUser, session: SessionDep) -> CameraPublic:
-    """One camera with its status."""
+async def read_camera(
+    camera_id: int, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> CameraPublic:
+    """One camera with its status and the threshold in force."""
     camera = await cameras.get_camera(
         session=session, camera_id=camera_id, store_ids=principal.store_scope
     )
-    return cameras.camera_public(camera)
+    return (await _public([camera], session, runtime))[0]
 
 
 @router.patch("/{camera_id}")
@@ -100,7 +107,7 @@ async def update_camera(
     runtime: RuntimeDep,
     audit: AuditDep,
 ) -> CameraPublic:
-    """Change a camera's source, zones, overrides or enabled flag."""
+    """Change a camera's source, zones, overrides (threshold, alert budget) or enabled flag."""
     return await _update(camera_id, body, session, runtime, audit)
 
 
@@ -168,4 +175,12 @@ async def _update(
         )
     await commit_and_announce(session, runtime.bus, *envelopes)
     runtime.pipeline.request_reconcile()
-    return cameras.camera_public(camera)
+    return (await _public([camera], session, runtime))[0]
+
+
+async def _public(
+    rows: Sequence[Camera], session: SessionDep, runtime: RuntimeDep
+) -> list[CameraPublic]:
+    """The cameras as shown, each with the threshold in force under today's settings."""
+    detection = (await effective_settings(session=session, settings=runtime.settings)).detection
+    return [cameras.camera_public(c, runtime.thresholds.public(c, detection)) for c in rows]

@@ -27,7 +27,7 @@ async def update_settings(
     runtime: RuntimeDep,
 ) -> RuntimeSettings:
     """Change settings; fields left out keep their values. Bounds are checked. Cameras pick
-    up a new analysis rate at once."""
+    up a new analysis rate, threshold or alert budget at once."""
     changed = await settings_store.save_settings(
         session=session, settings=settings, update=body, username=admin.user.username
     )
@@ -36,4 +36,5 @@ async def update_settings(
     )
     await session.commit()
     runtime.pipeline.request_reconcile()
+    await runtime.thresholds.settings_changed()  # cameras show the new thresholds at once
     return await settings_store.effective_settings(session=session, settings=settings)
