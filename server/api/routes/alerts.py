@@ -86,6 +86,7 @@ async def review_alert(
     await alerts.review_alert(
         session=session, alert=alert, review=body, reviewer=principal.user, now=utcnow()
     )
+    await runtime.pose_tracks.alert_reviewed(session=session, alert=alert, now=utcnow())
     public = alerts.alert_public(alert)
     await audit.record(
         "alert.review",
