@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.alerting.recorder import AlertRecorder
 from server.alerting.thresholds import CameraThresholds
+from server.behaviour.registry import ModelRegistry
 from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
@@ -36,6 +37,7 @@ from server.notify.outbox import AlertPushes
 from server.notify.push import Notifier
 from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
+from server.pipeline.scorers import LiveModels
 from server.pipeline.worker import fan_out
 from server.posetracks.service import PoseTracks
 from server.posetracks.store import LocalPoseStore
@@ -45,6 +47,7 @@ from server.security.passwords import Passwords
 from server.security.redact import redact_url
 from server.security.tokens import TokenSigner
 from server.services.auth import AuthService
+from server.services.models import ModelService
 from server.services.users import ensure_initial_admin
 from server.storage import events, migrate
 from server.storage.db import make_engine, make_sessionmaker
@@ -124,6 +127,7 @@ class Runtime:
     pushes: PushDispatcher
     live: LivePeers
     pose_tracks: PoseTracks
+    models: ModelService
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -146,11 +150,14 @@ class Runtime:
             raise
         sessionmaker = make_sessionmaker(engine)
         bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
+        registry = ModelRegistry.of(settings)  # the active behaviour model, any candidate
+        live_models = LiveModels(registry)
         pipeline = PipelineManager(
             settings=settings,
             sessionmaker=sessionmaker,
             bus=bus,
             assignment=LocalAssignment(),
+            models=live_models,
         )
         clips = ClipWorker(
             settings=settings,
@@ -164,7 +171,13 @@ class Runtime:
             notifiers=make_notifiers(settings),
             retry=RetryPolicy(settings.push.retry_base_s, settings.push.retry_cap_s),
         )
-        thresholds = CameraThresholds(settings=settings, sessionmaker=sessionmaker)
+        thresholds = CameraThresholds(
+            settings=settings, sessionmaker=sessionmaker, model=registry.active().path
+        )
+        models = ModelService(
+            settings=settings, sessionmaker=sessionmaker, live=live_models, thresholds=thresholds
+        )
+        pipeline.shadow_sink = models.take_shadow  # a candidate's verdicts: counted, not sent
         recorder = AlertRecorder(
             settings=settings,
             sessionmaker=sessionmaker,
@@ -203,6 +216,7 @@ class Runtime:
             pushes=dispatcher,
             live=LivePeers(frames, settings.live),
             pose_tracks=pose_tracks,
+            models=models,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -221,6 +235,7 @@ class Runtime:
         await runtime.thresholds.start()
         await runtime.alerts.start()
         await runtime.pose_tracks.start()
+        await runtime.models.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         return runtime
@@ -228,6 +243,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.live.close_all()
         await self.pipeline.stop()
+        await self.models.stop()
         await self.pose_tracks.stop()
         await self.thresholds.stop()
         await self.alerts.stop()

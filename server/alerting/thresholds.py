@@ -201,6 +201,15 @@ class CameraThresholds:
                 await self._task
         await self._quietly(lambda: self.flush(everything=True))
 
+    async def use_model(self, path: Path) -> None:
+        """Follow another behaviour model (promoted or restored): the live tracks' peaks so
+        far are stored under the model that scored them, then the new model's facts and its
+        histories (the peaks it left while it ran in shadow) are read."""
+        await self._quietly(lambda: self.flush(everything=True))
+        self._model_path = path
+        self.facts = await asyncio.to_thread(ModelFacts.read, path)
+        await self._quietly(self.refresh)
+
     async def settings_changed(self) -> None:
         """Read histories again now (a new dedup window changes the curves); a failure is
         logged and the periodic refresh tries again."""

@@ -29,9 +29,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.behaviour.classifier import MODEL_NAME as BEHAVIOUR_MODEL_NAME
 from server.behaviour.classifier import BehaviourModel
-from server.behaviour.scorer import BehaviourScorer
+from server.behaviour.registry import ModelRegistry
 from server.config import PipelineConfig, Settings
 from server.errors import ModelError
 from server.logs import ids
@@ -41,6 +40,7 @@ from server.pipeline.metrics import Durations
 from server.pipeline.pose import PoseEstimator
 from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.ring_buffer import PacketRing
+from server.pipeline.scorers import CameraScorers, LiveModels, ShadowSink
 from server.pipeline.source import CameraSource, SourceStats
 from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
 from server.pipeline.tracking import Tracker
@@ -49,7 +49,6 @@ from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
 from server.storage.settings import effective_settings
-from server.weights import DEFAULT_WEIGHTS_DIR
 from shared.schemas.cameras import CameraStatus, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
@@ -134,6 +133,7 @@ class CameraRunner:
             history_s=manager.history_s(),
             lost_timeout_s=config.track_lost_timeout_s,
         )
+        self.scorers = CameraScorers(manager.models, self.tracker, config.behaviour_every_s)
         self.task: asyncio.Task[None] | None = None
         self._manager = manager
         self._source: CameraSource | None = None
@@ -169,12 +169,8 @@ class CameraRunner:
             )
         try:
             frames = self.supervisor.frames(self.stop)
-            model = self._manager.behaviour
-            every_s = self.config.behaviour_every_s
-            scorer = BehaviourScorer(model, every_s) if model is not None else None
-            camera = CameraAnalysis(
-                self.spec.analysis_width, self.tracker, self._manager.sink, scorer
-            )
+            sink = self.scorers.sink(self._manager.sink, self._manager.shadow_sink)
+            camera = CameraAnalysis(self.spec.analysis_width, self.tracker, sink, self.scorers)
             async with contextlib.aclosing(frames):
                 await run_camera(frames, self.worker, self._manager.analysis, camera)
         except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
@@ -289,9 +285,11 @@ class PipelineManager:
         assignment: CameraAssignment | None = None,
         estimator: Callable[[], PoseEstimator] | None = None,
         sink: TrackSink | None = None,
+        models: LiveModels | None = None,
     ) -> None:
         """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
-        configured model); `sink` takes every camera's tracks."""
+        configured model); `sink` takes every camera's tracks; `models` are the behaviour
+        models cameras score with (default: the data directory's active one)."""
         self.config = settings.pipeline
         self._settings = settings
         self.assignment: CameraAssignment = assignment or LocalAssignment()
@@ -305,20 +303,33 @@ class PipelineManager:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.sink = sink
+        self.shadow_sink: ShadowSink | None = None  # a candidate model's verdicts
+        self.models = models or LiveModels(ModelRegistry.of(settings))
         self.analysis: Analysis | None = None
         self.analysis_error: str | None = None
-        self.behaviour: BehaviourModel | None = None
-        self.behaviour_error: str | None = None
 
     @property
     def enabled(self) -> bool:
         return self.config.enabled
 
+    @property
+    def behaviour(self) -> BehaviourModel | None:
+        """The active behaviour model (None: people are tracked only)."""
+        active = self.models.pair.active
+        return active.model if active is not None else None
+
+    @property
+    def behaviour_error(self) -> str | None:
+        """Why cameras that are analysed are not scored."""
+        error = self.models.active_error
+        if self.analysis is None or error is None:
+            return None
+        return f"people are tracked but not scored: {error}"
+
     def history_s(self) -> float:
         """Seconds of keypoints each track keeps: the configured ones, or the behaviour
-        model's window (plus a frame's slack) when that is longer, so live rows are whole."""
-        window = self.behaviour.spec.window_s + 0.5 if self.behaviour is not None else 0.0
-        return max(self.config.track_history_s, window)
+        models' window (plus a frame's slack) when that is longer, so live rows are whole."""
+        return max(self.config.track_history_s, self.models.pair.history_s())
 
     @property
     def runners(self) -> dict[int, CameraRunner]:
@@ -428,12 +439,7 @@ class PipelineManager:
             logger.error("%s", self.analysis_error)
             return None
         tracking = ThreadPoolExecutor(1, thread_name_prefix="tracking")
-        path = self.config.behaviour_model or DEFAULT_WEIGHTS_DIR / BEHAVIOUR_MODEL_NAME
-        try:
-            self.behaviour = BehaviourModel.load(path)
-        except ModelError as exc:
-            self.behaviour_error = f"people are tracked but not scored: {exc.message}"
-            logger.error("%s", self.behaviour_error)
+        self.models.load()  # once: the active model and any candidate (shadow)
         return Analysis(pool, tracking)
 
     def pose_stats(self) -> PoseWorkersStats | None:

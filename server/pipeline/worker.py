@@ -20,7 +20,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from server.behaviour.scorer import BehaviourScorer
 from server.logs import ids
 from server.pipeline.inference import FrameDropped, PosePool
 from server.pipeline.metrics import Durations, Rate
@@ -29,6 +28,15 @@ from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
 
 logger = logging.getLogger(__name__)
+
+
+class Scorer(Protocol):
+    """Scores a camera's tracks every few frames: `behaviour.scorer.BehaviourScorer`, or the
+    active and candidate models together (`pipeline.scorers.CameraScorers`)."""
+
+    def due(self, ts: float) -> bool: ...
+
+    def score(self, tracks: Tracks, tracker: Tracker, /) -> Verdicts: ...
 
 
 class TrackSink(Protocol):
@@ -81,7 +89,7 @@ class CameraAnalysis:
     input_width: int  # pose model input width; the height follows the frame's aspect
     tracker: Tracker
     sink: TrackSink | None = None
-    scorer: BehaviourScorer | None = None  # None: tracks only (no behaviour model loaded)
+    scorer: Scorer | None = None  # None: tracks only (no behaviour model loaded)
 
 
 async def run_camera(

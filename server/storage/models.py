@@ -253,6 +253,26 @@ class ScoredSpan(Base):
     __table_args__ = (Index("ix_scored_spans_camera_ended", "camera_id", "ended_at"),)
 
 
+class ShadowAlert(Base):
+    """An alert a candidate behaviour model would have raised while it ran in shadow beside
+    the active one (counted, never sent): one row per would-be episode, deduplicated as live
+    alerts are (`alerting/shadow.py`)."""
+
+    __tablename__ = "shadow_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))  # the candidate's identity (sha256)
+    zone: Mapped[str] = mapped_column(String(60), default="")
+    event_type: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    peak_score: Mapped[float]
+    tracks: Mapped[int] = mapped_column(default=1)  # people involved
+
+    __table_args__ = (Index("ix_shadow_alerts_model_camera", "model", "camera_id", "started_at"),)
+
+
 class ClipJob(Base):
     """Making one alert's evidence clip: a row per job, so none is forgotten by a restart."""
 

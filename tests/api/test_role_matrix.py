@@ -42,6 +42,7 @@ from tests.helpers import (
     error_of,
     login,
 )
+from tests.models.builders import write_candidate
 from tests.posetracks.people import feed, tracked_frames
 
 ROLE_CALLERS = ("viewer_a", "supervisor_a", "admin", "viewer_b", "supervisor_b")
@@ -325,6 +326,20 @@ async def store_a_preferences(ctx: Ctx, caller: str) -> Call:
     return Call(body=body)
 
 
+async def a_candidate(ctx: Ctx, caller: str) -> Call:
+    """A candidate behaviour model in the data directory (a new one each time)."""
+    threshold = 0.3 + next(ctx.counter) / 1000
+    write_candidate(ctx.runtime.settings.data_dir, threshold)
+    return Call()
+
+
+async def a_previous(ctx: Ctx, caller: str) -> Call:
+    """A model to go back to: a candidate the admin promoted."""
+    await a_candidate(ctx, caller)
+    await ctx.post("/models/candidate/promote", None)
+    return Call()
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -443,6 +458,11 @@ MATRIX = [
     Row("GET", "/audit", 200, ADMIN),
     # Video pipeline counters: supervisors (their stores' cameras) and admins.
     Row("GET", "/pipeline/stats", 200, "F O O F O"),
+    # Behaviour models: admins change them; supervisors read the report (their cameras).
+    Row("GET", "/models", 200, "F O O F O"),
+    Row("POST", "/models/candidate/promote", 200, ADMIN, a_candidate),
+    Row("POST", "/models/previous/restore", 200, ADMIN, a_previous),
+    Row("DELETE", "/models/candidate", 204, ADMIN, a_candidate),
 ]
 
 
