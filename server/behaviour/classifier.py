@@ -34,19 +34,32 @@ MODEL_NAME = "behaviour-xgb.json"
 TRAIN_HINT = "train one with `shopguard model train`"
 
 
+MIN_TRACK_AGE_S = 2.0  # the track-age rule of new models, and of files written before it
+
+
 @dataclass(frozen=True, slots=True)
 class ScoringPolicy:
-    """How raw person scores become the alerting score."""
+    """How raw person scores become the alerting score.
+
+    `min_track_age_s`: the moments of a track younger than this (seconds since its person
+    was first seen, across id switches: `scoring.first_seen`) do not count toward its
+    alerting score, which is 0 until one does: a person entering the view, or a new track
+    id, cannot alert from their first seconds alone (the labelled clips taught the model
+    that a track which just began is suspicious). A model file without the field gets
+    `MIN_TRACK_AGE_S`: the rule only ever removes alerts."""
 
     smoothing_s: float = 1.0  # track scores averaged over this many seconds
     threshold: float = 0.5  # calibrated score from which a moment counts as shoplifting
     calibration: Calibration = field(default_factory=Calibration.identity)
+    min_track_age_s: float = MIN_TRACK_AGE_S
 
     def __post_init__(self) -> None:
         if not (0 <= self.smoothing_s < math.inf):
             raise ValueError(f"smoothing_s: must be >= 0, got {self.smoothing_s}")
         if not 0 <= self.threshold <= 1:
             raise ValueError(f"threshold: must be within 0..1, got {self.threshold}")
+        if not (0 <= self.min_track_age_s < math.inf):
+            raise ValueError(f"min_track_age_s: must be >= 0, got {self.min_track_age_s}")
 
 
 class BehaviourModel:
@@ -81,6 +94,7 @@ class BehaviourModel:
             "policy": {
                 "smoothing_s": self.policy.smoothing_s,
                 "threshold": self.policy.threshold,
+                "min_track_age_s": self.policy.min_track_age_s,
                 "calibration": {
                     "x": list(self.policy.calibration.x),
                     "y": list(self.policy.calibration.y),
@@ -120,7 +134,12 @@ class BehaviourModel:
             calibration = Calibration(
                 tuple(policy_doc["calibration"]["x"]), tuple(policy_doc["calibration"]["y"])
             )
-            policy = ScoringPolicy(policy_doc["smoothing_s"], policy_doc["threshold"], calibration)
+            policy = ScoringPolicy(
+                policy_doc["smoothing_s"],
+                policy_doc["threshold"],
+                calibration,
+                policy_doc.get("min_track_age_s", MIN_TRACK_AGE_S),
+            )
             raw = base64.b64decode(document["booster_ubj"], validate=True)
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise ModelError(f"behaviour model {path}: bad or missing field ({exc})") from exc

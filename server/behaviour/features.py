@@ -238,7 +238,10 @@ def batch_features(
         chunk = slice(lo, lo + per_chunk)
         times = t_end[chunk, None] - spec.step_s * needed[::-1]  # (W, U), ascending
         points = timeline.sample(
-            np.repeat(track[chunk], len(needed)), times.ravel(), spec.max_gap_s
+            np.repeat(track[chunk], len(needed)),
+            times.ravel(),
+            spec.max_gap_s,
+            until=np.repeat(t_end[chunk], len(needed)),  # causal: as live, nothing after the end
         ).reshape(len(times), len(needed), NUM_POINTS, 2)
         where = [len(needed) - 1 - np.searchsorted(needed, pick) for pick in picks]
         out[chunk] = _rows(points, where, spec)

@@ -73,13 +73,19 @@ class Timeline:
         )
 
     def sample(
-        self, track: npt.NDArray[np.int64], t: npt.NDArray[np.float64], max_gap_s: float
+        self,
+        track: npt.NDArray[np.int64],
+        t: npt.NDArray[np.float64],
+        max_gap_s: float,
+        until: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float32]:
         """Each point of track `track[q]` at time `t[q]` (the track's own seconds).
 
         A point is its frame's value at a frame time, and linear between the known frames
         on either side when they are at most `max_gap_s` apart; otherwise (outside the track,
-        or in a longer gap, or where the point is never known) it is NaN.
+        or in a longer gap, or where the point is never known) it is NaN. With `until`
+        (Q,), frames after `until[q]` are not used: a window ending then has not seen them
+        (live they have not happened yet), so no gap is filled from them.
 
         Returns:
             shape (Q, NUM_POINTS, 2), pixels.
@@ -96,6 +102,9 @@ class Timeline:
         i = np.searchsorted(self.ts, q, side="right") - 1  # the last frame at or before q
         left = np.where(i[:, None] >= 0, self.prev_known[np.maximum(i, 0)], -1)
         right = np.where(i[:, None] + 1 < n, self.next_known[np.minimum(i + 1, n - 1)], n)
+        if until is not None:
+            seen = np.searchsorted(self.ts, until + self.shift[track] + _EPS_S, side="right")
+            right = np.where(right < seen[:, None], right, n)  # (Q, NUM_POINTS)
         t_left = self.ts[np.clip(left, 0, n - 1)]
         t_right = self.ts[np.clip(right, 0, n - 1)]
         qq = q[:, None]

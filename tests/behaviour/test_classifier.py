@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from server.behaviour.classifier import BehaviourModel, ScoringPolicy
+from server.behaviour.classifier import MIN_TRACK_AGE_S, MODEL_NAME, BehaviourModel, ScoringPolicy
 from server.behaviour.features import FeatureSpec
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
-from server.weights import record_sha
+from server.weights import DEFAULT_WEIGHTS_DIR, record_sha
 
 SPEC = FeatureSpec(windows_s=(1.0, 2.0))
 NAMES = SPEC.feature_names
@@ -34,7 +34,7 @@ def tiny_booster(features: int = F) -> Any:
 
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
-    policy = ScoringPolicy(0.8, 0.42, Calibration((0.0, 0.5, 1.0), (0.0, 0.1, 0.9)))
+    policy = ScoringPolicy(0.8, 0.42, Calibration((0.0, 0.5, 1.0), (0.0, 0.1, 0.9)), 1.5)
     path = tmp_path / "behaviour.json"
     BehaviourModel(tiny_booster(), SPEC, policy, {"note": "test"}).save(path)
     return path
@@ -48,6 +48,7 @@ def test_a_saved_model_loads_with_its_spec_policy_and_scores(model_file: Path) -
         "wrist_hidden_frac@1s",
     ]
     assert (model.policy.smoothing_s, model.policy.threshold) == (0.8, 0.42)
+    assert model.policy.min_track_age_s == 1.5
     assert model.policy.calibration.y == (0.0, 0.1, 0.9)
     assert model.info == {"note": "test"}
     rows = np.full((2, F), 0.5, np.float32)
@@ -78,6 +79,10 @@ def rewrite(path: Path, change: dict[str, Any]) -> None:
         ({"feature_spec": {"window_s": 2.0}}, "bad or missing field"),  # an older file's field
         ({"feature_spec": {"windows_s": [1.0]}}, r"unknown \['seen_frac@2s'"),
         ({"policy": {"smoothing_s": 1.0}}, "bad or missing field"),  # no threshold
+        (
+            {"policy": {"smoothing_s": 1, "threshold": 0.5, "min_track_age_s": -1.0}},
+            "bad or missing field",
+        ),
         ({"booster_ubj": "%%% not base64"}, "bad or missing field"),
         ({"booster_ubj": base64.b64encode(b"\x00garbage").decode()}, "booster is unreadable"),
     ],
@@ -117,3 +122,31 @@ def test_missing_and_corrupt_files(tmp_path: Path) -> None:
     truncated.write_text('{"format": "shopguard.behaviour/1", "feature_na')
     with pytest.raises(ModelError, match="is not JSON"):
         BehaviourModel.load(truncated)
+
+
+def policy_without_age(path: Path) -> None:
+    """The file as written before the track-age rule existed: no `min_track_age_s`."""
+    document = json.loads(path.read_text())
+    del document["policy"]["min_track_age_s"]
+    path.write_text(json.dumps(document))
+
+
+def test_a_file_from_before_the_track_age_rule_gets_the_documented_default(
+    model_file: Path,
+) -> None:
+    policy_without_age(model_file)
+    policy = BehaviourModel.load(model_file).policy
+    assert policy.min_track_age_s == MIN_TRACK_AGE_S == ScoringPolicy().min_track_age_s
+    assert (policy.smoothing_s, policy.threshold) == (0.8, 0.42)  # the rest as written
+
+
+def test_the_shipped_model_loads_with_a_track_age_rule() -> None:
+    path = DEFAULT_WEIGHTS_DIR / MODEL_NAME
+    written = json.loads(path.read_text())["policy"].get("min_track_age_s", MIN_TRACK_AGE_S)
+    assert BehaviourModel.load(path).policy.min_track_age_s == written > 0
+
+
+@pytest.mark.parametrize("age", [-0.5, float("nan"), float("inf")])
+def test_a_minimum_track_age_must_be_a_finite_number_of_seconds(age: float) -> None:
+    with pytest.raises(ValueError, match="min_track_age_s"):
+        ScoringPolicy(min_track_age_s=age)

@@ -79,7 +79,8 @@ def test_frame_rate_with_jittered_frames() -> None:
     )
     ts = at_fps(5) + jitter
     ends = ts[[-5, -3, -1]]
-    fine, coarse = rows(shopping(at_fps(30)), ends), rows(shopping(ts), ends)
+    fine_ts = np.union1d(at_fps(30), ends)  # live, a window ends on a frame: here too
+    fine, coarse = rows(shopping(fine_ts), ends), rows(shopping(ts), ends)
     slow = np.setdiff1d(np.arange(len(NAMES)), SPEEDS)
     np.testing.assert_allclose(coarse[:, slow], fine[:, slow], atol=0.07)  # a grid time (1/16)
     np.testing.assert_allclose(coarse[:, SPEEDS], fine[:, SPEEDS], rtol=0.1, atol=0.02)
@@ -114,12 +115,37 @@ def without(history: TrackHistory, joint: int, frames: slice) -> TrackHistory:
 def test_joint_missing_now_and_then(
     reference: npt.NDArray[np.float32], joint: int, fps: float, every: int
 ) -> None:
-    """A joint unknown in every other (15 fps) or every third (5 fps) frame is filled in.
-    Rates over the 1 s window (5 steps) feel the interpolation more: a looser bound."""
-    masked = rows(without(shopping(at_fps(fps)), joint, slice(1, None, every)))
+    """A joint unknown in every other (15 fps) or every third (5 fps) frame is filled in
+    (windows ending on a frame where it is known: see the test below). Rates over the 1 s
+    window (5 steps) feel the interpolation more: a looser bound."""
+    history = without(shopping(at_fps(fps)), joint, slice(1, None, every))
+    known_at_end = np.isin(np.rint(ENDS * fps), np.arange(0, 100, every))
+    assert known_at_end.sum() >= 2
+    masked = rows(history, ENDS[known_at_end])
+    expected = reference[known_at_end]
     short = np.asarray([i in SPEEDS and n.endswith("@1s") for i, n in enumerate(NAMES)])
-    np.testing.assert_allclose(masked[:, ~short], reference[:, ~short], rtol=0.05, atol=0.03)
-    np.testing.assert_allclose(masked[:, short], reference[:, short], rtol=0.3, atol=0.03)
+    np.testing.assert_allclose(masked[:, ~short], expected[:, ~short], rtol=0.05, atol=0.03)
+    np.testing.assert_allclose(masked[:, short], expected[:, short], rtol=0.3, atol=0.03)
+
+
+@pytest.mark.parametrize("fps", [15.0, 5.0])
+def test_a_window_never_sees_frames_after_its_end(fps: float) -> None:
+    """Rows are causal, as live (where later frames have not happened): a wrist unknown in
+    a window's last frame stays unknown there rather than being filled in from the next
+    frame, so a training row equals the row of the track cut at the window's end."""
+    history = without(shopping(at_fps(fps, end_s=5.0)), 10, slice(1, None, 2))
+    ends = history.ts[[30, 33, 45, 48]] if fps == 15.0 else history.ts[[15, 16, 19, 20]]
+    whole = rows(history, ends)
+    for row, end in enumerate(ends):
+        keep = history.ts <= end
+        cut = TrackHistory(
+            1,
+            history.ts[keep],
+            history.xyxy[keep],
+            history.keypoints[keep],
+            history.keypoint_conf[keep],
+        )
+        np.testing.assert_array_equal(rows(cut, np.asarray([end]))[0], whole[row])
 
 
 def test_one_wrist_missing_when_the_hands_mirror_each_other() -> None:
