@@ -55,10 +55,10 @@ def register_torchvision_nms() -> None:
             order = rest[inter / (area[first] + area[rest] - inter) <= iou_threshold]
         return torch.stack(keep) if keep else torch.empty(0, dtype=torch.long)
 
-    library = torch.library.Library("torchvision", "DEF")
-    library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    library.impl("nms", nms, "CPU")
-    library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    library = torch.library.Library("torchvision", "DEF")  # type: ignore[no-untyped-call,unused-ignore]
+    library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")  # type: ignore[no-untyped-call,unused-ignore]
+    library.impl("nms", nms, "CPU")  # type: ignore[no-untyped-call,unused-ignore]
+    library.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")  # type: ignore[no-untyped-call,unused-ignore]
     register_torchvision_nms.library = library  # type: ignore[attr-defined]
     import torchvision.extension
 
