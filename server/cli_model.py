@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,15 +21,15 @@ DataOption = Annotated[
     Path,
     typer.Option(help="A folder in the PoseLift layout: Train/*.pkl, Test/*.pkl, GT/*.npy."),
 ]
-FoldsOption = Annotated[int, typer.Option(min=2, max=20, help="Video-grouped folds.")]
+FoldsOption = Annotated[int, typer.Option(min=2, max=20, help="Folds of whole recording sessions.")]
 TrialsOption = Annotated[
     int,
     typer.Option(
         min=1,
         max=64,
-        help="Hyper-parameter settings tried by video-grouped CV (bounded search): the fixed "
-        "defaults first, then draws. 1 keeps the defaults: in nested CV on PoseLift the "
-        "search lost 8 points of AUC-ROC (docs/model-card.md).",
+        help="Hyper-parameter settings tried by session-grouped CV (bounded search), chosen "
+        "by the share of episodes caught within 0.5-4 false alerts per hour: the fixed "
+        "defaults first, then draws. 1 keeps the defaults (docs/model-card.md).",
     ),
 ]
 SmoothingOption = Annotated[
@@ -36,8 +37,34 @@ SmoothingOption = Annotated[
 ]
 BudgetOption = Annotated[
     float,
-    typer.Option(min=0.0, help="False alerts per hour of normal video the threshold may allow."),
+    typer.Option(
+        min=0.0,
+        help="False alerts per hour with people in view (normal video) the threshold may allow.",
+    ),
 ]
+AgeOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        help="Seconds a track must have been seen before it may alert (the scoring policy's "
+        "track-age rule); default: the policy's own.",
+    ),
+]
+BandOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        help="Seconds of normal-only video around a labelled episode that count neither as "
+        "normal nor as shoplifting (don't-care bands).",
+    ),
+]
+
+
+class GroupBy(StrEnum):
+    """What `cv`'s folds are made of."""
+
+    session = "session"
+    video = "video"
 
 
 def _say(line: str) -> None:
@@ -66,9 +93,36 @@ def train(
     trials: TrialsOption = 1,
     smoothing: SmoothingOption = 1.0,
     max_false_per_hour: BudgetOption = 1.0,
+    band: BandOption = 10.0,
+    min_track_age: AgeOption = None,
+    candidate: Annotated[
+        bool,
+        typer.Option(
+            help="Write into the data directory's candidate slot (<data_dir>/models/candidate/, "
+            "instead of --out): the server scores with it in shadow until an admin promotes it."
+        ),
+    ] = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the evaluation protocol (as `cv` does, a few minutes) and store its "
+            "figures with intervals in the model file's info."
+        ),
+    ] = True,
+    store_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="The store's labelled episodes (a server data dir, its pose-tracks folder, or "
+            "a folder of episode files) added to the final fit; PoseLift alone sets the "
+            "calibration, the threshold and the figures."
+        ),
+    ] = None,
 ) -> None:
     """Train the classifier on every video of DATA and write the model file."""
     from training.commands import train as run
+
+    if candidate:
+        out = _candidate_file()
 
     _run(
         lambda: run(
@@ -78,6 +132,10 @@ def train(
             trials=trials,
             smoothing_s=smoothing,
             max_false_per_hour=max_false_per_hour,
+            band_s=band,
+            evaluate=evaluate,
+            min_track_age_s=min_track_age,
+            store_data=store_data,
             say=_say,
         )
     )
@@ -90,7 +148,11 @@ def cross_validate(
     trials: TrialsOption = 1,
     smoothing: SmoothingOption = 1.0,
     max_false_per_hour: BudgetOption = 1.0,
-    plots: Annotated[Path | None, typer.Option(help="Folder for roc.png and pr.png.")] = None,
+    band: BandOption = 10.0,
+    min_track_age: AgeOption = None,
+    plots: Annotated[
+        Path | None, typer.Option(help="Folder for roc.png, pr.png and events.png.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
     normal_piece: Annotated[
         float,
@@ -100,8 +162,22 @@ def cross_validate(
             "which lets 'the track just began' tell clips from normal video).",
         ),
     ] = 4.0,
+    group_by: Annotated[
+        GroupBy,
+        typer.Option(
+            help="Folds of whole recording sessions, or of single videos (the first "
+            "protocol's folds, which split recordings: only to compare).",
+        ),
+    ] = GroupBy.session,
+    learner: Annotated[
+        str, typer.Option(help="The learner evaluated (with --trials: XGBoost settings).")
+    ] = "xgb",
+    resamples: Annotated[
+        int, typer.Option(min=0, max=100_000, help="Bootstrap resamples of sessions.")
+    ] = 1000,
 ) -> None:
-    """Nested video-grouped cross-validation over the labelled videos: the honest figures."""
+    """The evaluation protocol: session-grouped folds, calibration and threshold fitted
+    inside them, event figures on recording timelines, bootstrap intervals."""
     from training.commands import cross_validate as run
 
     figures = _run(
@@ -113,6 +189,11 @@ def cross_validate(
             smoothing_s=smoothing,
             max_false_per_hour=max_false_per_hour,
             normal_piece_s=normal_piece or None,
+            grouping="video" if group_by is GroupBy.video else "session",
+            band_s=band,
+            learner=learner,
+            resamples=resamples,
+            min_track_age_s=min_track_age,
             say=_say,
         )
     )
@@ -127,16 +208,27 @@ def evaluate(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     plots: Annotated[Path, typer.Option(help="Folder for roc.png and pr.png.")] = Path("data/eval"),
+    band: BandOption = 10.0,
 ) -> None:
-    """Frame- and event-level figures of MODEL on the labelled videos of DATA."""
+    """Frame- and event-level figures of MODEL on the videos of DATA, at its threshold: event
+    rates only when DATA holds normal video (Train/), counts otherwise."""
     from training.commands import evaluate as run
 
-    figures = _run(lambda: run(data, model, plots, _say))
+    figures = _run(lambda: run(data, model, plots, _say, band))
     if as_json:
         sys.stdout.write(json.dumps(figures) + "\n")
         return
     for key, value in figures.items():
         typer.echo(f"{key}: {value}")
+
+
+def _candidate_file() -> Path:
+    """The candidate slot of the data directory the settings name (`--config` included)."""
+    from server.behaviour.registry import ModelRegistry
+    from server.cli import State
+    from server.config import load_settings
+
+    return ModelRegistry.of(load_settings(State.config_file)).candidate_path
 
 
 def _print(figures: dict[str, Any], out: Path | None) -> None:

@@ -15,15 +15,22 @@ import numpy.typing as npt
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec
 from server.weights import record_sha
-from training.crossval import assign_folds, calibrate, nested, out_of_fold, search
-from training.dataset import PersonRows, one_per_frame, person_rows, video_scores
-from training.fit import candidates, fit, predict
-from training.metrics import event_metrics, frame_metrics, threshold_for
-from training.plots import write_curves
-from training.poselift import POSELIFT_FPS, PoseLiftVideo, load_split
+from training import protocol
+from training.bootstrap import RESAMPLES
+from training.dataset import PersonRows, person_rows, video_scores
+from training.events import event_table
+from training.figures import Pooled, audit, frame_figures, report
+from training.fit import candidates, predict
+from training.folds import Grouping
+from training.learners import LEARNERS, Learner, XGBoostLearner, xgboost_trials
+from training.plots import write_curves, write_event_curve
+from training.poselift import PoseLiftVideo, load_split
+from training.protocol import CrossValidated, EvalData, Setup, fit_policy
+from training.sessions import cuts, stitch
+from training.store_training import with_store_episodes
+from training.timeline import BAND_S, timelines
 
 Say = Callable[[str], None]
-OPERATING_POINTS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)  # thresholds shown in reports
 NORMAL_PIECE_S = 4.0  # normal-only tracks cut like the labelled clips (dataset.person_rows)
 
 
@@ -50,41 +57,6 @@ def load(
     return videos, training, scoring
 
 
-def report(
-    videos: Sequence[PoseLiftVideo],
-    scores: Sequence[npt.NDArray[np.float64]],
-    threshold: float,
-) -> dict[str, Any]:
-    """Frame-level figures over the labelled videos, event-level ones over all videos."""
-    labelled = [(v.labels, s) for v, s in zip(videos, scores, strict=True) if v.labels is not None]
-    frames = frame_metrics([y for y, _ in labelled], [s for _, s in labelled])
-    every = [_labels(v) for v in videos]
-    events = event_metrics(every, list(scores), threshold, POSELIFT_FPS)
-    points = [event_metrics(every, list(scores), t, POSELIFT_FPS) for t in OPERATING_POINTS]
-    return {
-        "auc_roc": round(frames.auc_roc, 2),
-        "auc_pr": round(frames.auc_pr, 2),
-        "eer": round(frames.eer, 4),
-        "frames": frames.frames,
-        "positive_frames": frames.positive_frames,
-        "threshold": round(threshold, 4),
-        "episodes": events.episodes,
-        "episodes_caught": events.caught,
-        "episodes_caught_share": round(events.caught_share, 4),
-        "false_alerts": events.false_alerts,
-        "normal_hours": round(events.normal_hours, 3),
-        "false_alerts_per_hour": round(events.false_alerts_per_hour, 2),
-        "operating_points": [
-            {
-                "threshold": p.threshold,
-                "episodes_caught_share": round(p.caught_share, 4),
-                "false_alerts_per_hour": round(p.false_alerts_per_hour, 2),
-            }
-            for p in points
-        ],
-    }
-
-
 def train(
     data: Path,
     out: Path,
@@ -93,36 +65,53 @@ def train(
     trials: int = 1,
     smoothing_s: float = 1.0,
     max_false_per_hour: float = 1.0,
+    band_s: float = BAND_S,
+    evaluate: bool = True,
+    resamples: int = RESAMPLES,
+    min_track_age_s: float | None = None,
+    store_data: Path | None = None,
     say: Say,
 ) -> dict[str, Any]:
-    """Search settings by video-grouped CV, calibrate and pick the threshold on its
-    out-of-fold scores, fit on every video, write the model file and its sha256."""
-    videos, rows, scoring = load(data, ("Train", "Test"), say)
-    video_fold = assign_folds(videos, folds)
-    policy = ScoringPolicy(smoothing_s=smoothing_s)
-    say(f"searching {trials} settings, {folds}-fold video-grouped CV each")
-    params, first, tried = search(rows, video_fold, candidates(trials), policy, say)
-    keep = one_per_frame(rows, first)
-    say(f"refitting without bystanders ({int((~keep).sum())} rows of shoplifting frames left out)")
-    oof = out_of_fold(rows, video_fold, params, say, keep, scoring)
-    policy = _operating_policy(videos, scoring, oof, smoothing_s, max_false_per_hour)
-    figures = report(videos, video_scores(scoring, oof, policy), policy.threshold)
-    say(f"fitting {params} on all {len(videos)} videos")
-    booster = fit(rows.take(keep), params)
-    info = {
+    """Choose settings by the criterion on session-grouped out-of-fold scores, calibrate and
+    pick the threshold on those scores, fit on every video, write the model file and its
+    sha256; with `evaluate`, also run the protocol (`cv`) and keep its figures. With
+    `store_data`, the store's labelled episodes join the final fit (`store_training.py`)."""
+    videos, training, scoring = load(data, ("Train", "Test"), say)
+    setup = Setup(
+        folds, "session", smoothing_s, max_false_per_hour, min_track_age_s=min_track_age_s
+    )
+    dataset = EvalData.of(training, scoring, band_s)
+    every = np.ones(len(videos), bool)
+    learners = xgboost_trials(candidates(trials))
+    fitting = fit_policy(dataset, every, learners, folds, setup, say)
+    learner = fitting.learner
+    assert isinstance(learner, XGBoostLearner)  # the server loads XGBoost boosters
+    policy = fitting.policy
+    scores = video_scores(scoring, fitting.raw, policy)
+    in_sample = report(
+        _pooled(dataset, scores, [policy] * len(dataset.sessions), setup), resamples=0
+    )
+    say(f"fitting {learner.name} on all {len(videos)} videos")
+    rows, keep, store = with_store_episodes(training, fitting.keep, store_data, say)
+    booster = learner.fit(rows, keep)
+    info: dict[str, Any] = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": _describe(videos),
-        "params": params.row(),
-        "search": tried,
-        "out_of_fold": figures,
-        "note": (
-            "out-of-fold figures of the chosen settings (chosen on them: optimistic); "
-            "`shopguard model cv` gives the nested, honest ones"
-            if trials > 1
-            else "out-of-fold figures of the fixed settings; `shopguard model cv` repeats "
-            "the whole procedure inside each fold"
-        ),
+        "store_data": store,
+        "data": _describe(dataset, band_s),
+        "params": learner.params.row(),
+        "search": [t.row() for t in fitting.tried],
+        "out_of_fold": {
+            **_headline(in_sample),
+            "threshold": round(policy.threshold, 4),
+            "note": "session-grouped out-of-fold scores, with the calibration and threshold "
+            "fitted on these very scores (in-sample event figures); `protocol` holds the "
+            "honest ones",
+        },
     }
+    if evaluate:
+        say("the protocol: every step above repeated inside each fold")
+        held = protocol.cross_validate(dataset, learners, setup, say)
+        info["protocol"] = protocol_figures(dataset, held, setup, resamples)
     model = BehaviourModel(booster, DEFAULT_SPEC, policy, info)
     model.save(out)
     say(f"wrote {out} (sha256 {record_sha(out)[:12]}…)")
@@ -138,83 +127,195 @@ def cross_validate(
     smoothing_s: float = 1.0,
     max_false_per_hour: float = 1.0,
     normal_piece_s: float | None = NORMAL_PIECE_S,
+    grouping: Grouping = "session",
+    band_s: float = BAND_S,
+    learner: str = "xgb",
+    resamples: int = RESAMPLES,
+    min_track_age_s: float | None = None,
     say: Say,
 ) -> dict[str, Any]:
-    """Nested video-grouped CV: the out-of-fold figures over all labelled videos."""
-    videos, rows, scoring = load(data, ("Train", "Test"), say, normal_piece_s)
-    video_fold = assign_folds(videos, folds)
-    policy = ScoringPolicy(smoothing_s)
-    result = nested(rows, video_fold, candidates(trials), policy, say, scoring)
-    policy = _operating_policy(videos, scoring, result.raw, smoothing_s, max_false_per_hour)
-    scores = video_scores(scoring, result.raw, policy)
-    figures = report(videos, scores, policy.threshold)
-    figures["folds"] = folds
+    """The protocol (`training/protocol.py`) over every video of `data`: its figures."""
+    started = time.monotonic()
+    if learner not in LEARNERS:
+        raise ValueError(f"learner {learner!r}: one of {', '.join(sorted(LEARNERS))}")
+    _, training, scoring = load(data, ("Train", "Test"), say, normal_piece_s)
+    dataset = EvalData.of(training, scoring, band_s)
+    setup = Setup(folds, grouping, smoothing_s, max_false_per_hour, min_track_age_s=min_track_age_s)
+    learners: list[Learner[Any]] = (
+        xgboost_trials(candidates(trials)) if learner == "xgb" else [LEARNERS[learner]()]
+    )
+    held = protocol.cross_validate(dataset, learners, setup, say)
+    say(f"figures and {resamples} bootstrap resamples")
+    figures = protocol_figures(dataset, held, setup, resamples)
     figures["normal_piece_s"] = normal_piece_s
-    figures["params_per_fold"] = [p.row() for p in result.params]
-    figures["data"] = _describe(videos)
+    figures["data"] = _describe(dataset, band_s)
     if plots is not None:
-        labelled = [
-            (v.labels, s) for v, s in zip(videos, scores, strict=True) if v.labels is not None
-        ]
-        metrics = frame_metrics([y for y, _ in labelled], [s for _, s in labelled])
-        paths = write_curves(
-            [y for y, _ in labelled],
-            [s for _, s in labelled],
-            metrics,
-            plots,
-            f"PoseLift test videos, {folds}-fold video-grouped nested CV",
-            policy.threshold,
-        )
-        figures["plots"] = [str(p) for p in paths]
+        pooled = _pooled(dataset, held.scores, held.session_policy(dataset.sessions), setup)
+        y, s, _ = pooled.frames(labelled_only=True)
+        title = f"PoseLift, {folds}-fold {grouping}-grouped CV, thresholds fitted in-fold"
+        paths = write_curves([y.astype(np.int8)], [s], plots, title)
+        event = write_event_curve(figures, plots, title)
+        figures["plots"] = [str(p) for p in (*paths, event)]
+    figures["seconds"] = round(time.monotonic() - started)
     return figures
 
 
-def evaluate(data: Path, model_path: Path, plots: Path | None, say: Say) -> dict[str, Any]:
-    """The model's figures on the labelled videos of `data` (`Test/*.pkl`, `GT/*.npy`)."""
+def evaluate(
+    data: Path, model_path: Path, plots: Path | None, say: Say, band_s: float = BAND_S
+) -> dict[str, Any]:
+    """The model's figures on the videos of `data`, at its own threshold: frame figures over
+    the labelled clips; event counts on session timelines, and rates only when the folder
+    holds normal-only video (`Train/`) to count false alerts per hour over."""
     model = BehaviourModel.load(model_path)
-    videos, _, rows = load(data, ("Test",), say, spec=model.spec)
+    has_normal = (data / "Train").is_dir() and any((data / "Train").glob("*.pkl"))
+    videos, _, rows = load(
+        data, ("Train", "Test") if has_normal else ("Test",), say, None, model.spec
+    )
     started = time.monotonic()
     scores = video_scores(rows, predict(model.booster, rows), model.policy)
     say(f"scored in {time.monotonic() - started:.1f}s")
-    figures = report(videos, scores, model.policy.threshold)
-    if plots is not None:
-        metrics = frame_metrics([_labels(v) for v in videos], scores)
-        paths = write_curves(
-            [_labels(v) for v in videos],
-            scores,
-            metrics,
-            plots,
-            f"{model_path.name} on {data}",
-            model.policy.threshold,
+    sessions = stitch(videos)
+    lines = timelines(videos, sessions, band_s)
+    stitched = [np.asarray(s, np.float64) for s in sessions.stitch(scores)]
+    threshold = model.policy.threshold
+    found = event_table(lines, stitched, np.asarray([threshold])).figures()
+    labelled = [i for i, v in enumerate(videos) if v.labels is not None]
+    y = np.concatenate([np.zeros(0, np.int8), *(_labels(videos[i]) for i in labelled)])
+    s = np.concatenate([np.zeros(0), *(scores[i] for i in labelled)])
+    frames = frame_figures(y, s)
+    figures: dict[str, Any] = {
+        **frames,
+        "threshold": round(threshold, 4),
+        "sessions": len(sessions),
+        "normal_only_videos": len(videos) - len(labelled),
+        "episodes": found.episodes,
+        "episodes_caught": found.caught,
+        "false_alerts": found.false_alerts,
+        "band_alerts": found.band_alerts,
+        "video_minutes": round(found.video_hours * 60, 3),
+        "people_minutes": round(found.people_hours * 60, 3),
+    }
+    if has_normal:
+        figures["episodes_caught_share"] = round(found.caught_share, 4)
+        figures["counted_minutes"] = round(found.counted_hours * 60, 3)
+        figures["false_alerts_per_hour"] = round(found.false_alerts_per_hour, 2)
+    else:
+        figures["rates"] = (
+            "not given: this folder holds no normal-only video (Train/*.pkl), so false "
+            "alerts per hour would be counted over the minutes around the incidents only; "
+            "add the recordings' normal video for rates"
         )
-        figures["plots"] = [str(p) for p in paths]
+    if plots is not None and "auc_roc" in frames:
+        title = f"{model_path.name} on {data}"
+        figures["plots"] = [str(p) for p in write_curves([y], [s], plots, title, threshold)]
     figures["model"] = str(model_path)
     return figures
 
 
-def _operating_policy(
-    videos: Sequence[PoseLiftVideo],
-    rows: PersonRows,
-    raw: npt.NDArray[np.float64],
-    smoothing_s: float,
-    max_false_per_hour: float,
-) -> ScoringPolicy:
-    """Calibration and the threshold catching the most episodes within the false-alert
-    budget, both from out-of-fold scores."""
-    calibration = calibrate(rows, raw, smoothing_s)
-    policy = ScoringPolicy(smoothing_s, 0.5, calibration)
-    scores = video_scores(rows, raw, policy)
-    chosen = threshold_for([_labels(v) for v in videos], scores, POSELIFT_FPS, max_false_per_hour)
-    return ScoringPolicy(smoothing_s, min(1.0, chosen.threshold), calibration)
+def protocol_figures(
+    dataset: EvalData, held: CrossValidated, setup: Setup, resamples: int
+) -> dict[str, Any]:
+    """The report of held-out scores, with each fold's policy and the false-alert audits."""
+    pooled = _pooled(dataset, held.scores, held.session_policy(dataset.sessions), setup)
+    figures = report(pooled, setup.budgets, resamples)
+    figures["protocol"] = {
+        "folds": setup.folds,
+        "grouping": setup.grouping,
+        "threshold_budget_per_hour_with_people": setup.max_false_per_hour,
+        "merge_gap_s": setup.merge_gap_s,
+        "criterion_budgets_per_hour": list(setup.budgets),
+        "calibration_and_threshold": "fitted per outer fold on inner out-of-fold scores of "
+        "the other folds only",
+    }
+    # the folds' raw scores pooled as they are (the first protocol pooled them so): frame
+    # figures that each fold's own calibration neither helps nor hurts
+    raw = video_scores(dataset.scoring, held.raw, setup.policy())
+    labelled = [i for i, v in enumerate(dataset.videos) if v.labels is not None]
+    figures["frames_labelled_uncalibrated"] = frame_figures(
+        np.concatenate([np.zeros(0), *(_labels(dataset.videos[i]) for i in labelled)]),
+        np.concatenate([np.zeros(0), *(raw[i] for i in labelled)]),
+    )
+    figures["folds"] = _folds(dataset, held, pooled)
+    figures["audit_at_fold_thresholds"] = audit(pooled, dataset.videos, pooled.thresholds)
+    half = _threshold_catching(pooled, 0.5)
+    figures["audit_at_half_caught"] = {
+        "threshold": round(half, 4),
+        **audit(pooled, dataset.videos, np.full(len(pooled.timelines), half)),
+    }
+    return figures
 
 
-def _labels(video: PoseLiftVideo) -> npt.NDArray[np.int8]:
-    """The video's frame labels; normal throughout for normal-only videos."""
-    return video.labels if video.labels is not None else np.zeros(video.n_frames, np.int8)
+def _pooled(
+    dataset: EvalData,
+    per_video: Sequence[npt.NDArray[np.float64]],
+    policies: Sequence[ScoringPolicy],
+    setup: Setup,
+) -> Pooled:
+    """Per-video frame scores on the session timelines, each session at its policy's
+    threshold."""
+    stitched = [np.asarray(s, np.float64) for s in dataset.sessions.stitch(per_video)]
+    thresholds = np.asarray([p.threshold for p in policies], np.float64)
+    return Pooled.of(dataset.timelines, stitched, thresholds, setup.merge_gap_s)
 
 
-def _describe(videos: Sequence[PoseLiftVideo]) -> dict[str, Any]:
+def _threshold_catching(pooled: Pooled, share: float) -> float:
+    """The highest shared threshold that catches at least `share` of the episodes."""
+    _, caught = pooled.sweep.curve()
+    fits = np.flatnonzero(caught >= share)
+    return float(pooled.sweep.thresholds[fits[-1]]) if len(fits) else 0.0
+
+
+def _folds(dataset: EvalData, held: CrossValidated, pooled: Pooled) -> list[dict[str, Any]]:
+    out = []
+    for k, policy in enumerate(held.policies):
+        mine = [
+            s
+            for s, session in enumerate(dataset.sessions.items)
+            if held.video_fold[session.videos[0]] == k
+        ]
+        lines = [pooled.timelines[s] for s in mine]
+        y = np.concatenate([np.zeros(0), *(t.label[t.labelled] for t in lines)])
+        s = np.concatenate(
+            [np.zeros(0), *(pooled.scores[i][pooled.timelines[i].labelled] for i in mine)]
+        )
+        weights = np.zeros(len(pooled.timelines))
+        weights[mine] = 1
+        events = pooled.chosen.figures(0, weights)
+        out.append(
+            {
+                "fold": k + 1,
+                "sessions": [dataset.sessions.items[i].name for i in mine],
+                "learner": held.learners[k],
+                "threshold": round(policy.threshold, 4),
+                "auc_roc": frame_figures(y, s).get("auc_roc"),
+                "episodes": events.episodes,
+                "episodes_caught": events.caught,
+                "false_alerts": events.false_alerts,
+                "band_alerts": events.band_alerts,
+                "counted_hours": round(events.counted_hours, 3),
+            }
+        )
+    return out
+
+
+def _headline(figures: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "auc_roc",
+        "auc_pr",
+        "eer",
+        "criterion",
+        "episodes_caught_share",
+        "false_alerts_per_hour",
+    )
+    return {k: figures[k] for k in keys}
+
+
+def _describe(dataset: EvalData, band_s: float) -> dict[str, Any]:
+    videos = dataset.videos
     labelled = [v for v in videos if v.labels is not None]
+    found = cuts(videos, dataset.sessions)
+    lines = dataset.timelines
+    hours = 1 / (videos[0].fps * 3600) if videos else 0.0
     return {
         "normal_only_videos": len(videos) - len(labelled),
         "labelled_videos": len(labelled),
@@ -222,5 +323,21 @@ def _describe(videos: Sequence[PoseLiftVideo]) -> dict[str, Any]:
         "shoplifting_frames": int(
             sum(int(v.labels.sum()) for v in labelled if v.labels is not None)
         ),
+        "sessions": len(dataset.sessions),
+        "sessions_with_shoplifting": sum(bool(t.episodes) for t in lines),
+        "stitched_cuts": len(found),
+        "cuts_continuing_a_box": sum(c.continues for c in found),
+        "episodes": sum(len(t.episodes) for t in lines),
+        "episodes_cut_by_their_clip": sum(
+            e.cut_before or e.cut_after for t in lines for e in t.episodes
+        ),
+        "band_s": band_s,
+        "band_hours": round(sum(int(t.band.sum()) for t in lines) * hours, 3),
+        "video_hours": round(sum(len(t) for t in lines) * hours, 3),
+        "people_hours": round(sum(int(t.people.sum()) for t in lines) * hours, 3),
         "feature_spec": asdict(DEFAULT_SPEC),
     }
+
+
+def _labels(video: PoseLiftVideo) -> npt.NDArray[np.int8]:
+    return video.labels if video.labels is not None else np.zeros(video.n_frames, np.int8)

@@ -9,16 +9,17 @@ suspicious person of each frame (frames with nobody score 0), as alerting does l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec, batch_features
-from server.behaviour.scoring import track_scores
+from server.behaviour.scoring import SCORE_EVERY_S, alerting_scores, first_seen, track_scores
 from server.pipeline.records import TrackHistory
 from training.poselift import PoseLiftVideo
+from training.sessions import stitch
 
 F64 = npt.NDArray[np.float64]
 
@@ -33,6 +34,7 @@ class PersonRows:
     track: npt.NDArray[np.int64]  # (N,) the person's id within the video
     label: npt.NDArray[np.int8]  # (N,) the frame's label; 0 in normal-only (Train) videos
     videos: tuple[PoseLiftVideo, ...]
+    piece_s: float | None = None  # normal-only tracks were cut into pieces this long (`cut`)
 
     def __post_init__(self) -> None:
         n = self.features.shape[0]
@@ -54,6 +56,7 @@ class PersonRows:
             self.track[rows],
             self.label[rows],
             self.videos,
+            self.piece_s,
         )
 
 
@@ -112,6 +115,7 @@ def person_rows(
             empty.astype(np.int64),
             empty.astype(np.int8),
             tuple(videos),
+            normal_piece_s,
         )
     return PersonRows(
         np.concatenate(features),
@@ -120,7 +124,22 @@ def person_rows(
         np.concatenate(track),
         np.concatenate(label),
         tuple(videos),
+        normal_piece_s,
     )
+
+
+def row_histories(rows: PersonRows) -> dict[tuple[int, int], TrackHistory]:
+    """The track each row's (video, track) names, as its rows were made: normal-only
+    videos' tracks cut into `rows.piece_s` pieces when the rows were (for a learner that
+    rebuilds its own inputs, e.g. keypoint sequences, from the rows)."""
+    out: dict[tuple[int, int], TrackHistory] = {}
+    for index in np.unique(rows.video).tolist():
+        clip = rows.videos[index]
+        tracks = clip.tracks
+        if rows.piece_s is not None and clip.labels is None:
+            tracks = tuple(piece for history in tracks for piece in cut(history, rows.piece_s))
+        out.update({(index, history.track_id): history for history in tracks})
+    return out
 
 
 def frame_scores(rows: PersonRows, scores: F64) -> list[F64]:
@@ -133,31 +152,94 @@ def frame_scores(rows: PersonRows, scores: F64) -> list[F64]:
     return out
 
 
-def smoothed_scores(rows: PersonRows, raw: npt.NDArray[np.float64], smoothing_s: float) -> F64:
-    """Each row's track score: its track's raw scores averaged over the last `smoothing_s`
-    seconds (rows of one track are consecutive and in time order, as `person_rows` makes
-    them), as the live pipeline smooths each track."""
+def smoothed_scores(
+    rows: PersonRows,
+    raw: npt.NDArray[np.float64],
+    smoothing_s: float,
+    *,
+    every_s: float = SCORE_EVERY_S,
+    min_age_s: float = 0.0,
+    ages: F64 | None = None,
+) -> F64:
+    """Each row's track score, as the live scorer smooths each track: its track's raw scores
+    averaged over the last `smoothing_s` seconds, at the moments a scorer running every
+    `every_s` seconds would have scored (0: every row), counting only moments at which the
+    track was at least `min_age_s` old (`ages`: each row's track age, by default
+    `track_ages`); NaN where none counts. Rows of one track are consecutive and in time
+    order, as `person_rows` makes them."""
     out = np.empty(len(rows), np.float64)
     if len(rows) == 0:
         return out
+    if min_age_s > 0 and ages is None:
+        ages = track_ages(rows)
     key = rows.video.astype(np.int64) * (1 << 32) + rows.track
     starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     ends = np.concatenate([starts[1:], [len(rows)]])
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         video = rows.videos[int(rows.video[start])]
         ts = rows.frame[start:end] / video.fps
-        out[start:end] = track_scores(ts, raw[start:end], smoothing_s)
+        counted = None if ages is None else ages[start:end] >= min_age_s - 1e-6
+        out[start:end] = track_scores(
+            ts, raw[start:end], smoothing_s, every_s=every_s, counted=counted
+        )
+    return out
+
+
+def recordings(
+    videos: Sequence[PoseLiftVideo], *, across_cuts: bool = True
+) -> list[list[tuple[int, int]]]:
+    """The recordings the videos are cut from, each as its (video index, first frame on the
+    recording) in time order: the sessions of `sessions.stitch` with `across_cuts`, else
+    (or where names give no camera and number) each video alone."""
+    try:
+        sessions = stitch(videos).items if across_cuts else ()
+    except ValueError:
+        sessions = ()
+    if not sessions:
+        return [[(index, 0)] for index in range(len(videos))]
+    return [list(zip(s.videos, s.offsets, strict=True)) for s in sessions]
+
+
+def track_ages(rows: PersonRows, *, across_cuts: bool = True) -> F64:
+    """Each row's seconds since its person was first seen, as the live scorer measures it:
+    from the first frame of its track, or of the track it continues (`scoring.first_seen`
+    over the tracks as the rows were made, `row_histories`), over each recording's cuts
+    end to end (`recordings`): a person whose box goes on across a cut was seen before it.
+    Without `across_cuts` the first frame of a video is everyone's first sight in it."""
+    out = np.empty(len(rows), np.float64)
+    by_video: dict[int, list[TrackHistory]] = {}
+    for (index, _), history in sorted(row_histories(rows).items()):
+        by_video.setdefault(index, []).append(history)
+    for recording in recordings(rows.videos, across_cuts=across_cuts):
+        shift = {i: offset / rows.videos[i].fps for i, offset in recording if i in by_video}
+        tracks = [(i, h) for i in shift for h in by_video[i]]
+        seen = first_seen([replace(h, ts=h.ts + shift[i]) for i, h in tracks])
+        for (i, history), first in zip(tracks, seen.tolist(), strict=True):
+            mine = np.flatnonzero((rows.video == i) & (rows.track == history.track_id))
+            out[mine] = rows.frame[mine] / rows.videos[i].fps - (first - shift[i])
     return out
 
 
 def video_scores(
-    rows: PersonRows, raw: npt.NDArray[np.float64], policy: ScoringPolicy
+    rows: PersonRows,
+    raw: npt.NDArray[np.float64],
+    policy: ScoringPolicy,
+    *,
+    every_s: float = SCORE_EVERY_S,
+    ages: F64 | None = None,
 ) -> list[F64]:
-    """Per video, each frame's calibrated score: the most suspicious person's smoothed and
-    calibrated score, 0 for frames with nobody."""
-    smoothed = smoothed_scores(rows, raw, policy.smoothing_s)
-    calibrated = policy.calibration.apply(smoothed)
-    return frame_scores(rows, calibrated)
+    """Per video, each frame's alerting score as the live scorer gives it: the most
+    suspicious person's smoothed (`smoothed_scores`, with the policy's track-age rule) and
+    calibrated score; 0 for frames with nobody, or with only people too recently seen."""
+    smoothed = smoothed_scores(
+        rows,
+        raw,
+        policy.smoothing_s,
+        every_s=every_s,
+        min_age_s=policy.min_track_age_s,
+        ages=ages,
+    )
+    return frame_scores(rows, alerting_scores(smoothed, policy.calibration))
 
 
 def one_per_frame(rows: PersonRows, raw: F64) -> npt.NDArray[np.bool_]:

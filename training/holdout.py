@@ -1,7 +1,8 @@
-"""Held-out check of the shipped training command: for each video-grouped fold, train with
-`shopguard model train` on the other folds' videos only, then run `shopguard model eval` on
-that fold's labelled videos, which the model never saw. Folders of symlinks in the PoseLift
-layout keep the two apart on disk, as a user's folders would.
+"""Held-out check of the shipped training command: for each fold of whole recording sessions,
+train with `shopguard model train` on the other folds' videos only, then run `shopguard
+model eval` on that fold's videos (its labelled clips and the normal video recorded with
+them), which the model never saw. Folders of symlinks in the PoseLift layout keep the two
+apart on disk, as a user's folders would.
 
     python -m training.holdout --data ../shared/data/poselift --work data/holdout
 """
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from training.commands import evaluate, train
-from training.crossval import assign_folds
+from training.folds import session_folds
 from training.poselift import PoseLiftVideo, load_split
 
 
@@ -45,23 +46,25 @@ def say(line: str) -> None:
 def run(data: Path, work: Path, folds: int, train_folds: int = 5) -> dict[str, Any]:
     """Per fold, the held-out figures of a model trained without that fold's videos."""
     videos = load_split(data, "Train") + load_split(data, "Test")
-    fold = assign_folds(videos, folds)
+    fold = session_folds(videos, folds)
     results = []
     for k in range(folds):
         seen = [v for v, f in zip(videos, fold, strict=True) if f != k]
-        held = [v for v, f in zip(videos, fold, strict=True) if f == k and v.labels is not None]
+        held = [v for v, f in zip(videos, fold, strict=True) if f == k]
         say(f"fold {k + 1}/{folds}: training on {len(seen)} videos, {len(held)} held out")
         model = work / f"fold{k + 1}" / "behaviour-xgb.json"
         train(
             link_split(data, seen, work / f"fold{k + 1}" / "seen"),
             model,
             folds=train_folds,
+            evaluate=False,
             say=say,
         )
         figures = evaluate(link_split(data, held, work / f"fold{k + 1}" / "held"), model, None, say)
-        if figures["positive_frames"] in (0, figures["frames"]):
-            figures["auc_roc"] = figures["auc_pr"] = None  # one class: no curve
-        results.append({"fold": k + 1, "videos": [v.name for v in held], **figures})
+        for key in ("auc_roc", "auc_pr", "eer"):
+            figures.setdefault(key, None)  # one class: no curve
+        names = [v.name for v in held if v.labels is not None]
+        results.append({"fold": k + 1, "videos": names, **figures})
         say(f"fold {k + 1}/{folds}: held-out AUC-ROC {figures['auc_roc']}")
     aucs = [r["auc_roc"] for r in results if r["auc_roc"] is not None]
     return {"folds": results, "auc_roc_mean": round(float(np.mean(aucs)), 2)}

@@ -1,9 +1,11 @@
-"""ROC and precision-recall curves of frame scores, as PNG files (matplotlib, no display)."""
+"""Curves as PNG files (matplotlib, no display): ROC and precision-recall of frame scores,
+and the event curve (episodes caught against false alerts per hour, with its band)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -14,18 +16,18 @@ matplotlib.use("Agg")  # files only: no display on a server or in CI
 import matplotlib.pyplot as plt
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from training.metrics import FrameMetrics
+from training.metrics import frame_metrics
 
 
 def write_curves(
     labels: Sequence[npt.NDArray[np.int8]],
     scores: Sequence[npt.NDArray[np.float64]],
-    metrics: FrameMetrics,
     out_dir: Path,
     title: str,
     threshold: float | None = None,
 ) -> tuple[Path, Path]:
     """Write `roc.png` and `pr.png` into `out_dir`; the threshold, if given, is marked."""
+    metrics = frame_metrics(labels, scores)
     y = np.concatenate([np.zeros(0, np.int8), *labels])
     s = np.concatenate([np.zeros(0), *scores])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -60,3 +62,38 @@ def write_curves(
     figure.savefig(pr_path)
     plt.close(figure)
     return roc_path, pr_path
+
+
+def write_event_curve(figures: dict[str, Any], out_dir: Path, title: str) -> Path:
+    """Write `events.png`: the share of episodes caught within each false-alert budget
+    (`figures["curve"]`), its bootstrap band, and the point the in-fold thresholds gave."""
+    curve = figures["curve"]
+    x = np.asarray(curve["false_alerts_per_hour"], np.float64)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "events.png"
+    figure, axes = plt.subplots(figsize=(6, 4.5), dpi=120)
+    axes.step(x, curve["caught_share"], where="post", label="held-out scores")
+    if "low" in curve:
+        axes.fill_between(
+            x, curve["low"], curve["high"], step="post", alpha=0.25, label="90% band (sessions)"
+        )
+    chosen = figures["events_at_fold_thresholds"]
+    axes.plot(
+        chosen["false_alerts_per_hour"],
+        chosen["episodes_caught_share"],
+        "o",
+        color="crimson",
+        label="each fold's own threshold (budget fitted without it)",
+    )
+    axes.set(
+        xlabel="false alerts per hour with people in view",
+        ylabel="share of episodes caught",
+        xlim=(0, float(x.max())),
+        ylim=(0, 1.02),
+    )
+    axes.set_title(title, fontsize=9)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

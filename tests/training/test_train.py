@@ -68,7 +68,11 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     assert is_recorded(model_path)  # sha256 written beside it
     model = BehaviourModel.load(model_path)
     assert model.info["data"]["labelled_videos"] == len(TEST)
+    assert model.info["data"]["sessions"] == 8  # 2_311-312 and 2_315-316 are recordings
     assert 0 <= model.policy.threshold <= 1
+    honest = model.info["protocol"]  # the protocol's figures, with intervals
+    assert honest["protocol"]["grouping"] == "session" and len(honest["folds"]) == 2
+    assert {"auc_roc", "episodes_caught_share", "false_alerts_per_hour"} <= set(honest["intervals"])
 
     plots = tmp_path / "plots"
     evaluated = runner.invoke(
@@ -91,21 +95,33 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     assert 0 <= figures["eer"] <= 1
     assert figures["episodes"] >= len(TEST) - 1  # one video may hold no episode
     assert figures["threshold"] == round(model.policy.threshold, 4)
+    assert figures["sessions"] == 8 and figures["counted_minutes"] > 0  # normal video: rates
+    assert figures["false_alerts_per_hour"] >= 0
     for name in ("roc.png", "pr.png"):
         assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cv_reports_out_of_fold_figures(tiny: Path) -> None:
+def test_cv_reports_the_protocols_figures(tiny: Path) -> None:
     result = CliRunner().invoke(
         app, ["model", "cv", "--data", str(tiny), "--folds", "3", "--trials", "2"]
     )
     assert result.exit_code == 0, result.output
     assert "outer fold 3/3" in result.output
     figures = json.loads(result.stdout[result.stdout.index("{") :])
-    assert figures["folds"] == 3 and len(figures["params_per_fold"]) == 3
-    assert {"auc_roc", "auc_pr", "eer", "episodes_caught_share", "false_alerts_per_hour"} <= set(
-        figures
-    )
+    assert figures["protocol"]["folds"] == 3 and len(figures["folds"]) == 3
+    assert {
+        "auc_roc",
+        "auc_pr",
+        "eer",
+        "criterion",
+        "episodes_caught_share",
+        "false_alerts_per_hour",
+    } <= set(figures)
+    sessions = [name for fold in figures["folds"] for name in fold["sessions"]]
+    assert len(sessions) == len(set(sessions)) == 8  # each recording in one fold
+    for name, found in figures["intervals"].items():
+        if found["value"] is not None:
+            assert found["low"] <= found["value"] <= found["high"], name
 
 
 def test_eval_of_a_folder_without_poselift_files_says_what_is_missing(tmp_path: Path) -> None:

@@ -1,0 +1,814 @@
+"""Does learning from the store pay? A simulation on PoseLift: one camera plays "the store".
+
+1. **The store** is one PoseLift camera (by default the one with the most labelled episodes
+   among those with at least two sessions per batch). Its recording sessions
+   (`training/sessions.py`), in video-number order, are its days, split into `batches`
+   runs of consecutive sessions holding about equal shares of its episodes. (PoseLift
+   numbers each camera's normal-only videos mostly before its labelled clips, e.g. camera
+   1's run 97-207 and 221-294: batches of equal video time leave the first half without a
+   single episode, and the retrained model with one or two to learn from before the last
+   batch; `split="time"` cuts them so all the same.) Sessions are placed on a clock an
+   hour apart (what lay between them is unknown: no alert or track spans the gap).
+2. **The base model** is trained as `shopguard model train` trains (the protocol's
+   `fit_policy`: one positive per frame, calibration and threshold from session-grouped
+   out-of-fold scores), on every OTHER camera's videos: the store's camera is new to it.
+   The learner is the XGBoost alone, with its default settings.
+3. **Each batch**, in order, for two arms: "before" (the base model, never retrained) and
+   "after" (the base data plus every store episode reviewed so far):
+   a. the batch's sessions are scored as live (`dataset.video_scores`: the scorer's
+      cadence, smoothing, track-age rule, calibration; ages across cuts);
+   b. the threshold is what the server's alert budget gives (`server/alerting/budget.py`):
+      from the track peaks of the store's PREVIOUS batches, each as the model live in it
+      scored them, and the arm's reviews so far, so that at most `budget_per_hour` alerts
+      are expected per hour of video; before `min_history_s` of history (the first
+      batch), the model's own threshold;
+   c. alerts on the session timelines, merged within the dedup window, count as caught
+      episodes, false alerts and band alerts exactly as the protocol counts them
+      (`training/events.py`, don't-care bands of `training/timeline.py`);
+   d. reviews from the labels: an alert overlapping an episode is a confirmed theft, one
+      overlapping none a false alarm, one starting in a don't-care band "unclear" (kept by
+      no one); with `mark_missed`, a supervisor marks each episode no alert caught as a
+      missed theft. Each becomes an episode file as the server writes one
+      (`server/posetracks`: the alert's people, or everyone in the marked span, over the
+      span +- `margin_s`), and the "after" arm reads them back with the trainer's reader
+      (`training/store_data.py`, margins don't-care);
+   e. the "after" arm retrains on the base rows plus all store episodes so far (when the
+      batch added any), with the base model's calibration.
+
+**Approximations, stated.** The budget is per hour of scored video, not per day: PoseLift's
+cameras show an episode every few minutes (clips were cut around incidents), and a camera
+here has 6-40 minutes of video, far under the server's one day of history
+(`budget.MIN_DAYS`), so the budget's functions are fed hours as days are (alerts per day =
+24 x alerts per hour) and the "enough history" rule is `min_history_s`. The server starts a
+new model's peak history afresh (from its shadow run); here the history of the "after" arm
+runs on across retrains, each batch's peaks scored by the model live in it: every peak is
+out of sample (a retrained model's own peaks over the batches it learned from would be
+in-sample for the reviewed people), and the models share the base's calibration. A
+retrained model goes live at once, where the server runs it in shadow before an admin
+promotes it. The store's poses are PoseLift's, 15 fps, where a live camera keeps about 5.
+Counts are small: a camera has 1-10 episodes, so one episode more or less is a large
+share.
+
+Run:
+    python -m training.store_simulation --data ../shared/data/poselift --batches 4 \
+        --out docs/model-card/store-adaptation.json --plots docs/model-card
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from server.alerting.budget import DAY_S, PeakHistory, Reviews, alert_curve, review_factor
+from server.alerting.thresholds import FLOOR_SHARE
+from server.behaviour.classifier import ScoringPolicy
+from server.behaviour.scoring import alerting_scores
+from server.config import PoseTracksConfig
+from server.posetracks.episodes import EpisodeMeta, episode_bytes
+from server.posetracks.rows import PoseRows
+from server.posetracks.store import episode_key
+from shared.schemas.episodes import EpisodeLabel, EpisodeSource
+from training.commands import load
+from training.dataset import PersonRows, smoothed_scores, track_ages, video_scores
+from training.events import Alert, event_table, session_alerts
+from training.fit import predict
+from training.learners import XGBoostLearner
+from training.metrics import MERGE_GAP_S
+from training.poselift import PoseLiftVideo
+from training.protocol import EvalData, Setup, fit_policy
+from training.sessions import video_number
+from training.store_training import StoreEpisodes, with_episodes
+from training.timeline import Timeline
+
+Say = Callable[[str], None]
+Split = Literal["episodes", "time"]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+BUDGET_PER_HOUR = 6.0  # alerts per hour of scored video the budget allows (see the docstring)
+MIN_HISTORY_S = 60.0  # seconds of scored video before the budget sets the threshold
+MARGIN_S = PoseTracksConfig().margin_s  # poses kept around a labelled span, as the server
+STORE_ID = 1
+EPOCH = 1_767_225_600.0  # 2026-01-01 UTC: the store's first session starts then
+SESSION_GAP_S = 3600.0  # between two sessions on the store's clock
+TRACK_ID_STRIDE = 1000  # a store track's id: video number x this + its PoseLift person id
+FRAME_WH = (1920, 1080)  # PoseLift's frames
+ARMS = ("before", "after")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSetup:
+    """The simulation's settings."""
+
+    camera: int | None = None  # the store; None: `choose_camera`
+    batches: int = 4
+    split: Split = "episodes"  # batches of equal shares of the episodes, or of the video
+    budget_per_hour: float = BUDGET_PER_HOUR
+    mark_missed: bool = True  # a supervisor marks each episode no alert caught
+    folds: int = 5  # the base model's out-of-fold scores (calibration, threshold)
+    min_history_s: float = MIN_HISTORY_S
+    margin_s: float = MARGIN_S
+    merge_gap_s: float = MERGE_GAP_S  # the dedup window
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.batches < 2:
+            raise ValueError(f"batches: at least 2, got {self.batches}")
+        if not self.budget_per_hour > 0:
+            raise ValueError(f"budget_per_hour: must be > 0, got {self.budget_per_hour}")
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """The store camera's sessions (indices into the data's sessions), batches and clock."""
+
+    camera: int
+    batches: tuple[tuple[int, ...], ...]  # each batch's sessions, in time order
+    start: dict[int, float]  # each session's first frame, Unix seconds
+    rows: Mask  # (N scoring rows,) the rows of the store's videos
+
+    @property
+    def sessions(self) -> tuple[int, ...]:
+        return tuple(s for batch in self.batches for s in batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A fitted booster and the policy it is scored with."""
+
+    fitted: Any
+    policy: ScoringPolicy
+    training_rows: int  # rows offered to the fit (which thins normal-only video's)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A model's alerting scores on the store: per row of `Store.rows`, per session."""
+
+    row: F64  # (R,) each store row's alerting score
+    frames: dict[int, F64]  # session -> (T,) its timeline's frame scores
+
+
+@dataclass(slots=True)
+class Arm:
+    """What one arm has seen so far: its reviews, and (after) its store episodes."""
+
+    name: str
+    real: int = 0  # reviewed alerts confirmed as thefts
+    false_alarms: int = 0
+    episodes: list[tuple[EpisodeMeta, PoseRows]] = field(default_factory=list)
+    peaks: list[PeakHistory] = field(default_factory=list)  # per batch, as scored live
+
+    def history(self) -> PeakHistory:
+        """Every batch's track peaks so far, each under the model live in it."""
+        if not self.peaks:
+            return PeakHistory.empty()
+        return PeakHistory(
+            np.concatenate([p.first_seen for p in self.peaks]),
+            np.concatenate([p.last_seen for p in self.peaks]),
+            np.concatenate([p.peak for p in self.peaks]),
+            sum(p.observed_s for p in self.peaks),
+        )
+
+
+def choose_camera(data: EvalData, batches: int) -> int:
+    """The camera with the most episodes among those with at least 2 sessions per batch
+    (fewer: the lowest number, on ties)."""
+    eligible = eligible_cameras(data, batches)
+    if not eligible:
+        raise ValueError(f"no camera has {2 * batches} sessions and 2 episodes: use fewer batches")
+    return max(eligible, key=lambda c: (_episodes_of(data, c), -c))
+
+
+def eligible_cameras(data: EvalData, batches: int) -> list[int]:
+    """Cameras with at least 2 sessions per batch and 2 episodes."""
+    cameras = sorted({s.camera for s in data.sessions.items})
+    return [
+        c
+        for c in cameras
+        if sum(s.camera == c for s in data.sessions.items) >= 2 * batches
+        and _episodes_of(data, c) >= 2
+    ]
+
+
+def store_of(data: EvalData, camera: int, batches: int, split: Split = "episodes") -> Store:
+    """The camera's sessions in time order, in `batches` runs of consecutive sessions
+    holding about equal shares of its episodes (`split` "episodes") or of its video
+    ("time"), on the store's clock."""
+    mine = [i for i, s in enumerate(data.sessions.items) if s.camera == camera]
+    mine.sort(key=lambda i: data.sessions.items[i].numbers[0])
+    if len(mine) < batches:
+        raise ValueError(f"camera {camera}: {len(mine)} sessions for {batches} batches")
+    if split == "episodes":
+        weight = np.asarray([len(data.timelines[i].episodes) for i in mine], np.float64)
+    else:
+        weight = np.asarray([data.sessions.items[i].n_frames for i in mine], np.float64)
+    middle = np.cumsum(weight) - weight / 2
+    batch = np.minimum((middle / max(weight.sum(), 1) * batches).astype(int), batches - 1)
+    if len(np.unique(batch)) < batches:  # a long session swallowed a batch: equal counts
+        batch = np.concatenate(
+            [np.full(len(part), k) for k, part in enumerate(np.array_split(mine, batches))]
+        )
+    start, clock = {}, EPOCH
+    for index in mine:
+        session = data.sessions.items[index]
+        start[index] = clock
+        clock += session.n_frames / data.timelines[index].fps + SESSION_GAP_S
+    groups = tuple(tuple(int(mine[i]) for i in np.flatnonzero(batch == k)) for k in range(batches))
+    cameras = np.asarray([v.camera for v in data.videos])
+    return Store(camera, groups, start, np.asarray(cameras[data.scoring.video] == camera, bool))
+
+
+def fit_base(data: EvalData, store: Store, setup: StoreSetup, say: Say) -> tuple[Model, Mask]:
+    """The base model on every other camera, as `model train` fits one; and the training
+    rows it fits on (over `data.training`)."""
+    cameras = np.asarray([v.camera for v in data.videos])
+    inside = cameras != store.camera
+    learner = XGBoostLearner(threads=setup.threads)
+    protocol_setup = Setup(setup.folds, "session", merge_gap_s=setup.merge_gap_s)
+    fitting = fit_policy(data, inside, [learner], setup.folds, protocol_setup, say)
+    say(f"fitting the base model on {int(inside.sum())} videos of cameras {_cameras(data, inside)}")
+    fitted = learner.fit(data.training, fitting.keep)
+    return Model(fitted, fitting.policy, int(fitting.keep.sum())), fitting.keep
+
+
+def score(data: EvalData, store: Store, model: Model, ages: F64) -> Scored:
+    """The model's alerting scores on the store's rows and session timelines, as live."""
+    rows = data.scoring.take(store.rows)
+    raw = predict(model.fitted, rows)
+    policy = model.policy
+    smoothed = smoothed_scores(
+        rows, raw, policy.smoothing_s, min_age_s=policy.min_track_age_s, ages=ages
+    )
+    per_video = video_scores(rows, raw, policy, ages=ages)
+    stitched = data.sessions.stitch(per_video)
+    return Scored(
+        alerting_scores(smoothed, policy.calibration),
+        {s: np.asarray(stitched[s], np.float64) for s in store.sessions},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlaces:
+    """Where each store row is: its session, timeline frame, clock time and store track."""
+
+    session: npt.NDArray[np.int32]
+    frame: npt.NDArray[np.int64]
+    ts: F64
+    track: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, data: EvalData, store: Store) -> RowPlaces:
+        rows = data.scoring.take(store.rows)
+        session = data.sessions.video_session[rows.video]
+        frame = data.sessions.video_offset[rows.video] + rows.frame
+        fps = np.asarray([data.timelines[s].fps for s in session.tolist()], np.float64)
+        start = np.asarray([store.start[s] for s in session.tolist()], np.float64)
+        numbers = np.asarray([video_number(v) for v in data.videos], np.int64)
+        track = numbers[rows.video] * TRACK_ID_STRIDE + rows.track
+        return cls(session, frame, start + frame / fps, track)
+
+
+def peak_history(
+    data: EvalData, places: RowPlaces, scored: Scored, sessions: Sequence[int]
+) -> PeakHistory:
+    """The track peaks a camera would have recorded over `sessions`, and their seconds."""
+    observed = sum(len(data.timelines[s]) / data.timelines[s].fps for s in sessions)
+    chosen = np.flatnonzero(np.isin(places.session, np.asarray(sessions, np.int32)))
+    if not len(chosen):
+        return PeakHistory.empty(observed)
+    tracks, owner = np.unique(places.track[chosen], return_inverse=True)
+    first = np.full(len(tracks), np.inf)
+    last = np.full(len(tracks), -np.inf)
+    peak = np.zeros(len(tracks))
+    np.minimum.at(first, owner, places.ts[chosen])
+    np.maximum.at(last, owner, places.ts[chosen])
+    np.maximum.at(peak, owner, scored.row[chosen])
+    return PeakHistory(first, last, peak, observed)
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    value: float
+    source: str  # "budget" or "model"
+    expected_per_hour: float | None  # the budget's expectation; None: the model's threshold
+    review_factor: float
+
+
+def budget_threshold(history: PeakHistory, arm: Arm, model: Model, setup: StoreSetup) -> Threshold:
+    """The threshold the server's budget sets from `history` (module docstring, b)."""
+    factor = review_factor(Reviews(arm.real, arm.false_alarms))
+    if history.observed_s < setup.min_history_s:
+        return Threshold(model.policy.threshold, "model", None, factor)
+    floor = FLOOR_SHARE * model.policy.threshold
+    curve = alert_curve(history, setup.merge_gap_s, floor)
+    per_day = setup.budget_per_hour * DAY_S / 3600 * factor
+    value, expected = curve.threshold_for(per_day)
+    return Threshold(value, "budget", expected * 3600 / DAY_S, factor)
+
+
+def alert_tracks(places: RowPlaces, scored: Scored, alert: Alert, threshold: float) -> list[int]:
+    """The store tracks that reached the threshold within the alert: its people."""
+    mine = (
+        (places.session == alert.session)
+        & (places.frame >= alert.start)
+        & (places.frame < alert.end)
+        & (scored.row >= threshold)
+    )
+    return sorted(set(places.track[mine].tolist()))
+
+
+def episode_poses(
+    data: EvalData,
+    store: Store,
+    session: int,
+    span: tuple[float, float],
+    tracks: Sequence[int] | None,
+    margin_s: float,
+) -> PoseRows:
+    """What the server keeps for a labelled span of a session: the poses of `tracks` (None:
+    everyone seen inside the span) over the span +- `margin_s`, every analysed frame."""
+    line = data.timelines[session]
+    t0, fps = store.start[session], line.fps
+    kept_from, kept_to = span[0] - margin_s, span[1] + margin_s
+    first = max(0, int(np.ceil((kept_from - t0) * fps - 1e-6)))
+    last = min(len(line) - 1, int(np.floor((kept_to - t0) * fps + 1e-6)))
+    frame_ts = t0 + np.arange(first, last + 1) / fps
+    parts = []
+    for index, offset in zip(line.session.videos, line.session.offsets, strict=True):
+        video = data.videos[index]
+        for history in video.tracks:
+            ts = t0 + (offset + video.frames(history)) / fps
+            keep = (ts >= kept_from) & (ts <= kept_to)
+            track = video_number(video) * TRACK_ID_STRIDE + history.track_id
+            if keep.any():
+                parts.append((track, ts[keep], history, keep))
+    if tracks is None:  # everyone seen inside the span, as a marked missed theft keeps
+        tracks = [t for t, ts, _, _ in parts if ((ts >= span[0]) & (ts <= span[1])).any()]
+    wanted = set(tracks)
+    chosen = [p for p in parts if p[0] in wanted]
+    if not chosen:
+        return PoseRows.empty(store.camera)
+    ts = np.concatenate([p[1] for p in chosen])
+    track_id = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in chosen])
+    order = np.lexsort((track_id, ts))
+    return PoseRows(
+        store.camera,
+        frame_ts,
+        np.tile(np.asarray(FRAME_WH, np.int32), (len(frame_ts), 1)),
+        ts[order],
+        track_id[order],
+        np.concatenate([p[2].xyxy[p[3]] for p in chosen])[order],
+        np.concatenate([p[2].keypoints[p[3]] for p in chosen])[order],
+        np.concatenate([p[2].keypoint_conf[p[3]] for p in chosen])[order],
+        np.ones(len(ts), np.float32),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """One arm on one batch."""
+
+    threshold: Threshold
+    episodes: int
+    caught: int
+    false_alerts: int
+    band_alerts: int
+    reviews: dict[str, int]  # theft, false_alarm, unclear, missed_marked
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "threshold": round(self.threshold.value, 4),
+            "threshold_source": self.threshold.source,
+            "expected_alerts_per_hour": None
+            if self.threshold.expected_per_hour is None
+            else round(self.threshold.expected_per_hour, 2),
+            "review_factor": round(self.threshold.review_factor, 3),
+            "episodes_caught": self.caught,
+            "false_alerts": self.false_alerts,
+            "band_alerts": self.band_alerts,
+            "reviews": self.reviews,
+        }
+
+
+def run_batch(
+    data: EvalData,
+    store: Store,
+    places: RowPlaces,
+    scored: Scored,
+    number: int,
+    arm: Arm,
+    model: Model,
+    setup: StoreSetup,
+    next_id: Callable[[], int],
+) -> BatchResult:
+    """Steps b-d of the module's docstring for one arm on batch `number`: the threshold,
+    the events, and the reviews (the arm's counts, episodes and peaks grow)."""
+    threshold = budget_threshold(arm.history(), arm, model, setup)
+    sessions = store.batches[number]
+    arm.peaks.append(peak_history(data, places, scored, sessions))
+    lines = [data.timelines[s] for s in sessions]
+    found = event_table(
+        lines,
+        [scored.frames[s] for s in sessions],
+        np.asarray([threshold.value]),
+        setup.merge_gap_s,
+    ).figures()
+    reviews = {"theft": 0, "false_alarm": 0, "unclear": 0, "missed_marked": 0}
+    labelled_at = max(
+        store.start[s] + len(data.timelines[s]) / data.timelines[s].fps for s in sessions
+    )
+    for session, line in zip(sessions, lines, strict=True):
+        alerts = session_alerts(
+            line, scored.frames[session], threshold.value, setup.merge_gap_s, session
+        )
+        for alert in alerts:
+            if alert.outcome == "band":  # an incident going on past a cut: nobody can tell
+                reviews["unclear"] += 1
+                continue
+            theft = alert.outcome == "caught"
+            reviews["theft" if theft else "false_alarm"] += 1
+            arm.real += theft
+            arm.false_alarms += not theft
+            span = _clock(store, line, session, alert.start, alert.end)
+            tracks = alert_tracks(places, scored, alert, threshold.value)
+            _keep(arm, data, store, session, span, tracks, theft, next_id(), labelled_at, setup)
+        if not setup.mark_missed:
+            continue
+        for episode in line.episodes:
+            if any(a.start < episode.end and a.end > episode.start for a in alerts):
+                continue
+            span = _clock(store, line, session, episode.start, episode.end)
+            if _keep(arm, data, store, session, span, None, True, None, labelled_at, setup):
+                reviews["missed_marked"] += 1
+    return BatchResult(
+        threshold, found.episodes, found.caught, found.false_alerts, found.band_alerts, reviews
+    )
+
+
+def write_episodes(arm: Arm, folder: Path) -> list[Path]:
+    """The arm's episodes as the server stores them (`server/posetracks/store.py` keys)."""
+    written = []
+    for meta, rows in arm.episodes:
+        path = folder / episode_key(
+            meta.store_id, meta.camera_id, meta.episode_id, round(meta.labelled_at * 1000)
+        )
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(episode_bytes(meta, rows))
+        written.append(path)
+    return written
+
+
+def simulate_store(
+    data: EvalData,
+    camera: int,
+    setup: StoreSetup,
+    episodes_dir: Path,
+    say: Say,
+) -> dict[str, Any]:
+    """The simulation with `camera` as the store (module docstring): its report."""
+    started = time.monotonic()
+    store = store_of(data, camera, setup.batches, setup.split)
+    say(
+        f"store: camera {camera}, {len(store.sessions)} sessions in {setup.batches} batches "
+        f"({', '.join(str(len(b)) for b in store.batches)} sessions)"
+    )
+    base, base_keep = fit_base(data, store, setup, _prefixed(say, f"camera {camera}: "))
+    ages = track_ages(data.scoring.take(store.rows))
+    places = RowPlaces.of(data, store)
+    arms = {name: Arm(name) for name in ARMS}
+    counter = iter(range(1, 1_000_000))
+    model = {"before": base, "after": base}
+    batches: list[dict[str, Any]] = []
+    store_rows = 0
+    trained_on: list[tuple[EpisodeMeta, PoseRows]] = []  # the episodes the after model knows
+    for number, sessions in enumerate(store.batches):
+        scored = {name: score(data, store, model[name], ages) for name in ARMS}
+        results = {
+            name: run_batch(
+                data,
+                store,
+                places,
+                scored[name],
+                number,
+                arms[name],
+                model[name],
+                setup,
+                lambda: next(counter),
+            )
+            for name in ARMS
+        }
+        lines = [data.timelines[s] for s in sessions]
+        hours = _hours(lines)
+        batch = {
+            "batch": number + 1,
+            "sessions": [data.sessions.items[s].name for s in sessions],
+            "episodes": results["before"].episodes,
+            **hours,
+            "after_model_training_rows": model["after"].training_rows,
+            "after_model_store_rows": store_rows,
+            **{name: results[name].row() for name in ARMS},
+        }
+        batches.append(batch)
+        say(
+            f"camera {camera} batch {number + 1}/{setup.batches}: {batch['episodes']} episodes, "
+            f"{hours['people_hours']:.3f} h with people; caught before/after "
+            f"{results['before'].caught}/{results['after'].caught}, false alerts "
+            f"{results['before'].false_alerts}/{results['after'].false_alerts} (thresholds "
+            f"{results['before'].threshold.value:.3f}/{results['after'].threshold.value:.3f})"
+        )
+        if number + 1 < setup.batches and len(arms["after"].episodes) > len(trained_on):
+            trained_on = list(arms["after"].episodes)
+            write_episodes(arms["after"], episodes_dir)
+            kept = StoreEpisodes.load(episodes_dir)
+            rows, keep = with_episodes(data.training, base_keep, kept)
+            store_rows = int(kept.care.sum())
+            say(
+                f"camera {camera}: retraining on the base rows and {len(kept.videos)} store "
+                f"episodes ({store_rows} rows)"
+            )
+            fitted = XGBoostLearner(threads=setup.threads).fit(rows, keep)
+            model["after"] = Model(fitted, base.policy, int(keep.sum()))
+    report = {
+        "store_camera": camera,
+        "base_cameras": _cameras(data, np.asarray([v.camera != camera for v in data.videos])),
+        "base_threshold": round(base.policy.threshold, 4),
+        "base_training_rows": base.training_rows,
+        "batches": batches,
+        "total": _total(batches),
+        "store_episodes_kept": StoreEpisodes.load(episodes_dir).summary()
+        if any(episodes_dir.rglob("*.npz"))
+        else None,
+        "seconds": round(time.monotonic() - started),
+    }
+    return report
+
+
+def run(
+    videos: Sequence[PoseLiftVideo],
+    training: PersonRows,
+    scoring: PersonRows,
+    setup: StoreSetup,
+    say: Say,
+    *,
+    all_cameras: bool = False,
+    episodes_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The simulation on `videos` (rows as `training.commands.load` makes them): with
+    `setup.camera` (or the chosen one) as the store, or each eligible camera in turn."""
+    if tuple(videos) != training.videos:
+        raise ValueError("rows: of other videos")
+    data = EvalData.of(training, scoring)
+    cameras = (
+        eligible_cameras(data, setup.batches)
+        if all_cameras
+        else [setup.camera if setup.camera is not None else choose_camera(data, setup.batches)]
+    )
+    stores = []
+    with tempfile.TemporaryDirectory(prefix="store-episodes-") as scratch:
+        for camera in cameras:
+            folder = (episodes_dir or Path(scratch)) / f"camera-{camera}"
+            if folder.exists() and any(folder.rglob("*.npz")):
+                raise ValueError(f"{folder}: holds episodes already; give an empty folder")
+            folder.mkdir(parents=True, exist_ok=True)
+            stores.append(simulate_store(data, camera, setup, folder, say))
+    return {
+        "what": "a store learning from its own reviews, simulated on PoseLift: one camera is "
+        "the store, its sessions fed in time order in batches; after each batch every alert "
+        "is reviewed from the labels (and missed thefts marked), kept as the server keeps "
+        "episodes, and the 'after' model retrained on the base data plus them; 'before' is "
+        "the base model, never retrained",
+        "setup": {
+            "batches": setup.batches,
+            "split": f"consecutive sessions holding about equal shares of the store's "
+            f"{'episodes' if setup.split == 'episodes' else 'video'}",
+            "budget_alerts_per_hour_of_video": setup.budget_per_hour,
+            "budget_as_alerts_per_day_scored_around_the_clock": 24 * setup.budget_per_hour,
+            "threshold_before_history": "the model's own (PoseLift out-of-fold, 1 false alert "
+            "per hour with people) until "
+            f"{setup.min_history_s:g} s of the store's video were scored",
+            "threshold_floor_share_of_models": FLOOR_SHARE,
+            "dedup_window_s": setup.merge_gap_s,
+            "mark_missed_thefts": setup.mark_missed,
+            "margin_s": setup.margin_s,
+            "learner": "XGBoost alone, default settings (the ensemble is not simulated)",
+            "base_folds": setup.folds,
+        },
+        "stores": stores,
+        "total": _total([b for s in stores for b in s["batches"]]),
+        "total_after_first_batch": _total(
+            [b for s in stores for b in s["batches"] if b["batch"] > 1]
+        ),
+        "notes": [
+            "small numbers: a PoseLift camera has a handful of episodes, so one episode "
+            "caught more or less is a large share; no interval is given",
+            "the first batch is the same for both arms (nothing is reviewed yet)",
+            "the budget is per hour of video, fed to the server's budget functions as days "
+            "(x24): PoseLift's cameras show an episode every few minutes",
+            "the budget's history is each earlier batch's track peaks as the model live in it "
+            "scored them (the server would start a promoted model's history afresh, from its "
+            "shadow run); a retrained model goes live at once, without a shadow period",
+            "a confirmed alert labels its whole span (merged within the dedup window) as "
+            "theft, as the server's episode does; a marked missed theft labels everyone in "
+            "view during the labelled frames",
+        ],
+    }
+
+
+def write_plot(report: dict[str, Any], out_dir: Path) -> Path:
+    """`store-adaptation.png`: per batch (summed over stores), episodes and those caught
+    before and after, and the false alerts of each arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    count = report["setup"]["batches"]
+    sums = {
+        key: np.zeros(count)
+        for key in ("episodes", "before_caught", "after_caught", "before_false", "after_false")
+    }
+    for store in report["stores"]:
+        for batch in store["batches"]:
+            k = batch["batch"] - 1
+            sums["episodes"][k] += batch["episodes"]
+            for arm in ARMS:
+                sums[f"{arm}_caught"][k] += batch[arm]["episodes_caught"]
+                sums[f"{arm}_false"][k] += batch[arm]["false_alerts"]
+    x = np.arange(1, count + 1)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 6), dpi=120, sharex=True)
+    top.bar(x - 0.27, sums["episodes"], 0.27, color="lightgrey", label="episodes")
+    top.bar(x, sums["before_caught"], 0.27, color="tab:blue", label="caught, base model")
+    top.bar(x + 0.27, sums["after_caught"], 0.27, color="tab:orange", label="caught, retrained")
+    top.set(ylabel="episodes")
+    top.legend(loc="upper left", fontsize=8)
+    bottom.bar(x - 0.15, sums["before_false"], 0.3, color="tab:blue", label="base model")
+    bottom.bar(x + 0.15, sums["after_false"], 0.3, color="tab:orange", label="retrained")
+    bottom.set(xlabel="batch (time order)", ylabel="false alerts", xticks=x)
+    bottom.legend(loc="upper left", fontsize=8)
+    for axes in (top, bottom):
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    cameras = [str(s["store_camera"]) for s in report["stores"]]
+    budget = report["setup"]["budget_alerts_per_hour_of_video"]
+    total = report["total"]
+    who = (
+        f"PoseLift camera {cameras[0]} as the store"
+        if len(cameras) == 1
+        else f"PoseLift cameras {', '.join(cameras)}, each as the store (summed)"
+    )
+    top.set_title(
+        f"{who}; budget {budget:g} alerts/h of video\n"
+        f"caught {total['before']['episodes_caught']} (base) vs "
+        f"{total['after']['episodes_caught']} (retrained) of {total['episodes']} episodes",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "store-adaptation.png"
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.store_simulation", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--data", type=Path, required=True, help="PoseLift folder")
+    parser.add_argument(
+        "--camera", default=None, help="the store camera; 'all': each eligible one in turn"
+    )
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument(
+        "--split",
+        choices=("episodes", "time"),
+        default="episodes",
+        help="batches of equal shares of the episodes (default) or of the video",
+    )
+    parser.add_argument("--budget-per-hour", type=float, default=BUDGET_PER_HOUR)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-mark-missed", action="store_true", help="no supervisor marks")
+    parser.add_argument("--episodes", type=Path, default=None, help="keep episode files here")
+    parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
+    parser.add_argument("--plots", type=Path, default=None, help="folder for the PNG")
+    args = parser.parse_args(argv)
+
+    def say(line: str) -> None:
+        print(f"[store] {line}", file=sys.stderr, flush=True)  # noqa: T201
+
+    every = args.camera == "all"
+    setup = StoreSetup(
+        camera=None if every or args.camera is None else int(args.camera),
+        batches=args.batches,
+        split=args.split,
+        budget_per_hour=args.budget_per_hour,
+        mark_missed=not args.no_mark_missed,
+        folds=args.folds,
+    )
+    videos, training, scoring = load(args.data, ("Train", "Test"), say)
+    report = run(
+        videos, training, scoring, setup, say, all_cameras=every, episodes_dir=args.episodes
+    )
+    if args.plots is not None:
+        report["plot"] = str(write_plot(report, args.plots))
+    text = json.dumps(report, indent=2)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _keep(
+    arm: Arm,
+    data: EvalData,
+    store: Store,
+    session: int,
+    span: tuple[float, float],
+    tracks: Sequence[int] | None,
+    theft: bool,
+    alert_id: int | None,
+    labelled_at: float,
+    setup: StoreSetup,
+) -> bool:
+    """Keep a labelled span's poses as the arm's episode, as the server would; False when
+    nobody's poses are kept for it (the server keeps nothing then)."""
+    rows = episode_poses(data, store, session, span, tracks, setup.margin_s)
+    if not len(rows):
+        return False
+    meta = EpisodeMeta(
+        episode_id=len(arm.episodes) + 1,
+        store_id=STORE_ID,
+        camera_id=store.camera,
+        source=EpisodeSource.alert_review if alert_id is not None else EpisodeSource.missed_theft,
+        label=EpisodeLabel.theft if theft else EpisodeLabel.normal,
+        alert_id=alert_id,
+        start=span[0],
+        end=span[1],
+        kept_from=span[0] - setup.margin_s,
+        kept_to=span[1] + setup.margin_s,
+        track_ids=tuple(rows.track_ids),
+        labelled_at=labelled_at,
+    )
+    arm.episodes.append((meta, rows))
+    return True
+
+
+def _clock(store: Store, line: Timeline, session: int, start: int, end: int) -> tuple[float, float]:
+    """Frames [start, end) of a session's timeline as Unix seconds, first and last frame."""
+    t0 = store.start[session]
+    return t0 + start / line.fps, t0 + (end - 1) / line.fps
+
+
+def _hours(lines: Sequence[Timeline]) -> dict[str, float]:
+    return {
+        "video_hours": round(sum(len(t) / t.fps for t in lines) / 3600, 4),
+        "people_hours": round(sum(int(t.people.sum()) / t.fps for t in lines) / 3600, 4),
+    }
+
+
+def _total(batches: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {
+        "batches": len(batches),
+        "episodes": sum(b["episodes"] for b in batches),
+        "video_hours": round(sum(b["video_hours"] for b in batches), 4),
+        "people_hours": round(sum(b["people_hours"] for b in batches), 4),
+    }
+    for arm in ARMS:
+        total[arm] = {
+            key: sum(b[arm][key] for b in batches)
+            for key in ("episodes_caught", "false_alerts", "band_alerts")
+        }
+    return total
+
+
+def _episodes_of(data: EvalData, camera: int) -> int:
+    return sum(
+        len(t.episodes)
+        for s, t in zip(data.sessions.items, data.timelines, strict=True)
+        if s.camera == camera
+    )
+
+
+def _cameras(data: EvalData, videos: Mask) -> list[int]:
+    return sorted({data.videos[i].camera for i in np.flatnonzero(videos).tolist()})
+
+
+def _prefixed(say: Say, prefix: str) -> Say:
+    return lambda line: say(prefix + line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
