@@ -8,7 +8,7 @@
    1's run 97-207 and 221-294: batches of equal video time leave the first half without a
    single episode, and the retrained model with one or two to learn from before the last
    batch; `split="time"` cuts them so all the same.) Sessions are placed on a clock an
-   hour apart (what lay between them is unknown: no alert or track spans the gap).
+   hour apart (`training/store_camera.py`: no alert or track spans the gap).
 2. **The base model** is trained as `shopguard model train` trains (the protocol's
    `fit_policy`: one positive per frame, calibration and threshold from session-grouped
    out-of-fold scores), on every OTHER camera's videos: the store's camera is new to it.
@@ -31,7 +31,11 @@
       missed theft. Each becomes an episode file as the server writes one
       (`server/posetracks`: the alert's people, or everyone in the marked span, over the
       span +- `margin_s`), and the "after" arm reads them back with the trainer's reader
-      (`training/store_data.py`, margins don't-care);
+      (`training/store_data.py`, margins don't-care). A confirmed alert labels its whole
+      span theft, as the server's episode does, though alerts merged within the dedup
+      window can span minutes around a theft of seconds; `confirmed_span="theft"` labels
+      only its overlap with the thefts (a reviewer narrowing the label, which the server
+      does not offer), to measure what that noise costs;
    e. the "after" arm retrains on the base rows plus all store episodes so far (when the
       batch added any), with the base model's calibration.
 
@@ -64,7 +68,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -74,35 +78,39 @@ from server.alerting.thresholds import FLOOR_SHARE
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.scoring import alerting_scores
 from server.config import PoseTracksConfig
-from server.posetracks.episodes import EpisodeMeta, episode_bytes
-from server.posetracks.rows import PoseRows
-from server.posetracks.store import episode_key
-from shared.schemas.episodes import EpisodeLabel, EpisodeSource
 from training.commands import load
 from training.dataset import PersonRows, smoothed_scores, track_ages, video_scores
-from training.events import Alert, event_table, session_alerts
+from training.events import event_table, session_alerts
 from training.fit import predict
 from training.learners import XGBoostLearner
 from training.metrics import MERGE_GAP_S
 from training.poselift import PoseLiftVideo
 from training.protocol import EvalData, Setup, fit_policy
-from training.sessions import video_number
+from training.store_camera import (
+    ConfirmedSpan,
+    Kept,
+    RowPlaces,
+    Split,
+    Store,
+    alert_tracks,
+    choose_camera,
+    clock,
+    eligible_cameras,
+    kept_episode,
+    labelled_spans,
+    store_of,
+    write_episodes,
+)
 from training.store_training import StoreEpisodes, with_episodes
 from training.timeline import Timeline
 
 Say = Callable[[str], None]
-Split = Literal["episodes", "time"]
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 BUDGET_PER_HOUR = 6.0  # alerts per hour of scored video the budget allows (see the docstring)
 MIN_HISTORY_S = 60.0  # seconds of scored video before the budget sets the threshold
 MARGIN_S = PoseTracksConfig().margin_s  # poses kept around a labelled span, as the server
-STORE_ID = 1
-EPOCH = 1_767_225_600.0  # 2026-01-01 UTC: the store's first session starts then
-SESSION_GAP_S = 3600.0  # between two sessions on the store's clock
-TRACK_ID_STRIDE = 1000  # a store track's id: video number x this + its PoseLift person id
-FRAME_WH = (1920, 1080)  # PoseLift's frames
 ARMS = ("before", "after")
 
 
@@ -115,6 +123,7 @@ class StoreSetup:
     split: Split = "episodes"  # batches of equal shares of the episodes, or of the video
     budget_per_hour: float = BUDGET_PER_HOUR
     mark_missed: bool = True  # a supervisor marks each episode no alert caught
+    confirmed_span: ConfirmedSpan = "alert"  # what a confirmed alert labels (`_labelled_spans`)
     folds: int = 5  # the base model's out-of-fold scores (calibration, threshold)
     min_history_s: float = MIN_HISTORY_S
     margin_s: float = MARGIN_S
@@ -126,20 +135,6 @@ class StoreSetup:
             raise ValueError(f"batches: at least 2, got {self.batches}")
         if not self.budget_per_hour > 0:
             raise ValueError(f"budget_per_hour: must be > 0, got {self.budget_per_hour}")
-
-
-@dataclass(frozen=True, slots=True)
-class Store:
-    """The store camera's sessions (indices into the data's sessions), batches and clock."""
-
-    camera: int
-    batches: tuple[tuple[int, ...], ...]  # each batch's sessions, in time order
-    start: dict[int, float]  # each session's first frame, Unix seconds
-    rows: Mask  # (N scoring rows,) the rows of the store's videos
-
-    @property
-    def sessions(self) -> tuple[int, ...]:
-        return tuple(s for batch in self.batches for s in batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +161,7 @@ class Arm:
     name: str
     real: int = 0  # reviewed alerts confirmed as thefts
     false_alarms: int = 0
-    episodes: list[tuple[EpisodeMeta, PoseRows]] = field(default_factory=list)
+    episodes: list[Kept] = field(default_factory=list)
     peaks: list[PeakHistory] = field(default_factory=list)  # per batch, as scored live
 
     def history(self) -> PeakHistory:
@@ -179,54 +174,6 @@ class Arm:
             np.concatenate([p.peak for p in self.peaks]),
             sum(p.observed_s for p in self.peaks),
         )
-
-
-def choose_camera(data: EvalData, batches: int) -> int:
-    """The camera with the most episodes among those with at least 2 sessions per batch
-    (fewer: the lowest number, on ties)."""
-    eligible = eligible_cameras(data, batches)
-    if not eligible:
-        raise ValueError(f"no camera has {2 * batches} sessions and 2 episodes: use fewer batches")
-    return max(eligible, key=lambda c: (_episodes_of(data, c), -c))
-
-
-def eligible_cameras(data: EvalData, batches: int) -> list[int]:
-    """Cameras with at least 2 sessions per batch and 2 episodes."""
-    cameras = sorted({s.camera for s in data.sessions.items})
-    return [
-        c
-        for c in cameras
-        if sum(s.camera == c for s in data.sessions.items) >= 2 * batches
-        and _episodes_of(data, c) >= 2
-    ]
-
-
-def store_of(data: EvalData, camera: int, batches: int, split: Split = "episodes") -> Store:
-    """The camera's sessions in time order, in `batches` runs of consecutive sessions
-    holding about equal shares of its episodes (`split` "episodes") or of its video
-    ("time"), on the store's clock."""
-    mine = [i for i, s in enumerate(data.sessions.items) if s.camera == camera]
-    mine.sort(key=lambda i: data.sessions.items[i].numbers[0])
-    if len(mine) < batches:
-        raise ValueError(f"camera {camera}: {len(mine)} sessions for {batches} batches")
-    if split == "episodes":
-        weight = np.asarray([len(data.timelines[i].episodes) for i in mine], np.float64)
-    else:
-        weight = np.asarray([data.sessions.items[i].n_frames for i in mine], np.float64)
-    middle = np.cumsum(weight) - weight / 2
-    batch = np.minimum((middle / max(weight.sum(), 1) * batches).astype(int), batches - 1)
-    if len(np.unique(batch)) < batches:  # a long session swallowed a batch: equal counts
-        batch = np.concatenate(
-            [np.full(len(part), k) for k, part in enumerate(np.array_split(mine, batches))]
-        )
-    start, clock = {}, EPOCH
-    for index in mine:
-        session = data.sessions.items[index]
-        start[index] = clock
-        clock += session.n_frames / data.timelines[index].fps + SESSION_GAP_S
-    groups = tuple(tuple(int(mine[i]) for i in np.flatnonzero(batch == k)) for k in range(batches))
-    cameras = np.asarray([v.camera for v in data.videos])
-    return Store(camera, groups, start, np.asarray(cameras[data.scoring.video] == camera, bool))
 
 
 def fit_base(data: EvalData, store: Store, setup: StoreSetup, say: Say) -> tuple[Model, Mask]:
@@ -256,27 +203,6 @@ def score(data: EvalData, store: Store, model: Model, ages: F64) -> Scored:
         alerting_scores(smoothed, policy.calibration),
         {s: np.asarray(stitched[s], np.float64) for s in store.sessions},
     )
-
-
-@dataclass(frozen=True, slots=True)
-class RowPlaces:
-    """Where each store row is: its session, timeline frame, clock time and store track."""
-
-    session: npt.NDArray[np.int32]
-    frame: npt.NDArray[np.int64]
-    ts: F64
-    track: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(cls, data: EvalData, store: Store) -> RowPlaces:
-        rows = data.scoring.take(store.rows)
-        session = data.sessions.video_session[rows.video]
-        frame = data.sessions.video_offset[rows.video] + rows.frame
-        fps = np.asarray([data.timelines[s].fps for s in session.tolist()], np.float64)
-        start = np.asarray([store.start[s] for s in session.tolist()], np.float64)
-        numbers = np.asarray([video_number(v) for v in data.videos], np.int64)
-        track = numbers[rows.video] * TRACK_ID_STRIDE + rows.track
-        return cls(session, frame, start + frame / fps, track)
 
 
 def peak_history(
@@ -315,64 +241,6 @@ def budget_threshold(history: PeakHistory, arm: Arm, model: Model, setup: StoreS
     per_day = setup.budget_per_hour * DAY_S / 3600 * factor
     value, expected = curve.threshold_for(per_day)
     return Threshold(value, "budget", expected * 3600 / DAY_S, factor)
-
-
-def alert_tracks(places: RowPlaces, scored: Scored, alert: Alert, threshold: float) -> list[int]:
-    """The store tracks that reached the threshold within the alert: its people."""
-    mine = (
-        (places.session == alert.session)
-        & (places.frame >= alert.start)
-        & (places.frame < alert.end)
-        & (scored.row >= threshold)
-    )
-    return sorted(set(places.track[mine].tolist()))
-
-
-def episode_poses(
-    data: EvalData,
-    store: Store,
-    session: int,
-    span: tuple[float, float],
-    tracks: Sequence[int] | None,
-    margin_s: float,
-) -> PoseRows:
-    """What the server keeps for a labelled span of a session: the poses of `tracks` (None:
-    everyone seen inside the span) over the span +- `margin_s`, every analysed frame."""
-    line = data.timelines[session]
-    t0, fps = store.start[session], line.fps
-    kept_from, kept_to = span[0] - margin_s, span[1] + margin_s
-    first = max(0, int(np.ceil((kept_from - t0) * fps - 1e-6)))
-    last = min(len(line) - 1, int(np.floor((kept_to - t0) * fps + 1e-6)))
-    frame_ts = t0 + np.arange(first, last + 1) / fps
-    parts = []
-    for index, offset in zip(line.session.videos, line.session.offsets, strict=True):
-        video = data.videos[index]
-        for history in video.tracks:
-            ts = t0 + (offset + video.frames(history)) / fps
-            keep = (ts >= kept_from) & (ts <= kept_to)
-            track = video_number(video) * TRACK_ID_STRIDE + history.track_id
-            if keep.any():
-                parts.append((track, ts[keep], history, keep))
-    if tracks is None:  # everyone seen inside the span, as a marked missed theft keeps
-        tracks = [t for t, ts, _, _ in parts if ((ts >= span[0]) & (ts <= span[1])).any()]
-    wanted = set(tracks)
-    chosen = [p for p in parts if p[0] in wanted]
-    if not chosen:
-        return PoseRows.empty(store.camera)
-    ts = np.concatenate([p[1] for p in chosen])
-    track_id = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in chosen])
-    order = np.lexsort((track_id, ts))
-    return PoseRows(
-        store.camera,
-        frame_ts,
-        np.tile(np.asarray(FRAME_WH, np.int32), (len(frame_ts), 1)),
-        ts[order],
-        track_id[order],
-        np.concatenate([p[2].xyxy[p[3]] for p in chosen])[order],
-        np.concatenate([p[2].keypoints[p[3]] for p in chosen])[order],
-        np.concatenate([p[2].keypoint_conf[p[3]] for p in chosen])[order],
-        np.ones(len(ts), np.float32),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,34 +308,22 @@ def run_batch(
             reviews["theft" if theft else "false_alarm"] += 1
             arm.real += theft
             arm.false_alarms += not theft
-            span = _clock(store, line, session, alert.start, alert.end)
-            tracks = alert_tracks(places, scored, alert, threshold.value)
-            _keep(arm, data, store, session, span, tracks, theft, next_id(), labelled_at, setup)
+            tracks = alert_tracks(places, scored.row, alert, threshold.value)
+            alert_id = next_id()
+            for start, end in labelled_spans(alert, line, theft, setup.confirmed_span):
+                span = clock(store, line, session, start, end)
+                _keep(arm, data, store, session, span, tracks, theft, alert_id, labelled_at, setup)
         if not setup.mark_missed:
             continue
         for episode in line.episodes:
             if any(a.start < episode.end and a.end > episode.start for a in alerts):
                 continue
-            span = _clock(store, line, session, episode.start, episode.end)
+            span = clock(store, line, session, episode.start, episode.end)
             if _keep(arm, data, store, session, span, None, True, None, labelled_at, setup):
                 reviews["missed_marked"] += 1
     return BatchResult(
         threshold, found.episodes, found.caught, found.false_alerts, found.band_alerts, reviews
     )
-
-
-def write_episodes(arm: Arm, folder: Path) -> list[Path]:
-    """The arm's episodes as the server stores them (`server/posetracks/store.py` keys)."""
-    written = []
-    for meta, rows in arm.episodes:
-        path = folder / episode_key(
-            meta.store_id, meta.camera_id, meta.episode_id, round(meta.labelled_at * 1000)
-        )
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(episode_bytes(meta, rows))
-        written.append(path)
-    return written
 
 
 def simulate_store(
@@ -492,7 +348,7 @@ def simulate_store(
     model = {"before": base, "after": base}
     batches: list[dict[str, Any]] = []
     store_rows = 0
-    trained_on: list[tuple[EpisodeMeta, PoseRows]] = []  # the episodes the after model knows
+    trained_on: list[Kept] = []  # the episodes the after model knows
     for number, sessions in enumerate(store.batches):
         scored = {name: score(data, store, model[name], ages) for name in ARMS}
         results = {
@@ -530,7 +386,7 @@ def simulate_store(
         )
         if number + 1 < setup.batches and len(arms["after"].episodes) > len(trained_on):
             trained_on = list(arms["after"].episodes)
-            write_episodes(arms["after"], episodes_dir)
+            write_episodes(arms["after"].episodes, episodes_dir)
             kept = StoreEpisodes.load(episodes_dir)
             rows, keep = with_episodes(data.training, base_keep, kept)
             store_rows = int(kept.care.sum())
@@ -601,6 +457,10 @@ def run(
             "threshold_floor_share_of_models": FLOOR_SHARE,
             "dedup_window_s": setup.merge_gap_s,
             "mark_missed_thefts": setup.mark_missed,
+            "confirmed_alert_labels": "the alert's whole span, as the server keeps it"
+            if setup.confirmed_span == "alert"
+            else "only its overlap with the thefts it caught (a reviewer narrowing the "
+            "label; the server has no such step)",
             "margin_s": setup.margin_s,
             "learner": "XGBoost alone, default settings (the ensemble is not simulated)",
             "base_folds": setup.folds,
@@ -700,6 +560,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget-per-hour", type=float, default=BUDGET_PER_HOUR)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-mark-missed", action="store_true", help="no supervisor marks")
+    parser.add_argument(
+        "--confirmed-span",
+        choices=("alert", "theft"),
+        default="alert",
+        help="what a confirmed alert labels theft: its whole span (as the server) or only "
+        "the labelled theft frames within it",
+    )
     parser.add_argument("--episodes", type=Path, default=None, help="keep episode files here")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     parser.add_argument("--plots", type=Path, default=None, help="folder for the PNG")
@@ -715,6 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         split=args.split,
         budget_per_hour=args.budget_per_hour,
         mark_missed=not args.no_mark_missed,
+        confirmed_span=args.confirmed_span,
         folds=args.folds,
     )
     videos, training, scoring = load(args.data, ("Train", "Test"), say)
@@ -743,33 +611,22 @@ def _keep(
     labelled_at: float,
     setup: StoreSetup,
 ) -> bool:
-    """Keep a labelled span's poses as the arm's episode, as the server would; False when
-    nobody's poses are kept for it (the server keeps nothing then)."""
-    rows = episode_poses(data, store, session, span, tracks, setup.margin_s)
-    if not len(rows):
-        return False
-    meta = EpisodeMeta(
-        episode_id=len(arm.episodes) + 1,
-        store_id=STORE_ID,
-        camera_id=store.camera,
-        source=EpisodeSource.alert_review if alert_id is not None else EpisodeSource.missed_theft,
-        label=EpisodeLabel.theft if theft else EpisodeLabel.normal,
+    """Keep a labelled span as the arm's next episode; False when no poses are kept."""
+    found = kept_episode(
+        data,
+        store,
+        session,
+        span,
+        tracks,
+        theft=theft,
         alert_id=alert_id,
-        start=span[0],
-        end=span[1],
-        kept_from=span[0] - setup.margin_s,
-        kept_to=span[1] + setup.margin_s,
-        track_ids=tuple(rows.track_ids),
+        episode_id=len(arm.episodes) + 1,
         labelled_at=labelled_at,
+        margin_s=setup.margin_s,
     )
-    arm.episodes.append((meta, rows))
-    return True
-
-
-def _clock(store: Store, line: Timeline, session: int, start: int, end: int) -> tuple[float, float]:
-    """Frames [start, end) of a session's timeline as Unix seconds, first and last frame."""
-    t0 = store.start[session]
-    return t0 + start / line.fps, t0 + (end - 1) / line.fps
+    if found is not None:
+        arm.episodes.append(found)
+    return found is not None
 
 
 def _hours(lines: Sequence[Timeline]) -> dict[str, float]:
@@ -792,14 +649,6 @@ def _total(batches: Sequence[dict[str, Any]]) -> dict[str, Any]:
             for key in ("episodes_caught", "false_alerts", "band_alerts")
         }
     return total
-
-
-def _episodes_of(data: EvalData, camera: int) -> int:
-    return sum(
-        len(t.episodes)
-        for s, t in zip(data.sessions.items, data.timelines, strict=True)
-        if s.camera == camera
-    )
 
 
 def _cameras(data: EvalData, videos: Mask) -> list[int]:

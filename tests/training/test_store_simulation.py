@@ -32,8 +32,9 @@ from training.dataset import person_rows
 from training.fit import predict
 from training.poselift import POSELIFT_FPS, PoseLiftVideo
 from training.protocol import EvalData
-from training.store_data import load_store_videos
-from training.store_simulation import choose_camera, main, store_of
+from training.store_camera import choose_camera, clock, kept_episode, store_of
+from training.store_data import load_store_videos, store_video
+from training.store_simulation import main
 from training.store_training import StoreEpisodes, with_store_episodes
 
 RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"
@@ -260,6 +261,35 @@ def test_the_store_is_the_camera_with_most_episodes_in_time_ordered_batches() ->
     assert [len(batch) for batch in by_time.batches] == [4, 1, 2, 1]  # a session's middle
     starts = [store.start[s] for s in store.sessions]
     assert starts == sorted(starts) and min(np.diff(starts)) > 3600  # an hour apart at least
+
+
+def test_an_episode_holds_the_frames_of_all_its_poses_whatever_the_clock_rounds() -> None:
+    """Unix times near 1.8e9 s round frame times by a few 1e-7 s: every span's poses must
+    still lie on the episode's frames (the reader refuses poses outside them)."""
+    empty = video("3_1", 1, people=[])  # 1/15 s: the next session starts off the second
+    rows = person_rows([empty, *session(3, 11, "overhead")])
+    data = EvalData.of(rows, rows)
+    store = store_of(data, 3, batches=1)
+    line = data.timelines[1]
+    for start in range(len(line) - 15):
+        span = clock(store, line, 1, start, start + 15)
+        found = kept_episode(
+            data,
+            store,
+            1,
+            span,
+            [11001, 12001, 13001],  # the person in each cut: poses in every frame
+            theft=True,
+            alert_id=None,
+            episode_id=1,
+            labelled_at=span[1],
+            margin_s=10.0,
+        )
+        assert found is not None
+        meta, kept = found
+        assert kept.frame_ts[0] <= kept.ts[0] and kept.ts[-1] <= kept.frame_ts[-1]
+        episode = store_video(meta, kept)  # refuses poses outside the video's frames
+        assert episode.video.labels is not None and episode.video.labels.sum() == 15, start
 
 
 @pytest.fixture(scope="module")
