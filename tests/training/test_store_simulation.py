@@ -6,9 +6,7 @@ command fits on the episodes a real server wrote."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,9 +35,6 @@ from training.store_data import load_store_videos, store_video
 from training.store_simulation import main
 from training.store_training import StoreEpisodes, with_store_episodes
 
-RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"
-TINY_TRAIN = ("2_96", "2_315", "2_312", "3_277")
-TINY_TEST = ("2_311", "2_316", "5_299", "2_305", "1_293", "3_287")
 FAST = ("--folds", "2", "--no-evaluate")  # model train without the protocol's repeat
 
 # COCO-17 joints of a person standing in a unit box: (x, y), y down
@@ -290,28 +285,6 @@ def test_an_episode_holds_the_frames_of_all_its_poses_whatever_the_clock_rounds(
         assert kept.frame_ts[0] <= kept.ts[0] and kept.ts[-1] <= kept.frame_ts[-1]
         episode = store_video(meta, kept)  # refuses poses outside the video's frames
         assert episode.video.labels is not None and episode.video.labels.sum() == 15, start
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A PoseLift-layout folder with a few short videos of the real release."""
-    if not RELEASE.is_dir():
-        message = f"{RELEASE} is missing (../shared/data/poselift beside the repository)"
-        if os.environ.get("SHOPGUARD_TEST_REQUIRE_POSELIFT") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("poselift")
-    for folder, names, suffix in (
-        ("Train", TINY_TRAIN, "pkl"),
-        ("Test", TINY_TEST, "pkl"),
-        ("GT", TINY_TEST, "npy"),
-    ):
-        (root / folder).mkdir()
-        for name in names:
-            shutil.copyfile(
-                RELEASE / folder / f"{name}.{suffix}", root / folder / f"{name}.{suffix}"
-            )
-    return root
 
 
 async def test_model_train_with_store_data_fits_on_the_episodes_a_server_kept(

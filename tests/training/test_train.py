@@ -4,43 +4,15 @@ the model file it writes loads in the server, and eval prints the JSON a reviewe
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from server.behaviour.classifier import BehaviourModel
 from server.cli import app
 from server.weights import is_recorded
+from tests.training.conftest import TINY_TEST
 from training import holdout
-
-RELEASE = Path(__file__).parents[3] / "shared" / "data" / "poselift"
-TRAIN = ("2_96", "2_315", "2_312", "3_277")  # short normal-only videos
-TEST = ("2_311", "2_316", "5_299", "2_305", "1_293", "3_287")  # short labelled ones
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A PoseLift-layout folder with 4 normal-only and 6 labelled videos."""
-    if not RELEASE.is_dir():
-        message = f"{RELEASE} is missing (../shared/data/poselift beside the repository)"
-        if os.environ.get("SHOPGUARD_TEST_REQUIRE_POSELIFT") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("poselift")
-    for folder, names, suffix in (
-        ("Train", TRAIN, "pkl"),
-        ("Test", TEST, "pkl"),
-        ("GT", TEST, "npy"),
-    ):
-        (root / folder).mkdir()
-        for name in names:
-            shutil.copyfile(
-                RELEASE / folder / f"{name}.{suffix}", root / folder / f"{name}.{suffix}"
-            )
-    return root
 
 
 def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
@@ -67,7 +39,7 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     assert "trial 2/2" in trained.output  # progress shown
     assert is_recorded(model_path)  # sha256 written beside it
     model = BehaviourModel.load(model_path)
-    assert model.info["data"]["labelled_videos"] == len(TEST)
+    assert model.info["data"]["labelled_videos"] == len(TINY_TEST)
     assert model.info["data"]["sessions"] == 8  # 2_311-312 and 2_315-316 are recordings
     assert 0 <= model.policy.threshold <= 1
     honest = model.info["protocol"]  # the protocol's figures, with intervals
@@ -93,7 +65,7 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     figures = json.loads(evaluated.stdout.strip().splitlines()[-1])
     assert 0 <= figures["auc_roc"] <= 100 and 0 <= figures["auc_pr"] <= 100
     assert 0 <= figures["eer"] <= 1
-    assert figures["episodes"] >= len(TEST) - 1  # one video may hold no episode
+    assert figures["episodes"] >= len(TINY_TEST) - 1  # one video may hold no episode
     assert figures["threshold"] == round(model.policy.threshold, 4)
     assert figures["sessions"] == 8 and figures["counted_minutes"] > 0  # normal video: rates
     assert figures["false_alerts_per_hour"] >= 0
@@ -142,7 +114,7 @@ def test_holdout_trains_without_each_folds_videos_and_evaluates_on_them(
         seen = {p.stem for p in (tmp_path / f"fold{number}" / "seen").rglob("*.pkl")}
         assert seen and not seen & set(fold["videos"])  # never trained on what it is scored on
         model = BehaviourModel.load(tmp_path / f"fold{number}" / "behaviour-xgb.json")
-        assert model.info["data"]["labelled_videos"] == len(TEST) - len(fold["videos"])
+        assert model.info["data"]["labelled_videos"] == len(TINY_TEST) - len(fold["videos"])
         assert fold["frames"] > 0 and 0 <= fold["eer"] <= 1
         held_out += fold["videos"]
-    assert sorted(held_out) == sorted(TEST)  # every labelled video held out once
+    assert sorted(held_out) == sorted(TINY_TEST)  # every labelled video held out once
