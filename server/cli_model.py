@@ -117,6 +117,17 @@ def train(
             "calibration, the threshold and the figures."
         ),
     ] = None,
+    learner: Annotated[
+        str,
+        typer.Option(
+            help="xgb+temporal: the XGBoost and the temporal network averaged (the shipped "
+            "model; the network's files are written beside the model file); xgb: alone."
+        ),
+    ] = "xgb+temporal",
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="With the evaluation: folder for its roc.png, pr.png and events.png."),
+    ] = None,
 ) -> None:
     """Train the classifier on every video of DATA and write the model file."""
     from training.commands import train as run
@@ -136,6 +147,8 @@ def train(
             evaluate=evaluate,
             min_track_age_s=min_track_age,
             store_data=store_data,
+            learner=learner,
+            plots=plots,
             say=_say,
         )
     )

@@ -12,17 +12,28 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from server.behaviour.classifier import BehaviourModel, ScoringPolicy
+from server.alerting.thresholds import BUDGET_INFO_KEY
+from server.behaviour.classifier import BehaviourModel, Members, ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec
+from server.behaviour.models import load_behaviour_model
 from server.weights import record_sha
 from training import protocol
 from training.bootstrap import RESAMPLES
 from training.dataset import PersonRows, person_rows, video_scores
 from training.events import event_table
 from training.figures import Pooled, audit, frame_figures, report
-from training.fit import candidates, predict
+from training.fit import candidates
 from training.folds import Grouping
-from training.learners import LEARNERS, Learner, XGBoostLearner, xgboost_trials
+from training.learners import (
+    ENSEMBLE,
+    LEARNERS,
+    Average,
+    Learner,
+    XGBoostLearner,
+    ensemble,
+    xgboost_trials,
+)
+from training.model_scores import row_scores, xgboost_of
 from training.plots import write_curves, write_event_curve
 from training.poselift import PoseLiftVideo, load_split
 from training.protocol import CrossValidated, EvalData, Setup, fit_policy
@@ -31,6 +42,8 @@ from training.store_training import with_store_episodes
 from training.timeline import BAND_S, timelines
 
 Say = Callable[[str], None]
+TRAINABLE = ("xgb", ENSEMBLE)  # what the server can load: `server/behaviour/models.py`
+HOURS_WITH_PEOPLE_A_DAY = 10.0  # a store camera's day, for the default alert budget
 NORMAL_PIECE_S = 4.0  # normal-only tracks cut like the labelled clips (dataset.person_rows)
 
 
@@ -70,35 +83,44 @@ def train(
     resamples: int = RESAMPLES,
     min_track_age_s: float | None = None,
     store_data: Path | None = None,
+    learner: str = ENSEMBLE,
+    plots: Path | None = None,
     say: Say,
 ) -> dict[str, Any]:
     """Choose settings by the criterion on session-grouped out-of-fold scores, calibrate and
     pick the threshold on those scores, fit on every video, write the model file and its
     sha256; with `evaluate`, also run the protocol (`cv`) and keep its figures. With
-    `store_data`, the store's labelled episodes join the final fit (`store_training.py`)."""
+    `store_data`, the store's labelled episodes join the final fit (`store_training.py`).
+    `learner`: `ENSEMBLE` (the XGBoost and the temporal network, whose files are written
+    beside `out`: `server/behaviour/ensemble.py`) or "xgb" (the XGBoost alone)."""
+    if learner not in TRAINABLE:
+        raise ValueError(f"learner {learner!r}: one of {', '.join(TRAINABLE)}")
     videos, training, scoring = load(data, ("Train", "Test"), say)
     setup = Setup(
         folds, "session", smoothing_s, max_false_per_hour, min_track_age_s=min_track_age_s
     )
     dataset = EvalData.of(training, scoring, band_s)
     every = np.ones(len(videos), bool)
-    learners = xgboost_trials(candidates(trials))
+    learners: list[Learner[Any]] = xgboost_trials(candidates(trials))
+    if learner == ENSEMBLE:
+        learners = [ensemble(p) for p in candidates(trials)]
     fitting = fit_policy(dataset, every, learners, folds, setup, say)
-    learner = fitting.learner
-    assert isinstance(learner, XGBoostLearner)  # the server loads XGBoost boosters
+    chosen = fitting.learner
     policy = fitting.policy
     scores = video_scores(scoring, fitting.raw, policy)
     in_sample = report(
         _pooled(dataset, scores, [policy] * len(dataset.sessions), setup), resamples=0
     )
-    say(f"fitting {learner.name} on all {len(videos)} videos")
+    say(f"fitting {chosen.name} on all {len(videos)} videos")
     rows, keep, store = with_store_episodes(training, fitting.keep, store_data, say)
-    booster = learner.fit(rows, keep)
+    fitted = chosen.fit(rows, keep)
+    booster, sequence = fitted if isinstance(chosen, Average) else (fitted, None)
     info: dict[str, Any] = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "learner": chosen.name,
         "store_data": store,
         "data": _describe(dataset, band_s),
-        "params": learner.params.row(),
+        "params": _xgboost(chosen).params.row(),
         "search": [t.row() for t in fitting.tried],
         "out_of_fold": {
             **_headline(in_sample),
@@ -112,10 +134,39 @@ def train(
         say("the protocol: every step above repeated inside each fold")
         held = protocol.cross_validate(dataset, learners, setup, say)
         info["protocol"] = protocol_figures(dataset, held, setup, resamples)
-    model = BehaviourModel(booster, DEFAULT_SPEC, policy, info)
+        if plots is not None:
+            info["protocol"]["plots"] = write_protocol_plots(
+                dataset, held, setup, info["protocol"], plots
+            )
+        info[BUDGET_INFO_KEY] = alerts_per_camera_day(info["protocol"])
+    members = None
+    if sequence is not None:
+        from training.temporal.export import export_sequence  # torch: the train extra
+
+        temporal = export_sequence(sequence, out.parent, {"member_of": out.name, **info})
+        say(f"wrote {temporal} (the ensemble's temporal network) and its metadata")
+        members = Members(temporal.name)
+    model = BehaviourModel(booster, DEFAULT_SPEC, policy, info, members)
     model.save(out)
     say(f"wrote {out} (sha256 {record_sha(out)[:12]}…)")
     return info
+
+
+def _xgboost(learner: Learner[Any]) -> XGBoostLearner:
+    """The XGBoost of a trained learner (alone, or the ensemble's first member)."""
+    found = learner.members[0] if isinstance(learner, Average) else learner
+    if not isinstance(found, XGBoostLearner):
+        raise TypeError(f"{learner.name}: the server loads XGBoost boosters")
+    return found
+
+
+def alerts_per_camera_day(protocol_report: dict[str, Any]) -> float:
+    """The alert budget a camera gets by default: the held-out false alerts per hour with
+    people at the folds' thresholds (thefts are rare next to them in a store, unlike in
+    PoseLift) over a day of `HOURS_WITH_PEOPLE_A_DAY`, at least 1."""
+    events = protocol_report["events_at_fold_thresholds"]
+    per_hour = float(events["false_alerts"]) / max(float(events["people_hours"]), 1e-9)
+    return round(max(1.0, per_hour * HOURS_WITH_PEOPLE_A_DAY), 1)
 
 
 def cross_validate(
@@ -150,14 +201,21 @@ def cross_validate(
     figures["normal_piece_s"] = normal_piece_s
     figures["data"] = _describe(dataset, band_s)
     if plots is not None:
-        pooled = _pooled(dataset, held.scores, held.session_policy(dataset.sessions), setup)
-        y, s, _ = pooled.frames(labelled_only=True)
-        title = f"PoseLift, {folds}-fold {grouping}-grouped CV, thresholds fitted in-fold"
-        paths = write_curves([y.astype(np.int8)], [s], plots, title)
-        event = write_event_curve(figures, plots, title)
-        figures["plots"] = [str(p) for p in (*paths, event)]
+        figures["plots"] = write_protocol_plots(dataset, held, setup, figures, plots)
     figures["seconds"] = round(time.monotonic() - started)
     return figures
+
+
+def write_protocol_plots(
+    dataset: EvalData, held: CrossValidated, setup: Setup, figures: dict[str, Any], plots: Path
+) -> list[str]:
+    """roc.png, pr.png (held-out frames of the labelled clips) and events.png into `plots`."""
+    pooled = _pooled(dataset, held.scores, held.session_policy(dataset.sessions), setup)
+    y, s, _ = pooled.frames(labelled_only=True)
+    title = f"PoseLift, {setup.folds}-fold {setup.grouping}-grouped CV, thresholds fitted in-fold"
+    paths = write_curves([y.astype(np.int8)], [s], plots, title)
+    event = write_event_curve(figures, plots, title)
+    return [str(p) for p in (*paths, event)]
 
 
 def evaluate(
@@ -166,13 +224,13 @@ def evaluate(
     """The model's figures on the videos of `data`, at its own threshold: frame figures over
     the labelled clips; event counts on session timelines, and rates only when the folder
     holds normal-only video (`Train/`) to count false alerts per hour over."""
-    model = BehaviourModel.load(model_path)
+    model = load_behaviour_model(model_path)
     has_normal = (data / "Train").is_dir() and any((data / "Train").glob("*.pkl"))
     videos, _, rows = load(
-        data, ("Train", "Test") if has_normal else ("Test",), say, None, model.spec
+        data, ("Train", "Test") if has_normal else ("Test",), say, None, xgboost_of(model).spec
     )
     started = time.monotonic()
-    scores = video_scores(rows, predict(model.booster, rows), model.policy)
+    scores = video_scores(rows, row_scores(model, rows), model.policy)
     say(f"scored in {time.monotonic() - started:.1f}s")
     sessions = stitch(videos)
     lines = timelines(videos, sessions, band_s)

@@ -101,8 +101,26 @@ class Average:
         return np.asarray(weights @ scores / weights.sum(), np.float64)
 
 
-# learners by name, for `shopguard model cv --learner`
-LEARNERS: dict[str, Callable[[], Learner[Any]]] = {"xgb": XGBoostLearner}
+def temporal() -> Learner[Any]:
+    """The temporal network (`training/temporal/`; imports torch, the train extra)."""
+    from training.temporal.learner import SequenceLearner
+
+    return SequenceLearner()
+
+
+def ensemble(params: Params | None = None) -> Average:
+    """The shipped model: the XGBoost and the temporal network, raw scores averaged
+    (`server/behaviour/ensemble.py`)."""
+    return Average((XGBoostLearner(params or Params()), temporal()), (0.5, 0.5))
+
+
+ENSEMBLE = "xgb+temporal"
+# learners by name, for `shopguard model cv --learner` and `train --learner`
+LEARNERS: dict[str, Callable[[], Learner[Any]]] = {
+    "xgb": XGBoostLearner,
+    "temporal": temporal,
+    ENSEMBLE: ensemble,
+}
 
 
 def xgboost_trials(trials: Sequence[Params]) -> list[Learner[Any]]:

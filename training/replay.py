@@ -31,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
-from server.behaviour.classifier import MODEL_NAME, BehaviourModel
+from server.behaviour.classifier import MODEL_NAME
 from server.behaviour.features import FeatureSpec, batch_features
+from server.behaviour.models import AnyModel, load_behaviour_model
 from server.behaviour.scorer import BehaviourScorer
 from server.behaviour.scoring import joined
 from server.config import PipelineConfig
@@ -42,6 +43,7 @@ from server.weights import DEFAULT_WEIGHTS_DIR
 from shared.schemas.settings import DetectionSettings
 from training.dataset import PersonRows, person_rows, recordings, row_histories, video_scores
 from training.metrics import MERGE_GAP_S, runs
+from training.model_scores import row_scores, xgboost_of
 from training.poselift import PoseLiftVideo, load_split
 from training.sessions import timeline_length
 
@@ -66,10 +68,10 @@ class LiveSetup:
     lost_timeout_s: float = PipelineConfig.model_fields["track_lost_timeout_s"].default
     identities: Identities = "tracker"
 
-    def history_s(self, model: BehaviourModel) -> float:
+    def history_s(self, model: AnyModel) -> float:
         """Seconds each track keeps, as `PipelineManager.history_s`: the model's window and
         a frame's slack when that is longer than the configured history."""
-        return max(self.track_history_s, model.spec.window_s + 0.5)
+        return max(self.track_history_s, model.history_s + 0.5)
 
 
 class KnownIdTracker(Tracker):
@@ -143,10 +145,16 @@ class LiveView:
 
     rows: PersonRows
     ages: F64  # (N,) seconds since the row's person was first seen
+    people: tuple[TrackHistory, ...]  # the joined tracks the rows' windows are cut from
+    ends: tuple[F64, ...]  # per person, its rows' times (their windows' ends)
+    where: tuple[I64, ...]  # per person, its rows' indices
 
-    def scores(self, model: BehaviourModel) -> list[F64]:
-        """Per video, each frame's alerting score (`dataset.video_scores`)."""
-        raw = model.raw_scores(self.rows.features)
+    def scores(self, model: AnyModel) -> list[F64]:
+        """Per video, each frame's alerting score (`dataset.video_scores`), the raw scores
+        made as the live scorer makes them (`raw_scores_at` on the joined tracks)."""
+        raw = np.zeros(len(self.rows), np.float64)
+        if self.people:
+            raw[np.concatenate(self.where)] = model.raw_scores_at(self.people, self.ends)
         return video_scores(self.rows, raw, model.policy, ages=self.ages)
 
 
@@ -190,7 +198,9 @@ def as_live(
     features = np.empty_like(rows.features)
     if pieces:
         features[np.concatenate(where)] = batch_features(pieces, ends, spec)
-    return LiveView(replace(rows, features=features), ages)
+    return LiveView(
+        replace(rows, features=features), ages, tuple(pieces), tuple(ends), tuple(where)
+    )
 
 
 def _frames(history: TrackHistory, keep: npt.NDArray[np.bool_]) -> TrackHistory:
@@ -203,9 +213,7 @@ def _frames(history: TrackHistory, keep: npt.NDArray[np.bool_]) -> TrackHistory:
     )
 
 
-def replay(
-    recording: Sequence[PoseLiftVideo], model: BehaviourModel, setup: LiveSetup
-) -> list[Replayed]:
+def replay(recording: Sequence[PoseLiftVideo], model: AnyModel, setup: LiveSetup) -> list[Replayed]:
     """Play a recording's videos, end to end, into one live tracker and scorer as a camera
     analysed at `setup.analysis_fps` would; what each video's frames got."""
     fps = recording[0].fps
@@ -375,7 +383,7 @@ def identity(videos: Sequence[PoseLiftVideo], replayed: Sequence[Replayed]) -> d
 
 
 def replay_all(
-    videos: Sequence[PoseLiftVideo], model: BehaviourModel, setup: LiveSetup, say: Say
+    videos: Sequence[PoseLiftVideo], model: AnyModel, setup: LiveSetup, say: Say
 ) -> list[Replayed]:
     """Every video replayed, recording by recording (`dataset.recordings`), in their order."""
     out: dict[int, Replayed] = {}
@@ -396,17 +404,19 @@ def run(
 ) -> dict[str, Any]:
     """Replay every video of `data` (Train and Test) both ways, and compare with offline
     scores as training computes them and as the live scorer would (`as_live`)."""
-    model = BehaviourModel.load(model_path)
+    model = load_behaviour_model(model_path)
     if min_track_age_s is not None:
-        model.policy = replace(model.policy, min_track_age_s=min_track_age_s)
+        xgb = xgboost_of(model)
+        xgb.policy = replace(xgb.policy, min_track_age_s=min_track_age_s)
     started = time.monotonic()
     videos = load_split(data, "Test") + load_split(data, "Train")
-    rows = person_rows(videos, model.spec)
-    raw = model.raw_scores(rows.features)
+    spec = xgboost_of(model).spec
+    rows = person_rows(videos, spec)
+    raw = row_scores(model, rows)
     offline = {
         "as_trained": video_scores(rows, raw, model.policy),
         "as_trained_smoothed_every_frame": video_scores(rows, raw, model.policy, every_s=0.0),
-        "as_live": as_live(rows, model.spec).scores(model),
+        "as_live": as_live(rows, spec).scores(model),
     }
     say(
         f"{len(videos)} videos, {len(rows)} rows scored offline ({time.monotonic() - started:.0f}s)"

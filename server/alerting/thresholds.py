@@ -47,12 +47,13 @@ from server.alerting.budget import (
 )
 from server.alerting.peaks import SPAN_GAP_S, FinishedTrack, PeakTracker, ScoringSpan
 from server.behaviour.classifier import MODEL_NAME
+from server.behaviour.models import model_identity
 from server.config import Settings
 from server.pipeline.records import Frame, Tracks, Verdicts
 from server.storage import peaks as peak_rows
 from server.storage.models import Camera, TrackPeak
 from server.storage.settings import effective_settings
-from server.weights import DEFAULT_WEIGHTS_DIR, sha256_of
+from server.weights import DEFAULT_WEIGHTS_DIR
 from shared.schemas.alerts import AlertOutcome
 from shared.schemas.cameras import CameraThreshold
 from shared.schemas.settings import DetectionSettings
@@ -74,7 +75,7 @@ REAL = (AlertOutcome.confirmed_theft.value, AlertOutcome.deterred.value)
 class ModelFacts:
     """What a budget needs from the behaviour model file."""
 
-    identity: str  # sha256 of the file: peaks of another model are not mixed in
+    identity: str  # `model_identity`: peaks of another model are not mixed in
     threshold: float  # its operating threshold
     budget_per_day: float  # its evaluated alerts per camera per day, else the default
 
@@ -96,7 +97,7 @@ class ModelFacts:
         budget = DEFAULT_BUDGET_PER_DAY
         if isinstance(stated, int | float) and math.isfinite(stated) and stated > 0:
             budget = float(stated)
-        return cls(sha256_of(path), min(1.0, max(0.0, threshold)), budget)
+        return cls(model_identity(path), min(1.0, max(0.0, threshold)), budget)
 
 
 def model_path(settings: Settings) -> Path:

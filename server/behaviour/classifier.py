@@ -4,7 +4,9 @@ One JSON file holds everything scoring needs: the XGBoost booster (UBJSON, base6
 ordered feature names and the `FeatureSpec` its rows were cut with (on load the names are
 checked against those this code makes of that spec, so a silent column shift cannot
 happen), the track smoothing, the calibration and the operating threshold, plus how it was
-trained and measured.
+trained and measured. A model that is an ensemble also names its other member
+(`Members`: the temporal network's file beside it, and each member's weight); its policy is
+then the ensemble's, and `models.load_behaviour_model` loads both (`ensemble.py`).
 `training/` writes it (`shopguard model train`); the server only loads it.
 
 Example:
@@ -18,6 +20,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +28,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from server.behaviour.features import FeatureSpec
+from server.behaviour.features import FeatureSpec, batch_features
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
+from server.pipeline.records import TrackHistory
 
 MODEL_FORMAT = "shopguard.behaviour/1"
 MODEL_NAME = "behaviour-xgb.json"
@@ -62,6 +66,22 @@ class ScoringPolicy:
             raise ValueError(f"min_track_age_s: must be >= 0, got {self.min_track_age_s}")
 
 
+@dataclass(frozen=True, slots=True)
+class Members:
+    """The other member of an ensemble, as its main (XGBoost) file names it."""
+
+    temporal: str  # the temporal network's ONNX file, beside the main file
+    xgb_weight: float = 0.5  # the raw score is the weighted mean of the members'
+    temporal_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.temporal or Path(self.temporal).name != self.temporal:
+            raise ValueError(f"temporal: a file name beside the model, got {self.temporal!r}")
+        weights = (self.xgb_weight, self.temporal_weight)
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"weights: non-negative and not both 0, got {weights}")
+
+
 class BehaviourModel:
     """An XGBoost booster with the spec, names and policy it was trained with."""
 
@@ -71,10 +91,23 @@ class BehaviourModel:
         spec: FeatureSpec,
         policy: ScoringPolicy,
         info: dict[str, Any] | None = None,
+        members: Members | None = None,
     ) -> None:
         booster.set_param({"nthread": 1})  # scoring is small: one core, no thread start-up
         self.booster, self.spec, self.policy = booster, spec, policy
         self.info = info or {}
+        self.members = members  # None: the booster is the whole model
+
+    @property
+    def history_s(self) -> float:
+        """Seconds of a track before a window's end that its features read."""
+        return self.spec.window_s + self.spec.max_gap_s
+
+    def raw_scores_at(
+        self, histories: Sequence[TrackHistory], end_ts: Sequence[npt.ArrayLike]
+    ) -> npt.NDArray[np.float64]:
+        """The raw score of each track's windows ending at its `end_ts`, in that order."""
+        return self.raw_scores(batch_features(histories, end_ts, self.spec))
 
     def raw_scores(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Each row's raw probability, shape (N,), for rows of the spec's features."""
@@ -101,6 +134,7 @@ class BehaviourModel:
                 },
             },
             "info": self.info,
+            **({"ensemble": asdict(self.members)} if self.members else {}),
             "booster_ubj": base64.b64encode(bytes(self.booster.save_raw("ubj"))).decode(),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +175,7 @@ class BehaviourModel:
                 policy_doc.get("min_track_age_s", MIN_TRACK_AGE_S),
             )
             raw = base64.b64decode(document["booster_ubj"], validate=True)
+            members = Members(**document["ensemble"]) if "ensemble" in document else None
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise ModelError(f"behaviour model {path}: bad or missing field ({exc})") from exc
         names, expected = document.get("feature_names"), list(spec.feature_names)
@@ -161,7 +196,7 @@ class BehaviourModel:
                 f"behaviour model {path}: the booster takes {booster.num_features()} features, "
                 f"the names list {len(expected)}"
             )
-        return cls(booster, spec, policy, document.get("info") or {})
+        return cls(booster, spec, policy, document.get("info") or {}, members)
 
 
 def _names_differ(names: object, expected: list[str]) -> str:

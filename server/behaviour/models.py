@@ -2,9 +2,9 @@
 
 Everything that loads a behaviour model to score with goes through `load_behaviour_model`,
 scores a camera's tracks with `new_scorer`, and names the model by `model_identity`: the
-sha256 of its file, or of its files once a model is more than one (the XGBoost file and,
-beside it, files in `COMPANIONS`). A model made of several files (an ensemble) is switched
-on here alone. The identity tags what a model leaves behind (track peaks, shadow alerts),
+sha256 of its file, or of its files once a model is more than one (an ensemble: the
+XGBoost file and, beside it, the temporal network's files it names: `ensemble.py`). The
+identity tags what a model leaves behind (track peaks, shadow alerts),
 so it must not change when a model's files move.
 
 Example:
@@ -19,36 +19,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.behaviour.classifier import MODEL_NAME, BehaviourModel
+from server.behaviour.ensemble import Ensemble, load_track_model, member_files
 from server.behaviour.scorer import BehaviourScorer
 from server.weights import sha256_of, sha_path
 
 MODEL_FILE = MODEL_NAME  # a model's main file: the one a model is found and loaded by
-COMPANIONS: tuple[str, ...] = ()  # further files of a model, beside its main file
+AnyModel = BehaviourModel | Ensemble
 
 
 def model_files(path: Path) -> list[Path]:
     """The files of the model whose main file is `path` (those present), with the sha256
     files written beside them: what moves when the model moves."""
-    files = [path] + [path.with_name(name) for name in COMPANIONS]
-    present = [f for f in files if f.is_file()]
+    present = [f for f in [path, *member_files(path)] if f.is_file()]
     return present + [sha_path(f) for f in present if sha_path(f).is_file()]
 
 
 def model_identity(path: Path) -> str:
-    """The sha256 of the model's file; with companions, of their names and sha256s."""
-    files = [path] + [path.with_name(n) for n in COMPANIONS if path.with_name(n).is_file()]
+    """The sha256 of the model's file; for an ensemble, of its files' names and sha256s."""
+    files = [path, *(f for f in member_files(path) if f.is_file())]
     if len(files) == 1:
-        return sha256_of(path)  # as the alert budget tags track peaks (`ModelFacts`)
+        return sha256_of(path)
     listing = "".join(f"{f.name} {sha256_of(f)}\n" for f in files)
     return hashlib.sha256(listing.encode()).hexdigest()
 
 
-def load_behaviour_model(path: Path) -> BehaviourModel:
+def load_behaviour_model(path: Path) -> AnyModel:
     """The model whose main file is `path`; `ModelError` says what is wrong with it."""
-    return BehaviourModel.load(path)
+    return load_track_model(path)
 
 
-def new_scorer(model: BehaviourModel) -> BehaviourScorer:
+def new_scorer(model: AnyModel) -> BehaviourScorer:
     """A scorer of one camera's tracks with `model` (it keeps their recent scores)."""
     return BehaviourScorer(model)
 
@@ -57,7 +57,7 @@ def new_scorer(model: BehaviourModel) -> BehaviourScorer:
 class LoadedModel:
     """A loaded behaviour model, its identity and where its main file is."""
 
-    model: BehaviourModel
+    model: AnyModel
     identity: str
     path: Path
 

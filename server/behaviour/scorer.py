@@ -1,7 +1,8 @@
 """⑥ tracks → verdicts: every live track of a camera scored by the behaviour model.
 
-For each scored frame: the features of each tracked person over the model's window ending
-now (`features.py`, the same code training used), the model's raw score, that track's raw
+For each scored frame: each tracked person's raw score over the model's window ending now
+(the XGBoost's features, `features.py`, averaged with the temporal network's on the
+person's keypoint sequence, `ensemble.py`: the same code training used), that track's raw
 scores averaged over the last `smoothing_s` seconds, then calibrated (`scoring.py`). Only
 moments at which the person had been seen for `min_track_age_s` count (the policy's
 track-age rule). A new track id that continues one which vanished just before where it
@@ -12,7 +13,7 @@ One scorer per camera keeps its tracks' recent raw scores and sightings.
 offline scores of the same frames (`replay.as_live`, then `dataset.video_scores`).
 
 Example:
-    >>> scorer = BehaviourScorer(BehaviourModel.load(path))
+    >>> scorer = BehaviourScorer(load_behaviour_model(path))   # `models.py`
     >>> verdicts = scorer.score(tracks, tracker)   # verdicts.score[i] for tracks.track_id[i]
 """
 
@@ -25,8 +26,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from server.behaviour.classifier import BehaviourModel
-from server.behaviour.features import batch_features
+from server.behaviour.ensemble import TrackModel
 from server.behaviour.scoring import (
     CONTINUE_WITHIN_S,
     alerting_scores,
@@ -68,7 +68,7 @@ class BehaviourScorer:
     changes little from one analysed frame to the next, and scoring is the costliest step
     after pose."""
 
-    def __init__(self, model: BehaviourModel, every_s: float = 0.0) -> None:
+    def __init__(self, model: TrackModel, every_s: float = 0.0) -> None:
         if not every_s >= 0:
             raise ValueError(f"every_s: must be >= 0, got {every_s}")
         self.model, self.every_s = model, every_s
@@ -97,7 +97,7 @@ class BehaviourScorer:
         self._see(tracks, own, tracker, live)
         histories = [self._seen[i].person(h) for i, h in zip(ids, own, strict=True)]
         ends = [np.asarray([tracks.ts])] * len(ids)
-        raw = self.model.raw_scores(batch_features(histories, ends, self.model.spec))
+        raw = self.model.raw_scores_at(histories, ends)
         smoothed = np.full(len(ids), np.nan)  # NaN: no moment of the track counts yet
         for row, track_id in enumerate(ids):
             past = self._raw.setdefault(track_id, deque())
@@ -130,7 +130,7 @@ class BehaviourScorer:
         vanished just before where it appears (`scoring.continues`) takes that one's first
         sight and frames."""
         ids = tracks.track_id.tolist()
-        horizon = tracks.ts - self.model.spec.window_s - self.model.spec.max_gap_s - _EPS_S
+        horizon = tracks.ts - self.model.history_s - _EPS_S
         for row, track_id in enumerate(ids):
             if track_id in self._seen:
                 continue

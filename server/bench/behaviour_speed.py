@@ -1,11 +1,12 @@
 """What scoring costs per analysed frame: N tracked people through the live scorer (features
-over each one's window, the booster, smoothing, calibration), on one core:
+over each one's window, the booster, for the ensemble also each one's keypoint sequence and
+the temporal network, then smoothing, calibration), on one core:
 
     .venv/bin/python -m server.bench.behaviour_speed [--model weights/behaviour-xgb.json]
 
 Each person is a real pedestrian's pose (recorded vtest poses) walking, replayed at 5 fps
 through a real `Tracker`, side by side. Prints the median ms per frame for 1, 5, 10 and 20
-people, after the window has filled.
+people, after the window has filled; for an ensemble, its XGBoost alone too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from server.behaviour.classifier import MODEL_NAME, BehaviourModel
+from server.behaviour.classifier import MODEL_NAME
+from server.behaviour.ensemble import Ensemble, TrackModel
+from server.behaviour.models import load_behaviour_model
 from server.behaviour.scorer import BehaviourScorer
 from server.pipeline.records import Poses, TrackHistory
 from server.pipeline.tracking import Tracker
@@ -34,17 +37,17 @@ def people_at(history: TrackHistory, count: int, ts: float) -> Poses:
     row = min(row, len(history) - 1)
     shift = np.arange(count, dtype=np.float32)[:, None] * 300.0
     return Poses(
-        xyxy=(history.xyxy[row][None] + np.c_[shift, np.zeros_like(shift)].repeat(2, 1)),
+        xyxy=history.xyxy[row][None] + np.tile(np.c_[shift, np.zeros_like(shift)], 2),
         keypoints=history.keypoints[row][None] + np.c_[shift, np.zeros_like(shift)][:, None],
         keypoint_conf=np.repeat(history.keypoint_conf[row][None], count, 0),
         score=np.full(count, 0.9, np.float32),
     )
 
 
-def per_frame_ms(model: BehaviourModel, person: TrackHistory, count: int) -> float:
+def per_frame_ms(model: TrackModel, person: TrackHistory, count: int) -> float:
     """Median ms of `BehaviourScorer.score` with `count` people, once the longest window
     has filled."""
-    tracker = Tracker(fps=5.0, history_s=model.spec.window_s + 0.5)  # as the server keeps
+    tracker = Tracker(fps=5.0, history_s=model.history_s + 0.5)  # as the server keeps
     scorer = BehaviourScorer(model)
     times: list[float] = []
     for step in range(60):
@@ -52,7 +55,7 @@ def per_frame_ms(model: BehaviourModel, person: TrackHistory, count: int) -> flo
         tracks = tracker.update(people_at(person, count, ts % person.span_s), ts)
         started = time.perf_counter()
         scorer.score(tracks, tracker)
-        if ts >= model.spec.window_s:
+        if ts >= model.history_s:
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
@@ -61,21 +64,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", type=Path, default=DEFAULT_WEIGHTS_DIR / MODEL_NAME)
     args = parser.parse_args(argv)
-    model = BehaviourModel.load(args.model)  # one booster thread: as the server runs it
+    model = load_behaviour_model(args.model)  # one thread each: as the server runs them
     person = walking_person()
-    for count in (1, 5, 10, 20):
-        ms = per_frame_ms(model, person, count)
-        sys.stdout.write(f"{count} people: {ms:.2f} ms per frame\n")
+    models: list[tuple[str, TrackModel]] = [(type(model).__name__.lower(), model)]
+    if isinstance(model, Ensemble):
+        models.append(("xgboost alone", model.xgb))
+    for name, scored in models:
+        for count in (1, 5, 10, 20):
+            ms = per_frame_ms(scored, person, count)
+            sys.stdout.write(f"{name}, {count} people: {ms:.2f} ms per frame\n")
     return 0
 
 
 def walking_person() -> TrackHistory:
     """A real pedestrian's pose (the first of the recorded vtest poses) walking right at
-    20 px/s for 6 s at 5 fps, its wrists swinging."""
+    20 px/s for 16 s at 5 fps, its wrists swinging."""
     with np.load(POSES) as data:
         xyxy, keypoints = data["xyxy"][0], data["keypoints"][0]
         conf = data["keypoint_conf"][0]
-    ts = np.arange(30, dtype=np.float64) / 5.0
+    ts = np.arange(80, dtype=np.float64) / 5.0
     step = np.c_[20.0 * ts, np.zeros_like(ts)].astype(np.float32)  # (T, 2)
     swing = np.zeros((len(ts), 17, 2), np.float32)
     swing[:, 9:11, 0] = (8.0 * np.sin(2 * np.pi * ts / 1.2))[:, None]  # COCO wrists 9, 10

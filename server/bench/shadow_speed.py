@@ -14,6 +14,7 @@ lowest of `--rounds` rounds.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -22,13 +23,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from server.behaviour.classifier import BehaviourModel
+from server.behaviour.ensemble import member_files
 from server.behaviour.models import MODEL_FILE
 from server.behaviour.registry import ModelRegistry
 from server.bench.behaviour_speed import people_at, walking_person
 from server.pipeline.records import TrackHistory
 from server.pipeline.scorers import CameraScorers, LiveModels
 from server.pipeline.tracking import Tracker
-from server.weights import DEFAULT_WEIGHTS_DIR
+from server.weights import DEFAULT_WEIGHTS_DIR, sha_path
 
 
 def per_frame_ms(models: LiveModels, person: TrackHistory, count: int) -> tuple[float, float]:
@@ -63,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     person = walking_person()
     with tempfile.TemporaryDirectory() as folder:
         registry = ModelRegistry(Path(folder), args.model)
-        model = BehaviourModel.load(args.model)
+        model = BehaviourModel.load(args.model)  # the main file: for an ensemble, its policy
         policy = replace(model.policy, threshold=model.policy.threshold / 2)
-        BehaviourModel(model.booster, model.spec, policy, model.info).save(registry.candidate_path)
+        candidate = registry.candidate_path
+        for member in member_files(args.model):  # an ensemble's network, beside it
+            candidate.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(member, candidate.with_name(member.name))
+            shutil.copyfile(sha_path(member), candidate.with_name(sha_path(member).name))
+        BehaviourModel(model.booster, model.spec, policy, model.info, model.members).save(candidate)
         models = LiveModels(registry)
         models.load()
         assert models.pair.candidate is not None, models.candidate_error

@@ -29,7 +29,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.behaviour.classifier import BehaviourModel
+from server.behaviour.models import AnyModel
 from server.behaviour.registry import ModelRegistry
 from server.config import PipelineConfig, Settings
 from server.errors import ModelError
@@ -313,7 +313,7 @@ class PipelineManager:
         return self.config.enabled
 
     @property
-    def behaviour(self) -> BehaviourModel | None:
+    def behaviour(self) -> AnyModel | None:
         """The active behaviour model (None: people are tracked only)."""
         active = self.models.pair.active
         return active.model if active is not None else None

@@ -61,7 +61,7 @@ class ModelPair:
 
     def history_s(self) -> float:
         """Seconds of keypoints tracks must keep for both models' windows (0: no model)."""
-        windows = [m.model.spec.window_s for m in (self.active, self.candidate) if m is not None]
+        windows = [m.model.history_s for m in (self.active, self.candidate) if m is not None]
         return max(windows) + HISTORY_SLACK_S if windows else 0.0
 
 

@@ -18,13 +18,17 @@ import pytest
 import xgboost as xgb
 
 from server.behaviour.classifier import MODEL_NAME, BehaviourModel, ScoringPolicy
+from server.behaviour.ensemble import Ensemble
 from server.behaviour.features import DEFAULT_SPEC
+from server.behaviour.models import AnyModel, LoadedModel, load_behaviour_model
 from server.behaviour.scoring import Calibration
 from server.config import PipelineConfig
 from server.pipeline.records import TrackHistory
+from server.pipeline.scorers import ModelPair
 from server.weights import DEFAULT_WEIGHTS_DIR
 from tests.behaviour.motion import shopping
 from training.dataset import person_rows, track_ages, video_scores
+from training.model_scores import row_scores, xgboost_of
 from training.poselift import PoseLiftVideo, load_split
 from training.replay import LiveSetup, Replayed, as_live, compare, replay_all
 
@@ -35,17 +39,16 @@ AS_TRAINED = 0.35  # 15 fps histories against 5 fps ones (full release: p95 0.06
 
 
 @pytest.fixture(scope="module")
-def shipped() -> BehaviourModel:
-    return BehaviourModel.load(SHIPPED)
+def shipped() -> AnyModel:
+    return load_behaviour_model(SHIPPED)
 
 
-def with_age(model: BehaviourModel, min_track_age_s: float) -> BehaviourModel:
-    return BehaviourModel(
-        model.booster,
-        model.spec,
-        replace(model.policy, min_track_age_s=min_track_age_s),
-        model.info,
-    )
+def with_age(model: AnyModel, min_track_age_s: float) -> AnyModel:
+    """The model under another track-age rule (an ensemble: its policy is the main file's)."""
+    xgb = xgboost_of(model)
+    policy = replace(xgb.policy, min_track_age_s=min_track_age_s)
+    aged = BehaviourModel(xgb.booster, xgb.spec, policy, xgb.info, xgb.members)
+    return Ensemble(aged, model.temporal) if isinstance(model, Ensemble) else aged
 
 
 def live_at_scored(
@@ -55,13 +58,14 @@ def live_at_scored(
     return live, np.concatenate([o[r.frames] for r, o in zip(replayed, offline, strict=True)])
 
 
-def test_poselift_mini_replays_to_the_offline_scores(shipped: BehaviourModel) -> None:
+def test_poselift_mini_replays_to_the_offline_scores(shipped: AnyModel) -> None:
     model = with_age(shipped, 0.0)  # the clip lasts 1 s: any minimum age would zero it
+    spec = xgboost_of(model).spec
     videos = load_split(MINI, "Test") + load_split(MINI, "Train")
-    rows = person_rows(videos, model.spec)
+    rows = person_rows(videos, spec)
     quiet = lambda _: None  # noqa: E731
     known = replay_all(videos, model, LiveSetup(identities="poselift"), quiet)
-    live, offline = live_at_scored(videos, known, as_live(rows, model.spec).scores(model))
+    live, offline = live_at_scored(videos, known, as_live(rows, spec).scores(model))
     assert (live > 0.01).sum() >= 3  # people scored: not a comparison of zeros
     np.testing.assert_allclose(live, offline, atol=EXACT)
     # the real tracker gives the same scores wherever it follows the person; in 2_96 it
@@ -72,7 +76,7 @@ def test_poselift_mini_replays_to_the_offline_scores(shipped: BehaviourModel) ->
     followed = live_tracked > 0
     assert followed.sum() == 3
     np.testing.assert_allclose(live_tracked[followed], live[followed], atol=EXACT)
-    trained = video_scores(rows, model.raw_scores(rows.features), model.policy)
+    trained = video_scores(rows, row_scores(model, rows), model.policy)
     _, as_trained = live_at_scored(videos, known, trained)
     assert np.abs(live - as_trained).max() <= AS_TRAINED
 
@@ -122,7 +126,7 @@ def varied_model(features: np.ndarray) -> BehaviourModel:
 class ShortHistory(LiveSetup):
     """A tracker that keeps less than the model's longest window."""
 
-    def history_s(self, model: BehaviourModel) -> float:
+    def history_s(self, model: AnyModel) -> float:
         return 3.0
 
 
@@ -168,21 +172,26 @@ def test_an_id_switch_is_one_person_offline_as_live() -> None:
     assert rows.features[start & (rows.track == 3), seen] < 0.1  # as training has it
 
 
-def test_the_replay_analyses_as_the_server_does(shipped: BehaviourModel) -> None:
-    """The defaults of a camera's analysis, and the history each track keeps: the model's
-    longest window and a frame's slack, as the camera's scorers set the tracker up."""
+def test_the_replay_analyses_as_the_server_does(shipped: AnyModel) -> None:
+    """The defaults of a camera's analysis, and the history each track keeps: what the
+    model reads of a track and a frame's slack, as the camera's scorers set the tracker up."""
     setup = LiveSetup()
     assert (setup.analysis_fps, setup.every_s, setup.lost_timeout_s) == (5.0, 0.4, 2.0)
-    assert PipelineConfig().track_history_s < shipped.spec.window_s + 0.5
-    assert setup.history_s(shipped) == shipped.spec.window_s + 0.5
+    assert PipelineConfig().track_history_s < shipped.history_s + 0.5
+    assert (
+        setup.history_s(shipped)
+        == shipped.history_s + 0.5
+        == ModelPair(LoadedModel(shipped, "shipped", SHIPPED)).history_s()
+    )
 
 
-def test_the_agreement_report_counts_episodes_and_alerts(shipped: BehaviourModel) -> None:
+def test_the_agreement_report_counts_episodes_and_alerts(shipped: AnyModel) -> None:
     model = with_age(shipped, 0.0)
+    spec = xgboost_of(model).spec
     videos = load_split(MINI, "Test")
-    rows = person_rows(videos, model.spec)
+    rows = person_rows(videos, spec)
     replayed = replay_all(videos, model, LiveSetup(identities="poselift"), lambda _: None)
-    report = compare(videos, replayed, as_live(rows, model.spec).scores(model), 0.05)
+    report = compare(videos, replayed, as_live(rows, spec).scores(model), 0.05)
     assert report["agreement"]["max_abs_diff"] <= EXACT
     low = report["alerts"][0]
     assert low["threshold"] == 0.05

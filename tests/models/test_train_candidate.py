@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from server.behaviour.ensemble import Ensemble
 from server.behaviour.models import LoadedModel
 from server.behaviour.registry import ModelRegistry
 from server.cli import app
@@ -51,5 +52,13 @@ def test_train_writes_a_candidate_into_the_data_directory(tiny: Path, tmp_path: 
         "behaviour-xgb.json"
     )
     assert is_recorded(candidate.path)  # its sha256 beside it, as the server checks
-    assert LoadedModel.load(candidate.path).model.info["data"]["labelled_videos"] == 3
+    loaded = LoadedModel.load(candidate.path)
+    assert loaded.model.info["data"]["labelled_videos"] == 3
+    assert isinstance(loaded.model, Ensemble)  # the shipped kind: the network beside it
+    assert is_recorded(candidate.path.with_name("behaviour-tcn.onnx"))
     assert SHIPPED.read_bytes() == shipped  # --out's default is left alone
+
+    promoted = registry.promote(loaded.identity)  # the whole ensemble moves, and loads
+    assert isinstance(promoted.model, Ensemble)
+    assert promoted.path.with_name("behaviour-tcn.onnx").is_file()
+    assert promoted.identity == loaded.identity
