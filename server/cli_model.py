@@ -128,6 +128,14 @@ def train(
         Path | None,
         typer.Option(help="With the evaluation: folder for its roc.png, pr.png and events.png."),
     ] = None,
+    store_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            help="With --store-data: a store row weighs this many times a PoseLift row of "
+            "its class.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Train the classifier on every video of DATA and write the model file."""
     from training.commands import train as run
@@ -149,6 +157,7 @@ def train(
             store_data=store_data,
             learner=learner,
             plots=plots,
+            store_weight=store_weight,
             say=_say,
         )
     )

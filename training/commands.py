@@ -31,6 +31,7 @@ from training.learners import (
     Learner,
     XGBoostLearner,
     ensemble,
+    with_store_weight,
     xgboost_trials,
 )
 from training.model_scores import row_scores, xgboost_of
@@ -43,6 +44,7 @@ from training.timeline import BAND_S, timelines
 
 Say = Callable[[str], None]
 TRAINABLE = ("xgb", ENSEMBLE)  # what the server can load: `server/behaviour/models.py`
+STORE_WEIGHT = 1.0  # store rows / PoseLift rows of their class, in the final fit
 HOURS_WITH_PEOPLE_A_DAY = 10.0  # a store camera's day, for the default alert budget
 NORMAL_PIECE_S = 4.0  # normal-only tracks cut like the labelled clips (dataset.person_rows)
 
@@ -85,6 +87,7 @@ def train(
     store_data: Path | None = None,
     learner: str = ENSEMBLE,
     plots: Path | None = None,
+    store_weight: float = STORE_WEIGHT,
     say: Say,
 ) -> dict[str, Any]:
     """Choose settings by the criterion on session-grouped out-of-fold scores, calibrate and
@@ -92,7 +95,8 @@ def train(
     sha256; with `evaluate`, also run the protocol (`cv`) and keep its figures. With
     `store_data`, the store's labelled episodes join the final fit (`store_training.py`).
     `learner`: `ENSEMBLE` (the XGBoost and the temporal network, whose files are written
-    beside `out`: `server/behaviour/ensemble.py`) or "xgb" (the XGBoost alone)."""
+    beside `out`: `server/behaviour/ensemble.py`) or "xgb" (the XGBoost alone).
+    `store_weight`: a store row weighs this many times a PoseLift row of its class."""
     if learner not in TRAINABLE:
         raise ValueError(f"learner {learner!r}: one of {', '.join(TRAINABLE)}")
     videos, training, scoring = load(data, ("Train", "Test"), say)
@@ -113,6 +117,9 @@ def train(
     )
     say(f"fitting {chosen.name} on all {len(videos)} videos")
     rows, keep, store = with_store_episodes(training, fitting.keep, store_data, say)
+    if store is not None:
+        chosen = with_store_weight(chosen, store_weight)
+        store["weight"] = store_weight
     fitted = chosen.fit(rows, keep)
     booster, sequence = fitted if isinstance(chosen, Average) else (fitted, None)
     info: dict[str, Any] = {

@@ -26,6 +26,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from training.dataset import PersonRows
+from training.store_data import is_store_video
 
 SEED = 20260
 
@@ -42,6 +43,7 @@ class Params:
     colsample_bytree: float = 0.8
     reg_lambda: float = 1.0
     normal_share: float = 1.0  # weight of the normal-only videos / the labelled ones' normal rows
+    store_weight: float = 1.0  # a store episode's row / a PoseLift row of its class (`row_weights`)
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,7 +86,8 @@ def fit(rows: PersonRows, params: Params, *, normal_every: int = 3, threads: int
     x, y = rows.features[chosen], rows.label[chosen].astype(np.float32)
     if not 0 < y.sum() < len(y):
         raise ValueError("training needs rows of both classes")
-    data = xgb.DMatrix(x, label=y, weight=row_weights(rows, chosen, params.normal_share))
+    weight = row_weights(rows, chosen, params.normal_share, params.store_weight)
+    data = xgb.DMatrix(x, label=y, weight=weight)
     settings = {
         "objective": "binary:logistic",
         "eval_metric": "logloss",
@@ -102,11 +105,18 @@ def fit(rows: PersonRows, params: Params, *, normal_every: int = 3, threads: int
 
 
 def row_weights(
-    rows: PersonRows, chosen: npt.NDArray[np.bool_], normal_share: float
+    rows: PersonRows,
+    chosen: npt.NDArray[np.bool_],
+    normal_share: float,
+    store_weight: float = 1.0,
 ) -> npt.NDArray[np.float32]:
     """Weights of the `chosen` rows: normal-only videos' rows together `normal_share` times
     the labelled videos' normal rows (their count where there are none), positives as much
-    as all normal rows together."""
+    as all normal rows together; then the rows of the store's own episodes
+    (`store_data.is_store_video`) `store_weight` times their class's PoseLift rows (a few
+    hundred rows among tens of thousands say little to the fit at 1)."""
+    if not store_weight > 0:
+        raise ValueError(f"store_weight: must be > 0, got {store_weight}")
     labelled = np.array([v.labels is not None for v in rows.videos], bool)[rows.video[chosen]]
     positive = rows.label[chosen] == 1
     normal_only = ~labelled
@@ -115,6 +125,8 @@ def row_weights(
     if normal_only.any() and labelled_normal:
         weight[normal_only] = normal_share * labelled_normal / normal_only.sum()
     weight[positive] = weight[~positive].sum() / positive.sum()
+    store = np.array([is_store_video(v) for v in rows.videos], bool)[rows.video[chosen]]
+    weight[store] *= np.float32(store_weight)
     return weight
 
 

@@ -19,7 +19,7 @@ higher for more suspicious, on any scale (they are calibrated afterwards).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -101,17 +101,28 @@ class Average:
         return np.asarray(weights @ scores / weights.sum(), np.float64)
 
 
-def temporal() -> Learner[Any]:
+def temporal(store_weight: float = 1.0) -> Learner[Any]:
     """The temporal network (`training/temporal/`; imports torch, the train extra)."""
+    from training.temporal.fit import TrainSettings
     from training.temporal.learner import SequenceLearner
 
-    return SequenceLearner()
+    return SequenceLearner(TrainSettings(store_weight=store_weight))
 
 
 def ensemble(params: Params | None = None) -> Average:
     """The shipped model: the XGBoost and the temporal network, raw scores averaged
-    (`server/behaviour/ensemble.py`)."""
-    return Average((XGBoostLearner(params or Params()), temporal()), (0.5, 0.5))
+    (`server/behaviour/ensemble.py`); both weigh store rows by `params.store_weight`."""
+    params = params or Params()
+    return Average((XGBoostLearner(params), temporal(params.store_weight)), (0.5, 0.5))
+
+
+def with_store_weight(learner: Learner[Any], store_weight: float) -> Learner[Any]:
+    """The same learner, weighing the store's rows `store_weight` times (`fit.row_weights`)."""
+    if isinstance(learner, XGBoostLearner):
+        return replace(learner, params=replace(learner.params, store_weight=store_weight))
+    if isinstance(learner, Average) and isinstance(first := learner.members[0], XGBoostLearner):
+        return ensemble(replace(first.params, store_weight=store_weight))
+    raise TypeError(f"{learner.name}: no store weight to set")
 
 
 ENSEMBLE = "xgb+temporal"

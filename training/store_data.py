@@ -36,6 +36,14 @@ _EPS_S = 1e-6  # a frame this close to the span's edge is inside it, despite flo
 EPISODES_DIRS = ("pose-tracks/episodes", "episodes")  # under a data dir, or a pose-tracks dir
 
 
+STORE_VIDEO_PREFIX = "store-"  # the names of store episodes' videos, beside PoseLift's
+
+
+def is_store_video(video: PoseLiftVideo) -> bool:
+    """Whether the video is one of the store's episodes (not PoseLift's)."""
+    return video.name.startswith(STORE_VIDEO_PREFIX)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreVideo:
     """One labelled episode as a training video.
@@ -105,7 +113,7 @@ def store_video(meta: EpisodeMeta, rows: PoseRows, *, fps: float | None = None) 
     care = inside if theft else np.ones(n_frames, bool)
     tracks = tuple(_on_grid(h, t0, rate) for h in rows.histories())
     video = PoseLiftVideo(
-        name=f"store-c{meta.camera_id}-e{meta.episode_id}",
+        name=f"{STORE_VIDEO_PREFIX}c{meta.camera_id}-e{meta.episode_id}",
         camera=meta.camera_id,
         fps=rate,
         n_frames=n_frames,

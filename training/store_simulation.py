@@ -81,7 +81,7 @@ from server.config import PoseTracksConfig
 from training.commands import load
 from training.dataset import PersonRows, smoothed_scores, track_ages, video_scores
 from training.events import event_table, session_alerts
-from training.fit import predict
+from training.fit import Params, predict
 from training.learners import XGBoostLearner
 from training.metrics import MERGE_GAP_S
 from training.poselift import PoseLiftVideo
@@ -128,6 +128,7 @@ class StoreSetup:
     min_history_s: float = MIN_HISTORY_S
     margin_s: float = MARGIN_S
     merge_gap_s: float = MERGE_GAP_S  # the dedup window
+    store_weight: float = 1.0  # the after arm's store rows / PoseLift's (`fit.row_weights`)
     threads: int = 2
 
     def __post_init__(self) -> None:
@@ -394,7 +395,8 @@ def simulate_store(
                 f"camera {camera}: retraining on the base rows and {len(kept.videos)} store "
                 f"episodes ({store_rows} rows)"
             )
-            fitted = XGBoostLearner(threads=setup.threads).fit(rows, keep)
+            params = Params(store_weight=setup.store_weight)
+            fitted = XGBoostLearner(params, threads=setup.threads).fit(rows, keep)
             model["after"] = Model(fitted, base.policy, int(keep.sum()))
     report = {
         "store_camera": camera,
@@ -462,6 +464,7 @@ def run(
             else "only its overlap with the thefts it caught (a reviewer narrowing the "
             "label; the server has no such step)",
             "margin_s": setup.margin_s,
+            "store_weight": setup.store_weight,
             "learner": "XGBoost alone, default settings (the ensemble is not simulated)",
             "base_folds": setup.folds,
         },
@@ -567,6 +570,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="what a confirmed alert labels theft: its whole span (as the server) or only "
         "the labelled theft frames within it",
     )
+    parser.add_argument(
+        "--store-weight",
+        type=float,
+        default=1.0,
+        help="the retrained model's store rows weigh this many times PoseLift's of their class",
+    )
     parser.add_argument("--episodes", type=Path, default=None, help="keep episode files here")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     parser.add_argument("--plots", type=Path, default=None, help="folder for the PNG")
@@ -584,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mark_missed=not args.no_mark_missed,
         confirmed_span=args.confirmed_span,
         folds=args.folds,
+        store_weight=args.store_weight,
     )
     videos, training, scoring = load(args.data, ("Train", "Test"), say)
     report = run(

@@ -3,6 +3,7 @@ and the shoplifting rows each weigh, on rows of the mini release."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from training.dataset import person_rows
 from training.fit import Params, fit, predict, row_weights, training_rows
 from training.poselift import load_split
+from training.store_data import STORE_VIDEO_PREFIX
 
 MINI = Path(__file__).parents[1] / "data" / "poselift_mini"
 
@@ -48,3 +50,24 @@ def test_the_share_changes_what_the_booster_learns() -> None:
     low = predict(fit(rows, Params(**{**small.row(), "normal_share": 0.1})), rows)
     high = predict(fit(rows, Params(**{**small.row(), "normal_share": 10.0})), rows)
     assert high[normal_only].mean() < low[normal_only].mean()
+
+
+def test_store_rows_weigh_their_weight_times_poselifts_of_their_class() -> None:
+    """A video named as the store's episodes are (`store_data.STORE_VIDEO_PREFIX`) weighs
+    `store_weight` times what it would as PoseLift's; PoseLift's rows are left as they were."""
+    videos = load_split(MINI, "Train") + load_split(MINI, "Test")
+    labelled = next(i for i, v in enumerate(videos) if v.labels is not None)
+    as_store = [
+        replace(v, name=f"{STORE_VIDEO_PREFIX}c1-e{i}") if i == labelled else v
+        for i, v in enumerate(videos)
+    ]
+    plain, store = person_rows(videos), person_rows(as_store)
+    chosen = training_rows(plain, normal_every=3)
+    before = row_weights(plain, chosen, 1.0)
+    after = row_weights(store, chosen, 1.0, store_weight=20.0)
+    mine = store.video[chosen] == labelled
+    assert mine.any() and (~mine).any()
+    np.testing.assert_allclose(after[mine], 20.0 * before[mine], rtol=1e-6)
+    np.testing.assert_allclose(after[~mine], before[~mine], rtol=1e-6)
+    with pytest.raises(ValueError, match="store_weight"):
+        row_weights(store, chosen, 1.0, store_weight=0.0)

@@ -46,6 +46,7 @@ class TrainSettings:
     weight_decay: float = 1e-4
     normal_every: int = 3  # every n-th row of the normal-only videos (neighbours are 1/15 s)
     normal_share: float = 1.0  # as `training.fit.Params.normal_share`
+    store_weight: float = 1.0  # as `training.fit.Params.store_weight`
     mirror: bool = True  # show each window mirrored half the time
     seed: int = SEED
     threads: int = 2
@@ -103,7 +104,7 @@ def fit_sequence(
     y = rows.label[chosen].astype(np.float32)
     if not 0 < y.sum() < len(y):
         raise ValueError("training needs rows of both classes")
-    weight = row_weights(rows, chosen, settings.normal_share)
+    weight = row_weights(rows, chosen, settings.normal_share, settings.store_weight)
     x = torch.from_numpy(RowTracks.of(rows).inputs(np.flatnonzero(chosen), spec))
     net = TemporalNet(len(CHANNELS), settings.width, settings.dropout)
     std, mean = torch.std_mean(x, dim=(0, 2))
