@@ -150,7 +150,8 @@ def train(
     if sequence is not None:
         from training.temporal.export import export_sequence  # torch: the train extra
 
-        temporal = export_sequence(sequence, out.parent, {"member_of": out.name, **info})
+        about = {k: info[k] for k in ("trained_at", "learner", "store_data", "data")}
+        temporal = export_sequence(sequence, out.parent, {"member_of": out.name, **about})
         say(f"wrote {temporal} (the ensemble's temporal network) and its metadata")
         members = Members(temporal.name)
     model = BehaviourModel(booster, DEFAULT_SPEC, policy, info, members)

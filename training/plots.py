@@ -97,3 +97,69 @@ def write_event_curve(figures: dict[str, Any], out_dir: Path, title: str) -> Pat
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def write_event_comparison(reports: dict[str, dict[str, Any]], path: Path, title: str) -> Path:
+    """Write one PNG with each report's events curve (`figures["curve"]`, as
+    `write_event_curve` draws one), its bootstrap band and its in-fold thresholds' point:
+    models side by side on the same protocol."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure, axes = plt.subplots(figsize=(6, 4.5), dpi=120)
+    longest = 0.0
+    for name, figures in reports.items():
+        curve = figures["curve"]
+        x = np.asarray(curve["false_alerts_per_hour"], np.float64)
+        longest = max(longest, float(x.max()))
+        (line,) = axes.step(x, curve["caught_share"], where="post", label=name)
+        if "low" in curve:
+            axes.fill_between(
+                x, curve["low"], curve["high"], step="post", alpha=0.15, color=line.get_color()
+            )
+        chosen = figures["events_at_fold_thresholds"]
+        axes.plot(
+            chosen["false_alerts_per_hour"],
+            chosen["episodes_caught_share"],
+            "o",
+            color=line.get_color(),
+            markeredgecolor="black",
+        )
+    axes.set(
+        xlabel="false alerts per hour with people in view",
+        ylabel="share of episodes caught",
+        xlim=(0, longest),
+        ylim=(0, 1.02),
+    )
+    axes.set_title(
+        title + "\n(dots: each fold's own threshold; bands: 90% over sessions)", fontsize=9
+    )
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.plots NAME=cv.json ... --out events.png`: the events curves of
+    `shopguard model cv --out` reports (or model files' `info.protocol`) side by side."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m training.plots", description=main.__doc__)
+    parser.add_argument("reports", nargs="+", help="NAME=path of a cv report or model file")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--title", default="PoseLift, session folds, thresholds fitted in-fold")
+    args = parser.parse_args(argv)
+    reports = {}
+    for item in args.reports:
+        name, _, file = item.partition("=")
+        if not file:
+            parser.error(f"{item!r}: expected NAME=path")
+        document = json.loads(Path(file).read_text(encoding="utf-8"))
+        reports[name] = document.get("info", {}).get("protocol", document)
+    print(write_event_comparison(reports, args.out, args.title))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from server.behaviour.models import model_identity
 from server.runtime import Runtime
 from server.storage.models import Alert, AuditEntry, ScoredSpan, ShadowAlert
 from server.weights import record_sha, sha256_of
@@ -76,7 +77,7 @@ async def test_the_report_sets_the_candidates_would_be_alerts_beside_the_real_on
         "shipped",
         str(SHIPPED),
     )
-    assert active["identity"] == sha256_of(SHIPPED) and active["error"] is None
+    assert active["identity"] == model_identity(SHIPPED) and active["error"] is None
     assert active["trained_at"] is not None and 0 < active["threshold"] < 1
     assert "out_of_fold" in active["info"]  # training's figures, passed through
 
@@ -127,7 +128,7 @@ async def test_promote_restore_and_discard_are_audited(
     client: httpx.AsyncClient, world: World, runtime: Runtime
 ) -> None:
     admin = world.headers["admin"]
-    shipped = sha256_of(SHIPPED)
+    shipped = model_identity(SHIPPED)
     data_dir = runtime.settings.data_dir
     first = sha256_of(write_candidate(data_dir, 0.3))
 
@@ -199,9 +200,9 @@ async def test_a_broken_candidate_is_refused_and_the_active_model_stays(
         f"{path} does not match its sha256 (changed or damaged)"
     )
     after = await models(client, admin)
-    assert after["active"]["identity"] == sha256_of(SHIPPED) and after["previous"] is None
+    assert after["active"]["identity"] == model_identity(SHIPPED) and after["previous"] is None
     assert runtime.models.live.pair.active is not None
-    assert runtime.models.live.pair.active.identity == sha256_of(SHIPPED)
+    assert runtime.models.live.pair.active.identity == model_identity(SHIPPED)
     nothing = await client.post("/api/v1/models/previous/restore", headers=admin)
     assert nothing.status_code == 404
     assert error_of(nothing)["message"] == "no previous model to go back to"

@@ -9,10 +9,13 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from server.behaviour.classifier import BehaviourModel
+from server.behaviour.ensemble import Ensemble
+from server.behaviour.models import load_behaviour_model
 from server.cli import app
 from server.weights import is_recorded
 from tests.training.conftest import TINY_TEST
 from training import holdout
+from training.plots import main as plots_main
 
 
 def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
@@ -45,6 +48,14 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     honest = model.info["protocol"]  # the protocol's figures, with intervals
     assert honest["protocol"]["grouping"] == "session" and len(honest["folds"]) == 2
     assert {"auc_roc", "episodes_caught_share", "false_alerts_per_hour"} <= set(honest["intervals"])
+    shipped_kind = load_behaviour_model(model_path)  # by default the ensemble, as shipped
+    assert isinstance(shipped_kind, Ensemble) and shipped_kind.info["learner"].startswith("mean(")
+    events = honest["events_at_fold_thresholds"]
+    per_day = 10 * events["false_alerts"] / events["people_hours"]
+    assert model.info["alerts_per_camera_day"] == round(max(1.0, per_day), 1)
+    compared = tmp_path / "compared.png"  # two reports' events curves on one plot
+    assert plots_main([f"a={model_path}", f"b={model_path}", "--out", str(compared)]) == 0
+    assert compared.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     plots = tmp_path / "plots"
     evaluated = runner.invoke(
@@ -71,6 +82,22 @@ def test_train_writes_a_model_the_server_loads_and_eval_prints_its_figures(
     assert figures["false_alerts_per_hour"] >= 0
     for name in ("roc.png", "pr.png"):
         assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_xgboost_alone_writes_no_network(tiny: Path, tmp_path: Path) -> None:
+    model_path = tmp_path / "alone" / "behaviour-xgb.json"
+    arguments = ["model", "train", "--data", str(tiny), "--out", str(model_path)]
+    result = CliRunner().invoke(
+        app, [*arguments, "--folds", "2", "--no-evaluate", "--learner", "xgb"]
+    )
+    assert result.exit_code == 0, result.output
+    assert isinstance(load_behaviour_model(model_path), BehaviourModel)
+    assert sorted(p.name for p in model_path.parent.iterdir()) == [
+        "behaviour-xgb.json",
+        "behaviour-xgb.json.sha256",
+    ]
+    refused = CliRunner().invoke(app, [*arguments, "--learner", "temporal"])
+    assert refused.exit_code == 1 and "one of xgb, xgb+temporal" in refused.output
 
 
 def test_cv_reports_the_protocols_figures(tiny: Path) -> None:
