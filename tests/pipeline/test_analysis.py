@@ -267,8 +267,9 @@ async def test_a_broken_behaviour_model_is_reported_and_people_are_still_tracked
 async def test_tracks_keep_at_least_the_behaviour_models_window(
     clip: Path, tmp_path: Path, database_url: str, model_path: Path
 ) -> None:
-    """A configured history shorter than the model's longest window (6 s) would cut every
-    live row short of what training saw: the model's window wins."""
+    """A configured history shorter than what the model reads of a track (its longest
+    window, 6 s, and 0.5 s of gap filling) would cut every live row short of what training
+    saw: the model's reach, and a frame's slack, win."""
     pipeline = FAST.model_copy(update={"track_history_s": 1.0})
     app = create_app(make_settings(tmp_path / "data", database_url, pipeline=pipeline))
     async with LifespanManager(app), admin_client(app) as api:
@@ -276,8 +277,8 @@ async def test_tracks_keep_at_least_the_behaviour_models_window(
         camera_id = await add_camera(api, await add_store(api), "Aisle 10", clip)
         await eventually(lambda: has_status(api, camera_id, "online"))
         model = runtime.pipeline.behaviour
-        assert model is not None and model.spec.window_s == 6.0
-        assert runtime.pipeline.runners[camera_id].tracker.history_s == 6.5
+        assert model is not None and model.history_s == 6.5
+        assert runtime.pipeline.runners[camera_id].tracker.history_s == 7.0
 
 
 async def _missing_model(api: httpx.AsyncClient, clip: Path, tmp_path: Path) -> None:
