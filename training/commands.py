@@ -39,7 +39,7 @@ from training.plots import write_curves, write_event_curve
 from training.poselift import PoseLiftVideo, load_split
 from training.protocol import CrossValidated, EvalData, Setup, fit_policy
 from training.sessions import cuts, stitch
-from training.store_training import with_store_episodes
+from training.store_training import check_store_data, with_store_episodes
 from training.timeline import BAND_S, timelines
 
 Say = Callable[[str], None]
@@ -99,6 +99,8 @@ def train(
     `store_weight`: a store row weighs this many times a PoseLift row of its class."""
     if learner not in TRAINABLE:
         raise ValueError(f"learner {learner!r}: one of {', '.join(TRAINABLE)}")
+    if store_data is not None:
+        check_store_data(store_data)  # before the hour of training, not after it
     videos, training, scoring = load(data, ("Train", "Test"), say)
     setup = Setup(
         folds, "session", smoothing_s, max_false_per_hour, min_track_age_s=min_track_age_s

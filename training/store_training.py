@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec
 from training.dataset import PersonRows, person_rows
-from training.store_data import StoreVideo, describe, load_store_videos
+from training.store_data import StoreVideo, describe, episode_files, load_store_videos
 
 Mask = npt.NDArray[np.bool_]
 Say = Callable[[str], None]
@@ -93,6 +93,17 @@ def with_episodes(
     return joined(training, episodes.rows), np.concatenate([keep, episodes.care])
 
 
+def check_store_data(store_data: Path) -> None:
+    """Refuse, before any training, a `--store-data` folder that holds no episode file.
+
+    Raises:
+        FileNotFoundError: no such folder.
+        ValueError: no episode file in it (an empty folder is most likely a wrong path).
+    """
+    if not episode_files(store_data):
+        raise ValueError(f"{store_data}: no labelled store episodes (*.npz) found")
+
+
 def with_store_episodes(
     training: PersonRows,
     keep: Mask,
@@ -110,9 +121,8 @@ def with_store_episodes(
     """
     if store_data is None:
         return training, keep, None
+    check_store_data(store_data)
     episodes = StoreEpisodes.load(store_data, spec)
-    if not episodes.videos:
-        raise ValueError(f"{store_data}: no labelled store episodes (*.npz) found")
     summary = episodes.summary()
     say(
         f"adding {summary['episodes']} store episodes ({summary['theft']} theft, "

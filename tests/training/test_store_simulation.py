@@ -340,3 +340,9 @@ def test_store_data_without_episodes_is_refused(tmp_path: Path) -> None:
         with_store_episodes(rows, np.ones(len(rows), bool), tmp_path, lambda _: None)
     unchanged = with_store_episodes(rows, np.ones(len(rows), bool), None, lambda _: None)
     assert unchanged[0] is rows and unchanged[2] is None
+    arguments = ["model", "train", "--data", str(tmp_path), "--out", str(tmp_path / "m.json")]
+    refused = CliRunner().invoke(app, [*arguments, "--store-data", str(tmp_path)])
+    assert refused.exit_code == 1 and "no labelled store episodes" in refused.output
+    assert "loaded" not in refused.output  # refused before reading PoseLift or training
+    missing = CliRunner().invoke(app, [*arguments, "--store-data", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "no such folder" in missing.output
