@@ -16,7 +16,7 @@ from server.alerting.thresholds import BUDGET_INFO_KEY
 from server.behaviour.classifier import BehaviourModel, Members, ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec
 from server.behaviour.models import load_behaviour_model
-from server.weights import record_sha
+from server.weights import record_sha, sha256_of
 from training import protocol
 from training.bootstrap import RESAMPLES
 from training.dataset import PersonRows, person_rows, video_scores
@@ -155,7 +155,7 @@ def train(
         about = {k: info[k] for k in ("trained_at", "learner", "store_data", "data")}
         temporal = export_sequence(sequence, out.parent, {"member_of": out.name, **about})
         say(f"wrote {temporal} (the ensemble's temporal network) and its metadata")
-        members = Members(temporal.name)
+        members = Members(temporal.name, temporal_sha256=sha256_of(temporal))
     model = BehaviourModel(booster, DEFAULT_SPEC, policy, info, members)
     model.save(out)
     say(f"wrote {out} (sha256 {record_sha(out)[:12]}…)")

@@ -73,6 +73,7 @@ class Members:
     temporal: str  # the temporal network's ONNX file, beside the main file
     xgb_weight: float = 0.5  # the raw score is the weighted mean of the members'
     temporal_weight: float = 0.5
+    temporal_sha256: str | None = None  # the network it was trained with: no other is loaded
 
     def __post_init__(self) -> None:
         if not self.temporal or Path(self.temporal).name != self.temporal:

@@ -23,7 +23,9 @@ import numpy.typing as npt
 
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
 from server.behaviour.sequence import SequenceModel, metadata_path
+from server.errors import ModelError
 from server.pipeline.records import TrackHistory
+from server.weights import sha256_of
 
 F64 = npt.NDArray[np.float64]
 
@@ -91,7 +93,16 @@ def load_track_model(path: Path) -> BehaviourModel | Ensemble:
     xgb = BehaviourModel.load(path)
     if xgb.members is None:
         return xgb
-    return Ensemble(xgb, SequenceModel.load(path.with_name(xgb.members.temporal)))
+    onnx = path.with_name(xgb.members.temporal)
+    temporal = SequenceModel.load(onnx)
+    pinned = xgb.members.temporal_sha256
+    if pinned is not None and sha256_of(onnx) != pinned:  # e.g. a retrain stopped halfway
+        raise ModelError(
+            f"temporal model {onnx} is not the network {path.name} was trained with "
+            f"(sha256 {sha256_of(onnx)[:12]}…, expected {pinned[:12]}…): retrain, or put "
+            "back the files trained together"
+        )
+    return Ensemble(xgb, temporal)
 
 
 def member_files(path: Path) -> list[Path]:

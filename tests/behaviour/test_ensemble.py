@@ -22,6 +22,7 @@ from server.bench.behaviour_speed import people_at, walking_person
 from server.errors import ModelError
 from server.pipeline.tracking import Tracker
 from server.weights import DEFAULT_WEIGHTS_DIR, record_sha, sha256_of, sha_path
+from tests.behaviour.test_sequence_model import write_mean_model
 
 SHIPPED = DEFAULT_WEIGHTS_DIR / "behaviour-xgb.json"
 TEMPORAL = DEFAULT_WEIGHTS_DIR / SEQUENCE_MODEL_NAME
@@ -34,7 +35,7 @@ def write_ensemble(folder: Path, xgb_weight: float = 0.5, temporal_weight: float
         shutil.copyfile(file, folder / file.name)
         shutil.copyfile(sha_path(file), folder / sha_path(file).name)
     xgb = BehaviourModel.load(SHIPPED)
-    members = Members(TEMPORAL.name, xgb_weight, temporal_weight)
+    members = Members(TEMPORAL.name, xgb_weight, temporal_weight, sha256_of(TEMPORAL))
     path = folder / SHIPPED.name
     BehaviourModel(xgb.booster, xgb.spec, xgb.policy, xgb.info, members).save(path)
     record_sha(path)
@@ -130,6 +131,16 @@ def test_a_changed_member_is_refused(tmp_path: Path) -> None:
         load_behaviour_model(path)
 
 
+def test_a_network_other_than_the_one_trained_with_is_refused(tmp_path: Path) -> None:
+    """A retrain that wrote the network but stopped before the main file leaves a new
+    network beside the old main file: refused, not scored as an untested mix."""
+    path = write_ensemble(tmp_path)
+    assert isinstance(load_behaviour_model(path), Ensemble)
+    write_mean_model(tmp_path / TEMPORAL.name)  # another network, its own files all valid
+    with pytest.raises(ModelError, match=r"is not the network behaviour-xgb\.json was trained"):
+        load_behaviour_model(path)
+
+
 def test_bad_members_in_the_main_file_are_refused(tmp_path: Path) -> None:
     path = write_ensemble(tmp_path)
     text = path.read_text(encoding="utf-8")
@@ -142,6 +153,6 @@ def test_bad_members_in_the_main_file_are_refused(tmp_path: Path) -> None:
 def test_the_shipped_model_is_the_ensemble() -> None:
     model = load_behaviour_model(SHIPPED)
     assert isinstance(model, Ensemble)
-    assert model.xgb.members == Members(TEMPORAL.name, 0.5, 0.5)
+    assert model.xgb.members == Members(TEMPORAL.name, 0.5, 0.5, sha256_of(TEMPORAL))
     assert model.info["learner"] == "mean(xgb + tcn)"
     assert model.info["alerts_per_camera_day"] >= 1
