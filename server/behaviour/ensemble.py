@@ -75,10 +75,9 @@ class Ensemble:
     def raw_scores_at(
         self, histories: Sequence[TrackHistory], end_ts: Sequence[npt.ArrayLike]
     ) -> F64:
-        members = np.stack(
-            [self.xgb.raw_scores_at(histories, end_ts), self.temporal.score(histories, end_ts)]
+        return self.member_scores(
+            self.xgb.raw_scores_at(histories, end_ts), self.temporal.score(histories, end_ts)
         )
-        return np.asarray(self.weights @ members / self.weights.sum(), np.float64)
 
     def member_scores(self, xgb_raw: F64, temporal_raw: F64) -> F64:
         """The ensemble's raw scores from its members' (training scores rows this way)."""
@@ -95,12 +94,12 @@ def load_track_model(path: Path) -> BehaviourModel | Ensemble:
         return xgb
     onnx = path.with_name(xgb.members.temporal)
     temporal = SequenceModel.load(onnx)
-    pinned = xgb.members.temporal_sha256
-    if pinned is not None and sha256_of(onnx) != pinned:  # e.g. a retrain stopped halfway
+    pinned, found = xgb.members.temporal_sha256, sha256_of(onnx)
+    if pinned is not None and found != pinned:  # e.g. a retrain stopped halfway
         raise ModelError(
             f"temporal model {onnx} is not the network {path.name} was trained with "
-            f"(sha256 {sha256_of(onnx)[:12]}…, expected {pinned[:12]}…): retrain, or put "
-            "back the files trained together"
+            f"(sha256 {found[:12]}…, expected {pinned[:12]}…): retrain, or put back the "
+            "files trained together"
         )
     return Ensemble(xgb, temporal)
 
