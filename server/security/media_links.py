@@ -29,7 +29,8 @@ class MediaLinks:
 
     def check(self, alert_id: int, name: str, expires: int, signature: str) -> None:
         """Raise `AuthError` unless the signature is this server's and not expired."""
-        if not hmac.compare_digest(self.sign(alert_id, name, expires), signature):
+        expected = self.sign(alert_id, name, expires).encode()
+        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
             raise AuthError("invalid media link")
         if expires < time.time():
             raise AuthError("media link expired; ask for a new one")

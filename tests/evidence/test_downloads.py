@@ -77,6 +77,9 @@ async def test_signed_links_open_one_file_until_they_expire(
     assert refused(await client.get(tampered))[:2] == (401, "unauthorized")
     other = body["clip_url"].replace(f"/media/{alert_id}/", f"/media/{alert_id + 1}/")
     assert refused(await client.get(other))[:2] == (401, "unauthorized")
+    for bad in ("%C3%A9", "%00", "x" * 500):  # non-ASCII, NUL, long: refused, never a 500
+        forged = await client.get(f"/api/v1/media/{alert_id}/snapshot.jpg?exp=1&sig={bad}")
+        assert refused(forged)[:2] == (401, "unauthorized"), forged.text
     query, _ = runtime.media_links.link(alert_id, "clip.mp4", ttl_s=-1)  # already expired
     expired = await client.get(f"/api/v1/media/{alert_id}/clip.mp4?{query}")
     status, code, message = refused(expired)
