@@ -5,7 +5,8 @@ Who gets one: every active user who may see the camera's store (admins see all s
 on each of their registered devices, unless their push preferences say no: pushes off,
 the store or camera not among those they chose, or the store's local time in their quiet
 hours (`notify/preferences.py`). A camera that pushed an opening less than `cooldown_s` ago
-pushes no new opening. Alerts without pushes are still stored and announced live.
+pushes no new opening; a test alert is pushed all the same (it checks that pushes arrive).
+Alerts without pushes are still stored and announced live.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from server.storage.models import (
 from shared.schemas.auth import Role
 
 OPENED, RAISED = "opened", "raised"
+TESTED = "test"  # an admin's test alert: pushed whatever the camera's cooldown
 
 
 async def enqueue_alert_pushes(

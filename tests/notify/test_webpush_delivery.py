@@ -159,3 +159,23 @@ async def test_browsers_get_the_key_they_subscribe_with(
     stored = (settings.data_dir / VAPID_KEY_FILE).read_bytes()
     assert b"PRIVATE KEY" in stored  # made on first start, kept for the next
     assert oct((settings.data_dir / VAPID_KEY_FILE).stat().st_mode & 0o777) == "0o600"
+
+
+async def test_an_admins_test_alert_is_pushed_even_in_cooldown(
+    client: httpx.AsyncClient, world: World, runtime: Runtime, service: WebPushService
+) -> None:
+    """The test alert checks that alerts reach people: it goes through the outbox like a
+    real one, to the store's users, and a camera's cooldown does not swallow it."""
+    for user in ("admin", "viewer_a", "viewer_b"):
+        await subscribe(client, world, service, user)
+    await raise_alert(runtime, world.cameras[0])  # a real opening: the camera is in cooldown
+    await until(lambda: len(service.received) == 2)
+    url = f"/api/v1/cameras/{world.cameras[0]}/test-alert"
+    response = await client.post(url, headers=world.headers["admin"])
+    assert response.status_code == 201, response.text
+    test_id = response.json()["id"]
+    await until(lambda: len(service.received) == 4)
+    await asyncio.sleep(0.3)  # and no more
+    tested = [(name, p) for name, p in service.received if p["alert_id"] == test_id]
+    assert sorted(name for name, _ in tested) == ["admin", "viewer_a"]  # not store B's
+    assert all(p["reason"] == "test" for _, p in tested)

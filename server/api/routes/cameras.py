@@ -5,14 +5,16 @@ the alerts per day it gives."""
 from collections.abc import Sequence
 
 from fastapi import APIRouter, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
+from server.notify.outbox import TESTED
 from server.pipeline.source_probe import probe_source_async
 from server.security.redact import keep_secret, redact_url
 from server.services.alerts import camera_status_event, commit_and_announce, record_alert
 from server.storage import cameras, stores
 from server.storage.alerts import alert_public
-from server.storage.models import Camera, utcnow
+from server.storage.models import Alert, Camera, utcnow
 from server.storage.settings import effective_settings
 from shared.schemas.alerts import TEST_EVENT_TYPE, AlertPublic
 from shared.schemas.cameras import (
@@ -143,9 +145,16 @@ async def delete_camera(
 async def send_test_alert(
     camera_id: int, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
 ) -> AlertPublic:
-    """Raise a test alert on this camera, to check that phones and screens receive alerts."""
+    """Raise a test alert on this camera, to check that phones and screens receive alerts:
+    stored, announced live and pushed like a real one (`notify/outbox.py`)."""
     camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
     await audit.record("camera.test_alert", "camera", camera.id)
+    pushes = runtime.alerts.pushes
+
+    async def with_pushes(session: AsyncSession, alert: Alert) -> None:
+        if pushes is not None:
+            await pushes.add(session, alert, camera, TESTED)
+
     alert = await record_alert(
         session=session,
         bus=runtime.bus,
@@ -154,7 +163,10 @@ async def send_test_alert(
         event_type=TEST_EVENT_TYPE,
         score=1.0,
         started_at=utcnow(),
+        before_commit=with_pushes,
     )
+    if pushes is not None:
+        pushes.committed()
     return alert_public(alert)
 
 
