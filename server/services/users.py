@@ -24,8 +24,11 @@ async def update_user(
     passwords: Passwords,
     actor_id: int | None,
     now: datetime,
+    actor_session: str | None = None,
 ) -> list[str]:
-    """Apply an admin's changes; disabling or resetting a password ends the user's sessions."""
+    """Apply an admin's changes; disabling or resetting a password ends the user's sessions
+    (an admin setting their own password keeps `actor_session`, the one they did it from,
+    as `/auth/password` does)."""
     changed = sorted(user_in.model_dump(exclude_unset=True, exclude_none=True))
     if actor_id == user.id and (
         user_in.is_active is False or user_in.role not in (None, Role.admin)
@@ -42,8 +45,9 @@ async def update_user(
     if user_in.is_active is not None:
         user.is_active = user_in.is_active
     if user_in.password is not None or user_in.is_active is False:
+        keep = actor_session if actor_id == user.id else None
         await sessions.revoke_user_sessions(
-            session=session, user_id=user.id, reason="changed_by_admin", now=now
+            session=session, user_id=user.id, reason="changed_by_admin", now=now, keep=keep
         )
     await session.flush()
     return changed

@@ -354,6 +354,23 @@ async def test_password_change_ends_other_sessions_and_keeps_this_one(
     assert len(rows) == 2  # the helper's first change, then ours
 
 
+async def test_an_admin_setting_their_own_password_keeps_this_session(
+    client: httpx.AsyncClient, runtime: Runtime, admin_headers: dict[str, str]
+) -> None:
+    """`PATCH /users/{own id}` with a password acts as `/auth/password` does: the session it
+    came from lives on, the admin's other sessions end, no change is forced at next sign-in."""
+    other = await sign_in(client, "admin", ADMIN_PASSWORD)
+    admin_id = (await client.get(ME, headers=admin_headers)).json()["id"]
+    response = await client.patch(
+        f"/api/v1/users/{admin_id}", headers=admin_headers, json={"password": NEW_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    assert (await client.get(ME, headers=admin_headers)).status_code == 200
+    assert_unauthorized(await client.get(ME, headers=bearer(other)))
+    again = await sign_in(client, "admin", NEW_PASSWORD)
+    assert again["must_change_password"] is False
+
+
 # --- the first admin -------------------------------------------------------------------------
 
 

@@ -86,6 +86,7 @@ async def update_user(
         passwords=runtime.passwords,
         actor_id=admin.user.id,
         now=utcnow(),
+        actor_session=admin.session_id,
     )
     await audit.record("user.update", "user", user.id, {"changed": changed})
     await session.commit()
