@@ -10,7 +10,6 @@ apart on disk, as a user's folders would.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from training.commands import evaluate, train
 from training.folds import session_folds
 from training.poselift import PoseLiftVideo, load_split
+from training.report_out import emit
 
 
 def link_split(data: Path, videos: Sequence[PoseLiftVideo], out: Path) -> Path:
@@ -78,10 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="Also write the JSON here.")
     args = parser.parse_args(argv)
     result = run(args.data, args.work, args.folds)
-    text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    emit(result, args.out)
     return 0
 
 

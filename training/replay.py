@@ -19,7 +19,6 @@ scoring does.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from training.dataset import PersonRows, person_rows, recordings, row_histories,
 from training.metrics import MERGE_GAP_S, runs
 from training.model_scores import row_scores, xgboost_of
 from training.poselift import PoseLiftVideo, load_split
+from training.report_out import emit
 from training.sessions import timeline_length
 
 Say = Callable[[str], None]
@@ -463,11 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(line + "\n")
 
     result = run(args.data, args.model, say, args.min_age)
-    text = json.dumps(result, indent=1)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    emit(result, args.out)
     return 0
 
 

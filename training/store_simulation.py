@@ -61,7 +61,6 @@ Run:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -86,6 +85,7 @@ from training.learners import XGBoostLearner
 from training.metrics import MERGE_GAP_S
 from training.poselift import PoseLiftVideo
 from training.protocol import EvalData, Setup, fit_policy
+from training.report_out import emit
 from training.store_camera import (
     ConfirmedSpan,
     Kept,
@@ -601,11 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.plots is not None:
         report["plot"] = str(write_plot(report, args.plots))
-    text = json.dumps(report, indent=2)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    emit(report, args.out, indent=2)
     return 0
 
 

@@ -20,7 +20,6 @@ half the episodes, with how many of the false ones peak on a person seen for les
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +48,7 @@ from training.learners import XGBoostLearner
 from training.poselift import load_split
 from training.protocol import EvalData
 from training.replay import as_live
+from training.report_out import emit
 
 Say = Callable[[str], None]
 F64 = npt.NDArray[np.float64]
@@ -179,11 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(line + "\n")
 
     result = run(args.data, say, train_as_live=args.train_as_live)
-    text = json.dumps(result, indent=1)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    emit(result, args.out)
     return 0
 
 

@@ -12,7 +12,6 @@ Progress goes to stderr, results (JSON) to stdout or `--out`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from training.dataset import one_per_frame
 from training.folds import assign
 from training.learners import XGBoostLearner
 from training.poselift import load_split
+from training.report_out import emit
 from training.temporal.export import export_sequence
 from training.temporal.fit import TrainSettings, fit_sequence
 from training.temporal.measure import (
@@ -97,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             result = compare(
                 args.data, folds=args.folds, grouping=args.grouping, settings=settings, say=say
             )
-    text = json.dumps(result, indent=1)
-    if args.step != "train" and args.out is not None:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
+    emit(result, None if args.step == "train" else args.out)  # train: --out is a folder
     return 0
 
 
