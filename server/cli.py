@@ -20,6 +20,7 @@ from server.datadir import prepare_data_dir
 from server.errors import ShopGuardError
 from server.logs import configure as configure_logging
 from server.security.passwords import Passwords, one_time_password
+from server.serving import uvicorn_config
 from server.services import users as user_service
 from server.storage import audit, migrate, users
 from server.storage.db import make_engine, make_sessionmaker
@@ -74,14 +75,13 @@ def serve(
         settings = settings.model_copy(update={"server": server})
     prepare_data_dir(settings)
     configure_logging(settings)
-    uvicorn.run(
+    config = uvicorn_config(
         create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        ws="websockets-sansio",
+        settings.server,
         log_level=settings.log_level.lower(),
         log_config=None,  # uvicorn's loggers go to our handlers (console and file)
     )
+    uvicorn.Server(config).run()
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,7 @@ Nested sections read from variables like `SHOPGUARD_AUTH__ACCESS_TOKEN_TTL_S=600
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,13 @@ class ServerConfig(BaseModel):
     )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=104_857_600, description="Largest request body accepted."
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; "
+            "none by default, so a caller cannot claim another address."
+        ),
     )
 
 

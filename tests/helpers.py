@@ -12,7 +12,9 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from server.config import Settings
 from server.runtime import Runtime
+from server.serving import uvicorn_config
 from server.services.alerts import record_alert
 from server.storage import cameras
 from server.storage.models import Alert, Base
@@ -144,13 +146,9 @@ class LiveServer:
     @classmethod
     @contextlib.asynccontextmanager
     async def run(cls, app: FastAPI) -> AsyncIterator["LiveServer"]:
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            ws="websockets-sansio",
-            log_level="warning",
-            lifespan="on",
+        settings: Settings = app.state.settings
+        config = uvicorn_config(
+            app, settings.server, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
