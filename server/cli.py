@@ -20,8 +20,8 @@ from server.datadir import prepare_data_dir
 from server.errors import ShopGuardError
 from server.logs import configure as configure_logging
 from server.security.passwords import Passwords, one_time_password
-from server.serving import uvicorn_config
 from server.services import users as user_service
+from server.serving import uvicorn_config
 from server.storage import audit, migrate, users
 from server.storage.db import make_engine, make_sessionmaker
 from server.storage.models import User, utcnow

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from server.config import Settings
 from server.runtime import Runtime
-from server.serving import uvicorn_config
 from server.services.alerts import record_alert
+from server.serving import uvicorn_config
 from server.storage import cameras
 from server.storage.models import Alert, Base
 
