@@ -58,14 +58,40 @@ class AuthConfig(BaseModel):
         description="Token signing key; when unset one is generated into the data directory.",
     )
     lockout_threshold: int = Field(
-        5, ge=1, le=100, description="Failed logins in a row that lock an account."
+        5,
+        ge=1,
+        le=100,
+        description="Failed sign-ins in a row, for one name from one address, before it waits.",
     )
-    lockout_s: int = Field(900, ge=1, le=86_400, description="Seconds an account stays locked.")
+    lockout_first_delay_s: int = Field(
+        30, ge=1, le=3600, description="First wait after those failures; it doubles per failure."
+    )
+    lockout_s: int = Field(
+        900,
+        ge=1,
+        le=86_400,
+        description="Longest wait between sign-in tries (and password changes).",
+    )
     client_max_failures: int = Field(
-        20, ge=1, le=10_000, description="Failed logins from one address before it is throttled."
+        20,
+        ge=1,
+        le=10_000,
+        description=(
+            "Failed sign-ins from one address in the window before it is throttled (names "
+            "that signed in from it before are not)."
+        ),
+    )
+    name_max_failures: int = Field(
+        50,
+        ge=1,
+        le=100_000,
+        description=(
+            "Failed sign-ins for one name from all addresses in the window before the name "
+            "waits everywhere but where it signed in before."
+        ),
     )
     client_window_s: int = Field(
-        300, ge=1, le=86_400, description="Window in seconds for counting a client's failures."
+        300, ge=1, le=86_400, description="Window in seconds for counting failures."
     )
     initial_admin_username: str = Field(
         "admin", min_length=3, max_length=64, description="Name of the first admin account."
@@ -116,6 +142,18 @@ class PushConfig(BaseModel):
     )
     retry_base_s: float = Field(1.0, ge=0.01, le=60.0, description="First retry delay.")
     retry_cap_s: float = Field(300.0, ge=0.1, le=3600.0, description="Longest retry delay.")
+    send_timeout_s: float = Field(
+        10.0,
+        ge=0.1,
+        le=120.0,
+        description="Longest time one push may take, look-up to answer; a slower one is retried.",
+    )
+    parallel_sends: int = Field(16, ge=1, le=256, description="Pushes sent at once, at most.")
+    allow_private_endpoints: bool = Field(
+        False,
+        description="Also push over http and to loopback and private addresses (tests, a push "
+        "service on a private network); otherwise only https to public hosts.",
+    )
 
 
 class S3Config(BaseModel):
@@ -213,6 +251,27 @@ class EventsConfig(BaseModel):
     )
     ping_interval_s: float = Field(
         20.0, ge=1.0, le=600.0, description="Seconds between keep-alive pings to idle clients."
+    )
+
+
+class MetricsConfig(BaseModel):
+    """Prometheus metrics at /metrics, and who may read them (any one of the ways is enough)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    allow_loopback: bool = Field(
+        True,
+        description="Readers on this machine (127.0.0.1, ::1; not a request relayed by a "
+        "proxy, which sends X-Forwarded-For or Forwarded) need no token.",
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token a Prometheus on another machine sends "
+        "(authorization.credentials_file in its scrape config); unset: none is accepted.",
+    )
+    allow_admins: bool = Field(
+        True, description="Signed-in admins may read them with their access token."
     )
 
 
@@ -378,6 +437,7 @@ class Settings(BaseSettings):
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()
     events: EventsConfig = EventsConfig()
+    metrics: MetricsConfig = MetricsConfig()
     detection: DetectionSettings = DetectionSettings()
     clips: ClipSettings = ClipSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -423,6 +483,12 @@ class Settings(BaseSettings):
             )
         if "*" in self.server.cors_origins:
             problems.append("server.cors_origins may not be '*' in production")
+        token = self.metrics.token
+        if token is not None and not strong_secret(token.get_secret_value()):
+            problems.append(
+                f"metrics.token must be at least {MIN_SECRET_LENGTH} characters and not a "
+                "well-known value"
+            )
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self

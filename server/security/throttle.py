@@ -1,8 +1,5 @@
-"""Failed-login counting per client address, so guessing across usernames is throttled too.
-
-Per-account lockout lives on the user row (see `server/services/auth.py`); this in-memory
-window covers unknown usernames. A multi-instance deployment swaps it for a Redis one.
-"""
+"""A sliding window of failures per key (an address, a name): the building block of
+`server.security.sign_in_guard`. A multi-instance deployment swaps it for a Redis one."""
 
 import math
 import time
@@ -22,15 +19,26 @@ class LoginThrottle:
         guesses are counted too); None when the client is over its budget, else the stamp
         to `forgive` if the attempt succeeds."""
         now = time.monotonic() if now is None else now
-        if len(self._attempts) >= SWEEP_AT:
-            self._sweep(now)
-        attempts = self._attempts.setdefault(client, deque())
+        if self.over_budget(client, now):
+            return None
+        self.count(client, now)
+        return now
+
+    def over_budget(self, client: str, now: float) -> bool:
+        attempts = self._attempts.get(client)
+        if attempts is None:
+            return False
         while attempts and attempts[0] <= now - self.window_s:
             attempts.popleft()
-        if len(attempts) >= self.max_failures:
-            return None
-        attempts.append(now)
-        return now
+        return len(attempts) >= self.max_failures
+
+    def count(self, client: str, now: float) -> None:
+        if len(self._attempts) >= SWEEP_AT:
+            self._sweep(now)
+        self._attempts.setdefault(client, deque()).append(now)
+
+    def clear(self, client: str) -> None:
+        self._attempts.pop(client, None)
 
     def retry_after(self, client: str, now: float | None = None) -> int:
         """Seconds until `client` may try again."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.config import AuthConfig
 from server.errors import AuthError, TooManyAttempts
 from server.security.passwords import Passwords
-from server.security.throttle import LoginThrottle
+from server.security.sign_in_guard import SignInGuard, Ticket
 from server.security.tokens import TokenSigner, hash_token, new_refresh_token
 from server.storage import audit, sessions, users
 from server.storage.models import AuthSession, User
@@ -45,8 +45,13 @@ class AuthService:
         self.config = config
         self.signer = signer
         self.passwords = passwords
-        self.throttle = LoginThrottle(
-            max_failures=config.client_max_failures, window_s=config.client_window_s
+        self.guard = SignInGuard(
+            free_failures=config.lockout_threshold,
+            first_delay_s=config.lockout_first_delay_s,
+            max_delay_s=config.lockout_s,
+            address_failures=config.client_max_failures,
+            name_failures=config.name_max_failures,
+            window_s=config.client_window_s,
         )
 
     async def login(
@@ -61,38 +66,23 @@ class AuthService:
     ) -> TokenPair:
         """Sign in; `address` is the caller's IP (throttled), `client` labels the session.
 
-        A wrong password, an unknown user and a locked account all get the same answer, so
-        the answer does not tell which usernames exist.
+        Every refusal of a password takes one password check and gives the same answer, for
+        a real user, a made-up one or a disabled one; a try that must wait first (429) is
+        decided from the name as typed and the address only, so it tells nothing either.
         """
-        stamp = self.throttle.attempt(address)
-        if stamp is None:
-            raise TooManyAttempts(
-                "too many failed sign-ins from this address", self.throttle.retry_after(address)
-            )
+        ticket = self.guard.begin(username, address)
+        if not isinstance(ticket, Ticket):
+            raise TooManyAttempts("too many failed sign-ins; wait before trying again", int(ticket))
         user = await users.find_user(session=session, username=username)
-        if user is None:
-            await self.passwords.verify_async(None, password)  # as slow as a real check
-            await self._refuse(session, None, username, client, "auth.login_failed")
+        checked = await self.passwords.verify_async(user.password_hash if user else None, password)
+        if user is None or not checked:
+            await self._refuse_password(session, user, username, client, ticket, now)
         assert user is not None
-        attempts = await users.count_failed_attempt(session=session, user_id=user.id, now=now)
-        await session.commit()  # parallel attempts see this one
-        if attempts is None:
-            await self._refuse(session, user, username, client, "auth.login_locked")
-        assert attempts is not None
-        over = attempts > self.config.lockout_threshold  # a burst that outran the lock
-        if over or not await self.passwords.verify_async(user.password_hash, password):
-            details: dict[str, object] = {}
-            if attempts >= self.config.lockout_threshold:
-                until = now + timedelta(seconds=self.config.lockout_s)
-                await users.lock_user(session=session, user_id=user.id, until=until)
-                details["locked_until"] = until.isoformat()
-                logger.warning("account %s locked after failed sign-ins", user.username)
-            await self._refuse(session, user, username, client, "auth.login_failed", details)
         await users.clear_failed_attempts(session=session, user_id=user.id, last_login_at=now)
         if not user.is_active:
             await session.commit()
             raise AuthError("this account is disabled")
-        self.throttle.forgive(address, stamp)
+        self.guard.succeeded(ticket)
         auth_session = await sessions.open_session(
             session=session, user_id=user.id, client=client, now=now
         )
@@ -108,6 +98,25 @@ class AuthService:
         )
         await session.commit()
         return pair
+
+    async def _refuse_password(
+        self,
+        session: AsyncSession,
+        user: User | None,
+        username: str,
+        client: str,
+        ticket: Ticket,
+        now: datetime,
+    ) -> NoReturn:
+        details: dict[str, object] = {}
+        wait_s = self.guard.locked_for(ticket)
+        if wait_s > 0:
+            details["wait_s"] = wait_s
+            logger.warning("sign-ins as %r delayed %.0f s after failures", username[:64], wait_s)
+        if user is not None:
+            until = now + timedelta(seconds=wait_s) if wait_s > 0 else None
+            await users.count_failed_sign_in(session=session, user_id=user.id, locked_until=until)
+        await self._refuse(session, user, username, client, "auth.login_failed", details)
 
     async def _refuse(
         self,
@@ -132,8 +141,15 @@ class AuthService:
         raise AuthError(SIGN_IN_REFUSED)
 
     async def refresh(
-        self, *, session: AsyncSession, refresh_token: str, client: str, now: datetime
+        self,
+        *,
+        session: AsyncSession,
+        refresh_token: str,
+        address: str,
+        client: str,
+        now: datetime,
     ) -> TokenPair:
+        """A new pair for a refresh token; `address` is remembered as one the user uses."""
         found = await sessions.find_refresh_token(
             session=session, token_hash=hash_token(refresh_token)
         )
@@ -165,6 +181,7 @@ class AuthService:
         auth_session.last_used_at = now
         pair = await self._issue(session, user, auth_session, now)
         await session.commit()
+        self.guard.remember(user.username, address)
         return pair
 
     async def logout(

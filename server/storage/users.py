@@ -54,6 +54,21 @@ async def count_failed_attempt(*, session: AsyncSession, user_id: int, now: date
     return None if attempts is None else int(attempts)
 
 
+async def count_failed_sign_in(
+    *, session: AsyncSession, user_id: int, locked_until: datetime | None
+) -> None:
+    """For admins to see: one more failed sign-in, and until when its address must wait."""
+    values: dict[str, object] = {"failed_logins": User.failed_logins + 1}
+    if locked_until is not None:
+        values["locked_until"] = locked_until
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def lock_user(*, session: AsyncSession, user_id: int, until: datetime) -> None:
     await session.execute(
         update(User)

@@ -463,80 +463,6 @@ async def locking_client(tmp_path: Path, database_url: str) -> AsyncIterator[htt
         yield client
 
 
-async def test_repeated_failures_lock_the_account_until_an_admin_resets_it(
-    locking_client: httpx.AsyncClient,
-) -> None:
-    client = locking_client
-    admin = await login(client, "admin", ADMIN_PASSWORD)
-    await create_user(client, admin, "clerk", "viewer", [])
-    users = (await client.get("/api/v1/users", headers=admin)).json()["data"]
-    [clerk_id] = [u["id"] for u in users if u["username"] == "clerk"]
-
-    async def attempt(password: str) -> httpx.Response:
-        return await client.post(LOGIN, json={"username": "clerk", "password": password})
-
-    # failures must be in a row: a success in between starts the count again
-    for _ in range(2):
-        assert_unauthorized(await attempt("wrong-password"))
-    assert (await attempt(NEW_PASSWORD)).status_code == 200
-    for _ in range(2):
-        assert_unauthorized(await attempt("wrong-password"))
-    assert (await attempt(NEW_PASSWORD)).status_code == 200
-
-    for _ in range(3):  # lockout_threshold
-        assert_unauthorized(await attempt("wrong-password"))
-    # locked: even the right password is refused, and so is a wrong one, with the answer a
-    # wrong password gets (and an unknown user), so a lock does not tell that "clerk" exists
-    unknown = assert_unauthorized(
-        await client.post(LOGIN, json={"username": "ghost", "password": "x"})
-    )
-    assert assert_unauthorized(await attempt(NEW_PASSWORD)) == unknown
-    assert assert_unauthorized(await attempt("wrong-password")) == unknown
-    assert len(await audit_rows(client, admin, "auth.login_locked", "clerk")) == 2
-    record = (await client.get(f"/api/v1/users/{clerk_id}", headers=admin)).json()
-    assert record["locked_until"] is not None
-
-    failed = await audit_rows(client, admin, "auth.login_failed", "clerk")
-    assert len(failed) == 7  # attempts refused while locked are not counted again
-    assert "locked_until" in failed[0]["details"]  # newest first: the one that locked
-    assert all("locked_until" not in row["details"] for row in failed[1:])
-
-    reset = await client.post(f"/api/v1/users/{clerk_id}/reset-password", headers=admin)
-    assert reset.status_code == 200, reset.text
-    assert reset.json()["username"] == "clerk"
-    one_time = reset.json()["password"]
-    record = (await client.get(f"/api/v1/users/{clerk_id}", headers=admin)).json()
-    assert record["locked_until"] is None
-    assert record["must_change_password"] is True
-
-    pair = await sign_in(client, "clerk", one_time)
-    assert pair["must_change_password"] is True
-    assert_unauthorized(await attempt(NEW_PASSWORD))
-    assert [r["target_id"] for r in await audit_rows(client, admin, "user.reset_password")] == [
-        str(clerk_id)
-    ]
-
-
-async def test_a_burst_of_parallel_guesses_is_counted_and_locks(
-    locking_client: httpx.AsyncClient,
-) -> None:
-    client = locking_client
-    admin = await login(client, "admin", ADMIN_PASSWORD)
-    await create_user(client, admin, "clerk", "viewer", [])
-    burst = await asyncio.gather(
-        *(
-            client.post(LOGIN, json={"username": "clerk", "password": f"guess-{i}"})
-            for i in range(12)
-        )
-    )
-    assert [r.status_code for r in burst] == [401] * 12
-    # every guess counted although they overlapped: the account is locked now
-    right = await client.post(LOGIN, json={"username": "clerk", "password": NEW_PASSWORD})
-    assert_unauthorized(right)
-    listing = (await client.get("/api/v1/users", headers=admin)).json()["data"]
-    assert [u["locked_until"] is not None for u in listing if u["username"] == "clerk"] == [True]
-
-
 async def test_wrong_current_passwords_lock_the_password_change(
     locking_client: httpx.AsyncClient,
 ) -> None:
@@ -554,9 +480,10 @@ async def test_wrong_current_passwords_lock_the_password_change(
     for _ in range(3):  # lockout_threshold
         assert "current password is wrong" in assert_unauthorized(await change("guess"))["message"]
     assert_too_many(await change(NEW_PASSWORD), max_retry_s=900)  # even the right one waits
+    # a session that guesses does not lock its owner out of signing in
     assert (
         await client.post(LOGIN, json={"username": "clerk", "password": NEW_PASSWORD})
-    ).status_code == 401
+    ).status_code == 200
 
 
 # --- client throttle -------------------------------------------------------------------------

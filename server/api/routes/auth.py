@@ -31,11 +31,19 @@ async def login(
 
 @router.post("/refresh")
 async def refresh(
-    body: RefreshRequest, runtime: RuntimeDep, session: SessionDep, client: ClientDep
+    body: RefreshRequest,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    address: ClientAddressDep,
 ) -> TokenPair:
     """Trade a refresh token (once) for a new pair; reusing one ends the session."""
     return await runtime.auth.refresh(
-        session=session, refresh_token=body.refresh_token, client=client, now=utcnow()
+        session=session,
+        refresh_token=body.refresh_token,
+        address=address,
+        client=client,
+        now=utcnow(),
     )
 
 

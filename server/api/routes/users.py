@@ -90,6 +90,8 @@ async def update_user(
     )
     await audit.record("user.update", "user", user.id, {"changed": changed})
     await session.commit()
+    if body.password is not None:
+        runtime.auth.guard.forgive_name(user.username)
     return user_public(user)
 
 
@@ -104,4 +106,5 @@ async def reset_password(
     )
     await audit.record("user.reset_password", "user", user.id)
     await session.commit()
+    runtime.auth.guard.forgive_name(user.username)
     return OneTimePassword(username=user.username, password=password)
