@@ -215,6 +215,12 @@ class LiveConfig(BaseModel):
     max_viewers: int = Field(
         8, ge=1, le=500, description="Live viewers in all: each costs an encoder."
     )
+    max_views_per_user: int = Field(
+        4, ge=1, le=100, description="Live views one user may hold at once (all cameras)."
+    )
+    max_views_per_user_camera: int = Field(
+        2, ge=1, le=100, description="Live views of one camera one user may hold at once."
+    )
     ice_servers: list[IceServer] = Field(
         default_factory=list, description="STUN/TURN servers; none are needed on a LAN."
     )

@@ -28,7 +28,7 @@ from server.evidence.s3_store import S3EvidenceStore
 from server.evidence.store import EvidenceStore, EvidenceStoreError, LocalEvidenceStore
 from server.evidence.worker import ClipWorker
 from server.live.frames import LiveFrames
-from server.live.peers import LivePeers
+from server.live.peers import LivePeers, Viewer
 from server.notify.apns import ApnsNotifier
 from server.notify.bus import LocalEventBus
 from server.notify.dispatcher import PushDispatcher, RetryPolicy
@@ -65,13 +65,17 @@ def make_notifiers(settings: Settings) -> dict[str, Notifier]:
     """The push providers this server can reach: Web Push always (its key is made on
     first start), FCM with a service account file, APNs with a signing key."""
     push = settings.push
+    private = push.allow_private_endpoints
     vapid = load_vapid(settings.data_dir / VAPID_KEY_FILE)
-    notifiers: dict[str, Notifier] = {"webpush": WebPushNotifier(vapid, push.webpush_subject)}
+    notifiers: dict[str, Notifier] = {
+        "webpush": WebPushNotifier(vapid, push.webpush_subject, allow_private=private)
+    }
     if push.fcm_service_account is not None:
         notifiers["fcm"] = FcmNotifier(
             push.fcm_service_account,
             project_id=push.fcm_project_id,
             endpoint_base=push.fcm_endpoint,
+            allow_private=private,
         )
     if push.apns_key_file is not None:
         notifiers["apns"] = ApnsNotifier(
@@ -86,6 +90,7 @@ def make_notifiers(settings: Settings) -> dict[str, Notifier]:
                 if push.apns_ca_file
                 else None
             ),
+            allow_private=private,
         )
     return notifiers
 
@@ -170,6 +175,8 @@ class Runtime:
             sessionmaker=sessionmaker,
             notifiers=make_notifiers(settings),
             retry=RetryPolicy(settings.push.retry_base_s, settings.push.retry_cap_s),
+            send_timeout_s=settings.push.send_timeout_s,
+            parallel_sends=settings.push.parallel_sends,
         )
         thresholds = CameraThresholds(
             settings=settings, sessionmaker=sessionmaker, model=registry.active().path
@@ -206,7 +213,7 @@ class Runtime:
             engine=engine,
             sessionmaker=sessionmaker,
             bus=bus,
-            auth=AuthService(config=settings.auth, signer=signer, passwords=passwords),
+            auth=AuthService(config=settings.auth, signer=signer, passwords=passwords, bus=bus),
             passwords=passwords,
             pipeline=pipeline,
             alerts=recorder,
@@ -238,6 +245,10 @@ class Runtime:
         await runtime.models.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
+        access = runtime.bus.subscribe(events=False)
+        runtime._tasks.append(
+            asyncio.create_task(runtime.live.watch_access(access, runtime._may_watch))
+        )
         return runtime
 
     async def stop(self) -> None:
@@ -249,12 +260,26 @@ class Runtime:
         await self.alerts.stop()
         await self.clips.stop()
         await self.pushes.stop()
+        self.passwords.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.engine.dispose()
+
+    async def _may_watch(self, viewer: Viewer) -> bool:
+        try:
+            async with self.sessionmaker() as session:
+                return await self.auth.may_watch(
+                    session=session,
+                    session_id=viewer.session_id,
+                    user_id=viewer.user_id,
+                    camera_id=viewer.camera_id,
+                )
+        except SQLAlchemyError:  # the database is away: the token checks still apply
+            logger.exception("checking a live view's access failed")
+            return True
 
     def _announce_admin(self, password: str) -> None:
         path: Path = self.settings.data_dir / ADMIN_PASSWORD_FILE

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -24,6 +25,8 @@ from server.errors import InvalidRequest, Unavailable
 from server.live.frames import LiveFrames
 from server.live.track import CameraTrack
 from server.logs import ids
+from server.notify.bus import Subscription
+from shared.schemas.events import EventEnvelope
 
 logger = logging.getLogger(__name__)
 CONNECT_GRACE_S = 2.0  # beyond live.connect_timeout_s, when the player gives up
@@ -64,7 +67,7 @@ class LivePeers:
         session_id: str,
     ) -> RTCSessionDescription:
         """Accept a viewer's offer; the answer carries every local candidate (no trickle)."""
-        self.admit(camera_id)
+        self.admit(camera_id, user_id)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
         viewer = Viewer(camera_id, user_id, session_id, pc)
         self.viewers.append(viewer)
@@ -92,7 +95,7 @@ class LivePeers:
 
     def join_mjpeg(self, *, camera_id: int, user_id: int, session_id: str) -> Viewer:
         """Count an MJPEG viewer in (or refuse it over a cap); `leave` it when it goes."""
-        self.admit(camera_id)
+        self.admit(camera_id, user_id)
         viewer = Viewer(camera_id, user_id, session_id)
         self.viewers.append(viewer)
         self._joined(viewer, "MJPEG")
@@ -101,8 +104,20 @@ class LivePeers:
     async def leave(self, viewer: Viewer, why: str) -> None:
         await self._close(viewer, why)
 
-    def admit(self, camera_id: int) -> None:
-        """Refuse (503) a new viewer of this camera over a cap."""
+    def admit(self, camera_id: int, user_id: int) -> None:
+        """Refuse (503) a new viewer of this camera over a cap; one user cannot take every
+        place."""
+        mine = [v for v in self.viewers if v.user_id == user_id]
+        if sum(v.camera_id == camera_id for v in mine) >= self.config.max_views_per_user_camera:
+            raise Unavailable(
+                f"you already have {self.config.max_views_per_user_camera} live views of camera "
+                f"{camera_id} open (live.max_views_per_user_camera); close one first"
+            )
+        if len(mine) >= self.config.max_views_per_user:
+            raise Unavailable(
+                f"you already have {self.config.max_views_per_user} live views open "
+                "(live.max_views_per_user); close one first"
+            )
         if self.count(camera_id) >= self.config.max_viewers_per_camera:
             raise Unavailable(
                 f"camera {camera_id} already has {self.config.max_viewers_per_camera} live "
@@ -129,6 +144,21 @@ class LivePeers:
         gone = [v for v in self.viewers if v.session_id == session_id]
         await asyncio.gather(*(self._close(v, "signed out") for v in gone))
         return len(gone)
+
+    async def watch_access(
+        self, changes: Subscription, allowed: Callable[[Viewer], Awaitable[bool]]
+    ) -> None:
+        """Close, as soon as it is announced, each view whose session ended or whose user
+        lost the camera's store (`allowed` asks the database); runs until cancelled."""
+        while True:
+            change = await changes.get()
+            if isinstance(change, EventEnvelope):
+                continue
+            for viewer in list(self.viewers):
+                if change is not None and change.user_id not in (None, viewer.user_id):
+                    continue
+                if not await allowed(viewer):
+                    await self._close(viewer, "access ended")
 
     async def close_all(self) -> None:
         for deadline in list(self._deadlines):

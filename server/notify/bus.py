@@ -7,6 +7,7 @@ across processes while the event log in the shared database serves replays.
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,17 +18,31 @@ from shared.schemas.events import EventEnvelope, ServerEvent
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class AccessChanged:
+    """A user's sessions, role or stores changed (`None`: anyone's may have, e.g. a store or
+    a camera moved): live clients check their access again at once, not at the next ping."""
+
+    user_id: int | None
+
+
+Item = EventEnvelope | AccessChanged | None
+
+
 class Subscription:
-    """A live client's bounded queue; `None` arrives when the client fell too far behind."""
+    """A live client's bounded queue of events and access changes; `None` arrives when the
+    client fell too far behind. `user_id` picks the access changes it gets (None: all);
+    `events=False` subscribes to access changes only."""
 
-    def __init__(self, maxsize: int) -> None:
-        self.queue: asyncio.Queue[EventEnvelope | None] = asyncio.Queue(maxsize=maxsize)
+    def __init__(self, maxsize: int, *, user_id: int | None = None, events: bool = True) -> None:
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=maxsize)
         self.overflowed = False
+        self.user_id, self.events = user_id, events
 
-    def offer(self, envelope: EventEnvelope) -> bool:
-        """Queue the envelope; on overflow empty the queue, leave `None` and return False."""
+    def offer(self, item: EventEnvelope | AccessChanged) -> bool:
+        """Queue the item; on overflow empty the queue, leave `None` and return False."""
         try:
-            self.queue.put_nowait(envelope)
+            self.queue.put_nowait(item)
             return True
         except asyncio.QueueFull:
             self.overflowed = True
@@ -36,7 +51,10 @@ class Subscription:
             self.queue.put_nowait(None)
             return False
 
-    async def get(self) -> EventEnvelope | None:
+    def wants(self, change: AccessChanged) -> bool:
+        return self.user_id is None or change.user_id in (None, self.user_id)
+
+    async def get(self) -> Item:
         return await self.queue.get()
 
 
@@ -47,7 +65,10 @@ class EventBus(Protocol):
 
     def announce(self, envelope: EventEnvelope) -> None: ...
 
-    def subscribe(self) -> Subscription: ...
+    def announce_access(self, change: AccessChanged) -> None:
+        """Tell live clients (after the commit that made the change)."""
+
+    def subscribe(self, *, user_id: int | None = None, events: bool = True) -> Subscription: ...
 
     def unsubscribe(self, subscription: Subscription) -> None: ...
 
@@ -68,13 +89,22 @@ class LocalEventBus:
 
     def announce(self, envelope: EventEnvelope) -> None:
         for subscription in list(self._subscribers):
-            if not subscription.offer(envelope):
-                self._subscribers.discard(subscription)
-                self.dropped_subscribers += 1
-                logger.warning("dropped a live client that fell behind at seq %d", envelope.seq)
+            if subscription.events:
+                self._offer(subscription, envelope)
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self._subscriber_queue)
+    def announce_access(self, change: AccessChanged) -> None:
+        for subscription in list(self._subscribers):
+            if subscription.wants(change):
+                self._offer(subscription, change)
+
+    def _offer(self, subscription: Subscription, item: EventEnvelope | AccessChanged) -> None:
+        if not subscription.offer(item):
+            self._subscribers.discard(subscription)
+            self.dropped_subscribers += 1
+            logger.warning("dropped a live client that fell behind (at %r)", item)
+
+    def subscribe(self, *, user_id: int | None = None, events: bool = True) -> Subscription:
+        subscription = Subscription(self._subscriber_queue, user_id=user_id, events=events)
         self._subscribers.add(subscription)
         return subscription
 
@@ -83,4 +113,5 @@ class LocalEventBus:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        """Live clients of events (not the server's own watchers of access changes)."""
+        return sum(1 for subscription in self._subscribers if subscription.events)

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import AuthConfig
 from server.errors import AuthError, TooManyAttempts
+from server.notify.bus import AccessChanged, EventBus
 from server.security.passwords import Passwords
 from server.security.sign_in_guard import SignInGuard, Ticket
 from server.security.tokens import TokenSigner, hash_token, new_refresh_token
 from server.storage import audit, sessions, users
-from server.storage.models import AuthSession, User
+from server.storage.models import AuthSession, Camera, User
 from shared.schemas.auth import Role, TokenPair
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,11 @@ class Principal:
 
 
 class AuthService:
-    def __init__(self, *, config: AuthConfig, signer: TokenSigner, passwords: Passwords) -> None:
-        self.config = config
+    def __init__(
+        self, *, config: AuthConfig, signer: TokenSigner, passwords: Passwords, bus: EventBus
+    ) -> None:
+        """`bus` hears of every session this service ends, after the commit."""
+        self.config, self.bus = config, bus
         self.signer = signer
         self.passwords = passwords
         self.guard = SignInGuard(
@@ -177,6 +181,7 @@ class AuthService:
                 client=client,
             )
             await session.commit()
+            self.bus.announce_access(AccessChanged(user.id))
             raise AuthError("refresh token was already used; the session has been ended")
         auth_session.last_used_at = now
         pair = await self._issue(session, user, auth_session, now)
@@ -200,6 +205,7 @@ class AuthService:
             client=client,
         )
         await session.commit()
+        self.bus.announce_access(AccessChanged(principal.user.id))
 
     async def change_password(
         self,
@@ -245,6 +251,7 @@ class AuthService:
             client=client,
         )
         await session.commit()
+        self.bus.announce_access(AccessChanged(user.id))
 
     async def authenticate(
         self, *, session: AsyncSession, token: str, camera_id: int | None = None
@@ -259,6 +266,21 @@ class AuthService:
         if user is None or not user.is_active:
             raise AuthError("this account is disabled")
         return Principal(user=user, session_id=auth_session.id)
+
+    async def may_watch(
+        self, *, session: AsyncSession, session_id: str, user_id: int, camera_id: int
+    ) -> bool:
+        """Whether a live view opened in `session_id` may go on: the session lives, the user
+        is active and still sees the camera's store."""
+        auth_session = await sessions.get_session(session=session, session_id=session_id)
+        if auth_session is None or auth_session.revoked_at is not None:
+            return False
+        user = await session.get(User, user_id)
+        if user is None or not user.is_active:
+            return False
+        scope = Principal(user=user, session_id=session_id).store_scope
+        camera = await session.get(Camera, camera_id)
+        return camera is not None and (scope is None or camera.store_id in scope)
 
     async def _issue(
         self, session: AsyncSession, user: User, auth_session: AuthSession, now: datetime

@@ -164,7 +164,7 @@ async def live_mjpeg(
     """The fallback: JPEG frames at `live.mjpeg_fps`, for an <img>; counted in the caps."""
     camera = await watchable(runtime, session, principal, camera_id)
     if probe:
-        runtime.live.admit(camera_id)
+        runtime.live.admit(camera_id, principal.user.id)
         return Response(status_code=204)
     viewer = runtime.live.join_mjpeg(
         camera_id=camera_id, user_id=principal.user.id, session_id=principal.session_id

@@ -4,6 +4,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from server.api.deps import AdminUser, AuditDep, RuntimeDep, SessionDep
+from server.notify.bus import AccessChanged
 from server.services import users as user_service
 from server.storage import users
 from server.storage.models import User, utcnow
@@ -90,6 +91,7 @@ async def update_user(
     )
     await audit.record("user.update", "user", user.id, {"changed": changed})
     await session.commit()
+    runtime.bus.announce_access(AccessChanged(user.id))  # streams end or rescope at once
     if body.password is not None:
         runtime.auth.guard.forgive_name(user.username)
     return user_public(user)
@@ -106,5 +108,6 @@ async def reset_password(
     )
     await audit.record("user.reset_password", "user", user.id)
     await session.commit()
+    runtime.bus.announce_access(AccessChanged(user.id))
     runtime.auth.guard.forgive_name(user.username)
     return OneTimePassword(username=user.username, password=password)

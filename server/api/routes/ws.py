@@ -9,12 +9,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from server.errors import AuthError
-from server.notify.bus import Subscription
+from server.notify.bus import AccessChanged, Item, Subscription
 from server.runtime import Runtime
 from server.services.auth import Principal
 from server.storage import events
 from server.storage.models import utcnow
-from shared.schemas.events import EventEnvelope, Hello, Ping, Welcome
+from shared.schemas.events import Hello, Ping, Welcome
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -51,7 +51,8 @@ async def live_events(websocket: WebSocket) -> None:
     if principal.user.must_change_password:
         await websocket.close(CLOSE_FORBIDDEN, "change your one-time password first")
         return
-    subscription = runtime.bus.subscribe()  # before the replay, so nothing falls in between
+    # before the replay, so nothing falls in between
+    subscription = runtime.bus.subscribe(user_id=principal.user.id)
     serving = asyncio.create_task(
         _serve(websocket, runtime, principal, hello, subscription, expires_at.timestamp())
     )
@@ -102,31 +103,35 @@ async def _serve(
     checked = time.monotonic()
     while True:
         idle = False
-        envelope: EventEnvelope | None = None
+        item: Item = None
         try:
-            envelope = await asyncio.wait_for(subscription.get(), timeout=ping)
+            item = await asyncio.wait_for(subscription.get(), timeout=ping)
         except TimeoutError:
             idle = not subscription.overflowed
         if utcnow().timestamp() >= expires_at:
             await websocket.close(CLOSE_UNAUTHORIZED, "access token expired; reconnect")
             return
-        if time.monotonic() - checked >= ping:  # logout, password change or disable
+        # logout, password change, disable, role or stores: at once when announced, and
+        # once per ping in case an announcement was lost
+        if isinstance(item, AccessChanged) or time.monotonic() - checked >= ping:
             checked = time.monotonic()
             current = await _current_principal(runtime, hello.token)
             if current is None:
                 await websocket.close(CLOSE_UNAUTHORIZED, "this session has ended; sign in again")
                 return
-            scope = current.store_scope  # an admin may have changed the role or the stores
+            scope = current.store_scope
+            if isinstance(item, AccessChanged):
+                continue
         if idle:
             await websocket.send_text(Ping().model_dump_json())
             continue
-        if envelope is None:
+        if item is None:
             await websocket.close(CLOSE_TOO_SLOW, "fell behind; reconnect with since")
             return
-        if envelope.seq <= last or (scope is not None and envelope.store_id not in scope):
+        if item.seq <= last or (scope is not None and item.store_id not in scope):
             continue
-        await websocket.send_text(envelope.model_dump_json())
-        last = envelope.seq
+        await websocket.send_text(item.model_dump_json())
+        last = item.seq
 
 
 async def _current_principal(runtime: Runtime, token: str) -> Principal | None:
