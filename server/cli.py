@@ -1,4 +1,4 @@
-"""The `shopguard` command: serve, manage users, upgrade the database."""
+"""The `shopguard` command: serve, manage users, upgrade, back up and restore the database."""
 
 import asyncio
 import contextlib
@@ -253,6 +253,49 @@ def db_revision(message: str) -> None:
             await migrate.revision(engine, message)
 
     _run(run())
+
+
+@app.command()
+def backup(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Archive to write (default: shopguard-backup-<UTC time>.tar here); "
+            "a name ending in .gz is gzipped.",
+        ),
+    ] = None,
+) -> None:
+    """Back up the database and the data folder (keys, evidence, models) into one archive;
+    safe while the server runs."""
+    from server.backup import create_backup, default_archive_name
+    from server.backup.progress import TerminalProgress
+
+    out = output or default_archive_name()
+    manifest = _run(create_backup(_settings(), out, TerminalProgress()))
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    for line in manifest.summary():
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `shopguard backup`.")],
+    force: Annotated[
+        bool, typer.Option(help="Replace a data folder or database that is not empty.")
+    ] = False,
+) -> None:
+    """Restore a backup into the configured data folder and database (stop the server first);
+    they must be empty unless --force."""
+    from server.backup import restore_backup
+    from server.backup.progress import TerminalProgress
+
+    settings = _settings()
+    manifest = _run(restore_backup(settings, archive, force=force, progress=TerminalProgress()))
+    typer.echo(f"restored {archive} (made {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC)")
+    for line in manifest.summary():
+        typer.echo(f"  {line}")
 
 
 @bench_app.command("pipeline")
