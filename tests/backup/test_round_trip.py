@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 
 from server.app import create_app
+from server.config import async_database_url
 from server.storage.migrate import alembic_config
 from tests.backup.conftest import Source, cli_env, rows, shopguard, tree
 from tests.conftest import make_settings
@@ -78,7 +79,7 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_folder_and_dat
 
     assert restored.returncode == 0, restored.stderr
     assert f"restored {archive}" in restored.stdout
-    target_url = empty_database or f"sqlite+aiosqlite:///{target / 'shopguard.db'}"
+    target_url = async_database_url(empty_database or f"sqlite:///{target / 'shopguard.db'}")
     assert await rows(target_url) == rows_before
     restored_files = tree(target)
     if empty_database is None:  # SQLite: the database file lands in the data folder
