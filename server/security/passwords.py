@@ -1,7 +1,11 @@
-"""Argon2id password hashing."""
+"""Argon2id password hashing, on a few threads of its own: Argon2 takes tens of milliseconds
+and tens of megabytes by design, and sign-in must not queue behind other blocking work
+(pushes, snapshots, files) on asyncio's default executor, nor starve it."""
 
 import asyncio
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,8 +14,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class Passwords:
     """Hashes and checks passwords; `memory_kib` trades hardness for speed."""
 
-    def __init__(self, memory_kib: int = 65_536) -> None:
+    def __init__(self, memory_kib: int = 65_536, threads: int | None = None) -> None:
+        """`threads`: hashes at once off the event loop (default: one per core, at most 4,
+        which also bounds their memory)."""
         self._hasher = PasswordHasher(memory_cost=memory_kib)
+        self._threads = ThreadPoolExecutor(
+            threads or min(4, os.cpu_count() or 1), thread_name_prefix="argon2"
+        )
         # Verifying against this keeps unknown usernames as slow as known ones.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
@@ -27,11 +36,16 @@ class Passwords:
             return False
 
     async def hash_async(self, password: str) -> str:
-        """`hash` off the event loop: Argon2 takes tens of milliseconds by design."""
-        return await asyncio.to_thread(self.hash, password)
+        """`hash` off the event loop, on this object's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self.hash, password)
 
     async def verify_async(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self.verify, password_hash, password)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self.verify, password_hash, password)
+
+    def close(self) -> None:
+        """Let the threads go (at shutdown)."""
+        self._threads.shutdown(wait=False)
 
 
 def one_time_password() -> str:
