@@ -3,7 +3,8 @@ key id, the team id and the app's bundle id as topic), HTTP/2 over TLS to Apple'
 servers, or to `endpoint` (host, port) where one is set (a relay; the tests' local APNs).
 
 aioapns's own HTTP CONNECT proxy support passes asyncio's socket wrapper where a socket is
-needed and fails on Python 3.11, so it is not offered.
+needed and fails on Python 3.11, so it is not offered. An `endpoint` is held to the rules of
+`notify/endpoints.py` (a public host unless `allow_private`), when set and at each send.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aioapns.exceptions import ConnectionError as ApnsConnectionError
 from aioapns.exceptions import MaxAttemptsExceeded
 
 from server.errors import ConfigError
+from server.notify.endpoints import Endpoint, EndpointPolicy, EndpointRefused
 from server.notify.push import Delivery, Outcome, Target
 
 GONE_REASONS = {"Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic", "ExpiredToken"}
@@ -37,8 +39,18 @@ class ApnsNotifier:
         sandbox: bool = False,
         endpoint: tuple[str, int] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        allow_private: bool = False,
     ) -> None:
-        """Raises `ConfigError` when the signing key file cannot be read."""
+        """Raises `ConfigError` when the signing key file cannot be read, or `endpoint` is
+        not a public host (unless `allow_private`)."""
+        self._endpoints = EndpointPolicy(allow_private=allow_private)
+        self._endpoint: Endpoint | None = None
+        if endpoint is not None:
+            host = f"[{endpoint[0]}]" if ":" in endpoint[0] else endpoint[0]
+            try:
+                self._endpoint = self._endpoints.parse(f"https://{host}:{endpoint[1]}")
+            except EndpointRefused as exc:
+                raise ConfigError(f"push.apns_endpoint {host}:{endpoint[1]}: {exc}") from exc
         try:
             key = key_file.read_text(encoding="utf-8")
         except OSError as exc:
@@ -63,9 +75,17 @@ class ApnsNotifier:
     async def aclose(self) -> None:
         """Close the pooled HTTP/2 connections (at shutdown)."""
         self._client.pool.close()
+        self._endpoints.close()
         await asyncio.sleep(0)  # let the transports finish closing
 
     async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
+        if self._endpoint is not None:
+            try:  # what the name resolves to now (aioapns connects by name)
+                await self._endpoints.resolve(self._endpoint)
+            except EndpointRefused as exc:
+                return Outcome(Delivery.refused, f"APNs endpoint {exc}"[:300])
+            except OSError as exc:
+                return Outcome(Delivery.retry, f"APNs unreachable: {exc}"[:300])
         message = {
             "aps": {
                 "alert": {"title": payload["title"], "body": payload["body"]},

@@ -1,7 +1,12 @@
 """The push dispatcher: sends what the outbox holds, each push through its device's
 provider, with back-off while a provider is down. A push is marked sent once, so a
 provider that comes back gets every waiting push exactly once; a device whose token the
-provider rejects is removed (and its waiting pushes with it)."""
+provider rejects is removed (and its waiting pushes with it).
+
+Each push has `send_timeout_s` from start to answer, whatever its provider does (an
+endpoint that answers one byte at a time is cut off and retried later), and at most
+`parallel_sends` are in flight at once, so a slow device holds up the others' pushes by
+no more than that deadline."""
 
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 50  # pushes taken per round
 IDLE_WAIT_S = 5.0  # longest sleep when nothing is due (a wake-up comes sooner)
+SEND_TIMEOUT_S = 10.0
+PARALLEL_SENDS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +57,14 @@ class PushDispatcher:
         sessionmaker: async_sessionmaker[AsyncSession],
         notifiers: Mapping[str, Notifier],
         retry: RetryPolicy | None = None,
+        send_timeout_s: float = SEND_TIMEOUT_S,
+        parallel_sends: int = PARALLEL_SENDS,
     ) -> None:
         self._sessionmaker = sessionmaker
         self.notifiers = dict(notifiers)
         self.retry = retry or RetryPolicy()
+        self.send_timeout_s = send_timeout_s
+        self._slots = asyncio.Semaphore(parallel_sends)
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -133,7 +144,11 @@ class PushDispatcher:
         if notifier is None:
             return Outcome(Delivery.refused, f"no {target.platform} provider is configured")
         try:
-            return await notifier.send(target, row.payload)
+            async with self._slots, asyncio.timeout(self.send_timeout_s):
+                return await notifier.send(target, row.payload)
+        except TimeoutError:
+            detail = f"{target.platform}: no answer within {self.send_timeout_s:g}s, cut off"
+            return Outcome(Delivery.retry, detail)
         except Exception as exc:  # a notifier bug must not stop the others
             logger.exception("push %s: %s notifier failed", row.id, target.platform)
             return Outcome(Delivery.retry, f"{type(exc).__name__}: {exc}"[:300])

@@ -1,11 +1,16 @@
 """Firebase Cloud Messaging (HTTP v1) through pyfcm: Android phones, and iPhones whose app
 registered through Firebase. Needs a Firebase service account file (`push.fcm_service_account`).
+
+pyfcm blocks, so sends run on this notifier's own few threads, never on asyncio's default
+executor; the dispatcher's deadline bounds how long a push waits for one. The endpoint
+(a setting for tests) is held to the rules of `notify/endpoints.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +27,12 @@ from requests import RequestException
 from requests.adapters import HTTPAdapter
 
 from server.errors import ConfigError
+from server.notify.endpoints import EndpointPolicy, EndpointRefused
 from server.notify.push import Delivery, Outcome, Target
 
 GOOGLE_FCM = "https://fcm.googleapis.com/v1/projects"
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+SEND_THREADS = 4
 
 
 class FcmNotifier:
@@ -38,13 +45,22 @@ class FcmNotifier:
         project_id: str | None = None,
         endpoint_base: str = GOOGLE_FCM,
         timeout_s: float = 10.0,
+        allow_private: bool = False,
     ) -> None:
         """`endpoint_base` is FCM's (`…/v1/projects`); tests point it at a local one, as the
-        service account file's `token_uri` points its sign-in.
+        service account file's `token_uri` points its sign-in. It must be https on a public
+        host unless `allow_private`.
 
         Raises:
-            ConfigError: the service account file is missing or not one.
+            ConfigError: the service account file is missing or not one, or the endpoint
+                is not allowed.
         """
+        self._endpoints = EndpointPolicy(allow_private=allow_private)
+        try:
+            self._endpoint = self._endpoints.parse(endpoint_base)
+        except EndpointRefused as exc:
+            self._endpoints.close()
+            raise ConfigError(f"push.fcm_endpoint {endpoint_base}: {exc}") from exc
         try:
             account = json.loads(service_account.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -64,9 +80,21 @@ class FcmNotifier:
         )
         self._client.FCM_END_POINT_BASE = endpoint_base.rstrip("/")
         self._timeout = timeout_s
+        self._threads = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="push-fcm")
+
+    async def aclose(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self._endpoints.close()
 
     async def send(self, target: Target, payload: dict[str, Any]) -> Outcome:
-        return await asyncio.to_thread(self._send, target, payload)
+        try:  # what the name resolves to now (pyfcm connects by name)
+            await self._endpoints.resolve(self._endpoint)
+        except EndpointRefused as exc:
+            return Outcome(Delivery.refused, f"FCM endpoint {exc}"[:300])
+        except OSError as exc:
+            return Outcome(Delivery.retry, f"FCM unavailable: {exc}"[:300])
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._send, target, payload)
 
     def _send(self, target: Target, payload: dict[str, Any]) -> Outcome:
         data = {key: str(value) for key, value in payload.items()}  # FCM data is strings

@@ -56,6 +56,7 @@ async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
         apns.running(),
     ):
         providers = PushConfig(
+            allow_private_endpoints=True,  # the local fakes
             fcm_service_account=fcm.service_account(tmp_path / "firebase.json"),
             fcm_endpoint=fcm.endpoint_base,
             apns_key_file=apns.key_file(),

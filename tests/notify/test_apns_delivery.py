@@ -15,6 +15,7 @@ from sqlalchemy import select
 from server.config import PushConfig, Settings
 from server.errors import ConfigError
 from server.notify.apns import ApnsNotifier
+from server.notify.push import Delivery, Outcome, Target
 from server.runtime import Runtime
 from server.storage.models import PushDevice, PushOutbox
 from tests.conftest import make_settings
@@ -36,6 +37,7 @@ def settings(tmp_path: Path, database_url: str, apns: ApnsService) -> Settings:
     push = PushConfig(
         retry_base_s=0.05,
         retry_cap_s=0.2,
+        allow_private_endpoints=True,  # the local fake
         apns_key_file=apns.key_file(),
         apns_key_id=apns.key_id,
         apns_team_id=apns.team_id,
@@ -82,3 +84,35 @@ async def test_an_apns_outage_delays_pushes_and_loses_none(
 def test_a_missing_signing_key_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"AuthKey\.p8"):
         ApnsNotifier(key_file=tmp_path / "AuthKey.p8", key_id="K", team_id="T", topic="app")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "192.168.1.20", "::1"])
+def test_an_apns_endpoint_at_a_private_address_is_refused(apns: ApnsService, host: str) -> None:
+    with pytest.raises(ConfigError, match=r"push\.apns_endpoint .* is not a public address"):
+        ApnsNotifier(
+            key_file=apns.key_file(),
+            key_id=apns.key_id,
+            team_id=apns.team_id,
+            topic=apns.topic,
+            endpoint=(host, apns.port),
+        )
+
+
+async def test_an_apns_endpoint_named_for_a_private_address_gets_nothing(
+    apns: ApnsService,
+) -> None:
+    """A name is checked at each send, since what it resolves to can change."""
+    notifier = ApnsNotifier(
+        key_file=apns.key_file(),
+        key_id=apns.key_id,
+        team_id=apns.team_id,
+        topic=apns.topic,
+        endpoint=("localhost", apns.port),
+    )
+    try:
+        outcome = await notifier.send(Target(1, "apns", "a1b2c3d4e5f6phone", None), {})
+    finally:
+        await notifier.aclose()
+    detail = "APNs endpoint localhost (at 127.0.0.1) is not a public address"
+    assert outcome == Outcome(Delivery.refused, detail)
+    assert apns.received == []

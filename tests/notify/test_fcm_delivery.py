@@ -35,6 +35,7 @@ def settings(tmp_path: Path, database_url: str, fcm: FcmService) -> Settings:
     push = PushConfig(
         retry_base_s=0.05,
         retry_cap_s=0.2,
+        allow_private_endpoints=True,  # the local fake
         fcm_service_account=fcm.service_account(tmp_path / "firebase.json"),
         fcm_endpoint=fcm.endpoint_base,
     )
@@ -82,3 +83,15 @@ def test_a_bad_service_account_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text('{"type": "authorized_user"}')
     with pytest.raises(ConfigError, match="not a service account"):
         FcmNotifier(tmp_path / "other.json")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://fcm.googleapis.com/v1/projects", "https://127.0.0.1/v1", "https://10.0.0.2/v1"],
+)
+def test_an_fcm_endpoint_that_is_not_https_to_a_public_host_is_refused(
+    tmp_path: Path, fcm: FcmService, endpoint: str
+) -> None:
+    account = fcm.service_account(tmp_path / "firebase.json")
+    with pytest.raises(ConfigError, match=r"push\.fcm_endpoint .*(https|not a public address)"):
+        FcmNotifier(account, endpoint_base=endpoint)

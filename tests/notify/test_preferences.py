@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.config import PushConfig, Settings
 from server.notify.outbox import OPENED, enqueue_alert_pushes
 from server.notify.preferences import in_quiet_hours
 from server.runtime import Runtime
@@ -21,6 +23,7 @@ from server.services.alerts import record_alert
 from server.storage import cameras
 from server.storage.models import Alert, PushOutbox
 from shared.api_paths import API_V1
+from tests.conftest import make_settings
 from tests.fakes.webpush import WebPushService
 from tests.helpers import World, db_snapshot, error_of
 from tests.notify.devices import register
@@ -30,6 +33,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pywebpu
 
 PREFERENCES = f"{API_V1}/devices/preferences"
 NIGHT = {"start": "22:00", "end": "07:00"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    push = PushConfig(allow_private_endpoints=True)  # the local Web Push service
+    return make_settings(tmp_path / "data", database_url).model_copy(update={"push": push})
 
 
 async def choose(client: httpx.AsyncClient, world: World, user: str, body: Any) -> Any:

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    fast = PushConfig(retry_base_s=0.05, retry_cap_s=0.2, cooldown_s=60.0)
+    fast = PushConfig(
+        retry_base_s=0.05, retry_cap_s=0.2, cooldown_s=60.0, allow_private_endpoints=True
+    )
     return make_settings(tmp_path / "data", database_url).model_copy(update={"push": fast})
 
 

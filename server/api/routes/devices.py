@@ -3,10 +3,17 @@
 from fastapi import APIRouter, status
 
 from server.api.deps import AuditDep, CurrentUser, RuntimeDep, SessionDep
-from server.errors import NotFound
+from server.errors import InvalidRequest, NotFound
+from server.notify.endpoints import EndpointRefused
 from server.notify.webpush import WebPushNotifier
 from server.storage import devices, preferences
-from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic, WebPushKey
+from shared.schemas.devices import (
+    DevicePublic,
+    DeviceRegister,
+    DevicesPublic,
+    PushPlatform,
+    WebPushKey,
+)
 from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
 
 router = APIRouter(prefix="/devices", tags=["devices"])
@@ -54,9 +61,23 @@ async def replace_preferences(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def register_device(
-    body: DeviceRegister, principal: CurrentUser, session: SessionDep, audit: AuditDep
+    body: DeviceRegister,
+    principal: CurrentUser,
+    session: SessionDep,
+    audit: AuditDep,
+    runtime: RuntimeDep,
 ) -> DevicePublic:
-    """Register this device for push notifications (again is fine)."""
+    """Register this device for push notifications (again is fine). A Web Push endpoint
+    must be an https URL on a public host (422 otherwise), unless the server allows
+    private ones (`push.allow_private_endpoints`)."""
+    if body.platform is PushPlatform.webpush:
+        notifier = runtime.pushes.notifiers.get("webpush")
+        if not isinstance(notifier, WebPushNotifier):
+            raise NotFound("Web Push is not configured on this server")
+        try:
+            await notifier.endpoints.vet(body.token)
+        except EndpointRefused as exc:
+            raise InvalidRequest(f"Web Push endpoint {exc}") from exc
     device = await devices.register_device(
         session=session, user_id=principal.user.id, device_in=body
     )
