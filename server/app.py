@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from server import __version__
 from server.api import live_page
 from server.api.errors import install_error_handlers
-from server.api.limits import BodySizeLimit
+from server.api.limits import BodySizeLimit, JsonShapeLimit
 from server.api.router import api_router
 from server.config import Settings
 from server.runtime import Runtime
@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(JsonShapeLimit)  # inside the size limit: bodies it reads are bounded
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
     app.include_router(api_router, prefix=API_V1)
     app.include_router(live_page.router)

@@ -1,6 +1,7 @@
 """Every error leaves as `{"error": {"code", "message", "fields"}}` with the right status."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,11 @@ from server.errors import (
 from shared.schemas.errors import ErrorDetail, ErrorResponse
 
 logger = logging.getLogger(__name__)
+
+MAX_FIELDS = 20  # validation errors listed in one answer
+MAX_LOC = 8  # parts of one error's location
+MAX_PART = 64  # characters of one location part (a key), or of a type
+MAX_MESSAGE = 200  # characters of one error message
 
 STATUS = {
     AuthError: 401,
@@ -73,29 +79,46 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, headers=headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _fields(errors: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
+    """The first MAX_FIELDS errors, each part cut short (a key may be a megabyte long), and
+    how many were left out: a body of many bad keys gets a small answer, quickly."""
     fields = [
         {
-            "loc": [str(part) for part in err.get("loc", ())],
-            "msg": err.get("msg", ""),
-            "type": err.get("type", ""),
+            "loc": [_short(part, MAX_PART) for part in err.get("loc", ())][:MAX_LOC],
+            "msg": _short(err.get("msg", ""), MAX_MESSAGE),
+            "type": _short(err.get("type", ""), MAX_PART),
         }
-        for err in exc.errors()
+        for err in errors[:MAX_FIELDS]
     ]
-    if any(field["type"] == "json_invalid" for field in fields):
-        return error_response(400, "malformed_json", "the request body is not valid JSON", fields)
+    return fields, max(len(errors) - MAX_FIELDS, 0)
+
+
+def _short(value: object, limit: int) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _summary(fields: list[dict[str, Any]], left_out: int) -> str:
     summary = "; ".join(f"{'.'.join(f['loc'])}: {f['msg']}" for f in fields[:5])
-    return error_response(422, "validation_error", f"invalid request: {summary}", fields)
+    more = len(fields) - 5 + left_out
+    return summary + (f"; and {more} more" if more > 0 else "")
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    fields, left_out = _fields(errors)
+    if any(err.get("type") == "json_invalid" for err in errors[:1]):
+        return error_response(400, "malformed_json", "the request body is not valid JSON", fields)
+    message = f"invalid request: {_summary(fields, left_out)}"
+    return error_response(422, "validation_error", message, fields)
 
 
 async def _invalid_value(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ValidationError)
-    fields = [
-        {"loc": [str(part) for part in err["loc"]], "msg": err["msg"], "type": err["type"]}
-        for err in exc.errors()
-    ]
-    return error_response(422, "validation_error", f"invalid value: {exc.title}", fields)
+    fields, left_out = _fields(exc.errors(include_input=False, include_url=False))
+    message = f"invalid value: {exc.title}" + (f" (and {left_out} more)" if left_out else "")
+    return error_response(422, "validation_error", message, fields)
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:

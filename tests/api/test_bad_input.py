@@ -561,6 +561,39 @@ async def test_huge_bodies_are_413(env: Env) -> None:
         assert error_of(response)["fields"][0]["loc"] == ["body", "address"]
 
 
+async def test_many_unknown_keys_get_a_short_answer(env: Env) -> None:
+    """A megabyte of unknown keys once made a 5 MB answer and held the server for seconds:
+    now the shape is refused before validation, and any list of problems is capped."""
+    json_headers = {**env.admin, "Content-Type": "application/json"}
+    flood = {"name": "Kiosk"} | {f"key{i:06d}": 1 for i in range(60_000)}
+    many = {"name": "Kiosk"} | {f"key{i:03d}": 1 for i in range(300)}
+    deep: Any = "leaf"
+    for _ in range(40):
+        deep = {"child": deep}
+    async with changes_nothing(env.runtime):
+        for method, template in BODY_ROUTES:
+            response = await env.client.request(
+                method, env.path(template), headers=json_headers, json=flood
+            )
+            assert problem(response, 422, "validation_error") is None, response.text[:300]
+            assert len(response.content) < 1000
+            assert "more than 10000 keys" in error_of(response)["message"]
+        nested = await env.client.post(
+            env.path("/stores"), headers=json_headers, json={"name": "Kiosk", "address": deep}
+        )
+        assert problem(nested, 422, "validation_error") is None, nested.text[:300]
+        assert "nested deeper" in error_of(nested)["message"]
+        listed = await env.client.post(env.path("/stores"), headers=json_headers, json=many)
+        assert problem(listed, 422, "validation_error") is None, listed.text[:300]
+        error = error_of(listed)
+        assert len(error["fields"]) == 20 and error["message"].endswith("and 295 more")
+        assert len(listed.content) < 5000
+        long_key = {"name": "Kiosk", "k" * 100_000: 1}
+        cut = await env.client.post(env.path("/stores"), headers=json_headers, json=long_key)
+        assert problem(cut, 422, "validation_error") is None
+        assert len(cut.content) < 2000  # the key is not echoed whole
+
+
 async def test_huge_streamed_body_over_real_http(live_server: LiveServer) -> None:
     """The same refusal through uvicorn, with a chunked body and no Content-Length."""
     limit = live_server.runtime.settings.server.max_body_bytes
