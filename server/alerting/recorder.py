@@ -141,6 +141,11 @@ class AlertRecorder:
                 extra=ids(camera=frame.camera_id),
             )
 
+    @property
+    def queue_depth(self) -> int:
+        """Scored frames waiting to be recorded."""
+        return self._queue.qsize()
+
     def alerting_tracks(self, camera_id: int) -> frozenset[int]:
         """Track ids in the camera's open alerts (the live view highlights them)."""
         return frozenset(

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -48,6 +49,8 @@ class DispatchStats:
     retried: int = 0
     removed_devices: int = 0
     failed: int = 0
+    # what the providers answered, by (platform, Delivery value): /metrics reads it
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 class PushDispatcher:
@@ -130,6 +133,8 @@ class PushDispatcher:
             await session.commit()
             for counter in tally:  # counted once written, so what they say is in the database
                 setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+            for (_, target), outcome in zip(targets, outcomes, strict=True):
+                self.stats.outcomes[target.platform, outcome.delivery.value] += 1
             if len(due) == BATCH:
                 return 0.0
             upcoming = await session.scalar(

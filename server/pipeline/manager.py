@@ -228,6 +228,11 @@ class CameraRunner:
             return
         await self._manager.report(change)
 
+    @property
+    def queue_depth(self) -> int:
+        """Analysis frames of the current source waiting for the chain."""
+        return self._source.queue_depth if self._source is not None else 0
+
     def stats(self) -> CameraPipelineStats:
         current = self._source.stats if self._source is not None else SourceStats()
         evidence = self._evidence_source.stats if self._evidence_source else SourceStats()

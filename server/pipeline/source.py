@@ -145,6 +145,11 @@ class CameraSource:
         )
         self._thread.start()
 
+    @property
+    def queue_depth(self) -> int:
+        """Analysis frames waiting for the camera's chain."""
+        return self._queue.qsize()
+
     async def get(self, wait_s: float) -> Frame | None:
         """The next analysis frame, None after `wait_s`; raises when the stream is over."""
         try:
