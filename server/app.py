@@ -10,6 +10,7 @@ from server import __version__
 from server.api import live_page
 from server.api.errors import install_error_handlers
 from server.api.limits import BodySizeLimit, JsonShapeLimit
+from server.api.metrics import install_metrics
 from server.api.router import api_router
 from server.config import Settings
 from server.runtime import Runtime
@@ -56,4 +57,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
     app.include_router(api_router, prefix=API_V1)
     app.include_router(live_page.router)
+    install_metrics(app)  # last: its timing includes the other middleware
     return app
