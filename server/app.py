@@ -5,10 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from server import __version__
 from server.api import live_page
 from server.api.errors import install_error_handlers
+from server.api.headers import SecurityHeaders
 from server.api.limits import BodySizeLimit, JsonShapeLimit
 from server.api.metrics import install_metrics
 from server.api.router import api_router
@@ -28,7 +30,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc load their scripts from here, not from a CDN
+        static_url="/docs-static",
         title="ShopGuard",
         version=__version__,
         description="Self-hosted shoplifting detection: cameras, alerts, review and stats.",
@@ -55,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.add_middleware(JsonShapeLimit)  # inside the size limit: bodies it reads are bounded
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the limits: their refusals carry them too
     app.include_router(api_router, prefix=API_V1)
     app.include_router(live_page.router)
     install_metrics(app)  # last: its timing includes the other middleware

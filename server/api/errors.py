@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from server.errors import (
     AuthError,
@@ -27,6 +28,7 @@ from shared.schemas.errors import ErrorDetail, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 MAX_FIELDS = 20  # validation errors listed in one answer
 MAX_LOC = 8  # parts of one error's location
 MAX_PART = 64  # characters of one location part (a key), or of a type
@@ -121,10 +123,25 @@ async def _invalid_value(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", message, fields)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # Starlette names the first matching route's methods only
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes (asked of the router, method by method)."""
+    routes: list[BaseRoute] = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def _unstorable(exc: Exception) -> bool:
