@@ -125,7 +125,9 @@ def _dump_sqlite(source: Path, out: Path) -> DatabasePart:
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             revision, counts = _sqlite_facts(dst)
     except sqlite3.Error as exc:
-        raise BackupError(f"backing up the SQLite database {source} failed: {exc}") from exc
+        raise BackupError(
+            f"backing up the SQLite database {source} into {out.parent} failed: {exc}"
+        ) from exc
     return DatabasePart(
         kind="sqlite",
         file=SQLITE_MEMBER,

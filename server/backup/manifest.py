@@ -151,4 +151,6 @@ def parse_manifest(raw: bytes) -> Manifest:
     try:
         return Manifest.model_validate(document)
     except ValidationError as exc:
-        raise CorruptArchive(f"its manifest.json is not valid: {exc}") from exc
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CorruptArchive(f"its manifest.json is not valid ({where}: {first['msg']})") from exc

@@ -20,8 +20,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select
+from typer.testing import CliRunner, Result
 
 from server.app import create_app
+from server.cli import app as shopguard_app
 from server.config import Settings
 from server.evidence.media import snapshot_jpeg
 from server.evidence.store import evidence_key
@@ -56,6 +58,18 @@ async def shopguard(env: dict[str, str], *args: str) -> subprocess.CompletedProc
         timeout=180,
         check=False,
     )
+
+
+async def invoke(data_dir: Path, database_url: str | None, *args: str) -> Result:
+    """Run `shopguard ARGS` in this process (typer's runner, in a thread: the command runs
+    its own event loop), on this data folder and database."""
+    env: dict[str, str | None] = {
+        "SHOPGUARD_DATA_DIR": str(data_dir),
+        "SHOPGUARD_DATABASE_URL": database_url,
+        "SHOPGUARD_AUTH__PASSWORD_HASH_MEMORY_KIB": "8192",
+        "SHOPGUARD_CONFIG_FILE": None,
+    }
+    return await asyncio.to_thread(CliRunner().invoke, shopguard_app, list(args), env=env)
 
 
 def tree(root: Path) -> dict[str, str]:
