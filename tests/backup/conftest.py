@@ -60,16 +60,19 @@ async def shopguard(env: dict[str, str], *args: str) -> subprocess.CompletedProc
     )
 
 
-async def invoke(data_dir: Path, database_url: str | None, *args: str) -> Result:
+async def invoke(
+    data_dir: Path, database_url: str | None, *args: str, env: dict[str, str] | None = None
+) -> Result:
     """Run `shopguard ARGS` in this process (typer's runner, in a thread: the command runs
-    its own event loop), on this data folder and database."""
-    env: dict[str, str | None] = {
+    its own event loop), on this data folder and database, with more settings in `env`."""
+    variables: dict[str, str | None] = {
         "SHOPGUARD_DATA_DIR": str(data_dir),
         "SHOPGUARD_DATABASE_URL": database_url,
         "SHOPGUARD_AUTH__PASSWORD_HASH_MEMORY_KIB": "8192",
         "SHOPGUARD_CONFIG_FILE": None,
+        **(env or {}),
     }
-    return await asyncio.to_thread(CliRunner().invoke, shopguard_app, list(args), env=env)
+    return await asyncio.to_thread(CliRunner().invoke, shopguard_app, list(args), env=variables)
 
 
 def tree(root: Path) -> dict[str, str]:

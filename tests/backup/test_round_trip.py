@@ -3,6 +3,7 @@ an empty database, and the restored server holds the same users, cameras, alerts
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import tarfile
@@ -15,9 +16,10 @@ from asgi_lifespan import LifespanManager
 from server.app import create_app
 from server.config import async_database_url
 from server.storage.migrate import alembic_config
-from tests.backup.conftest import Source, cli_env, rows, shopguard, tree
+from server.storage.models import utcnow
+from tests.backup.conftest import Source, cli_env, invoke, rows, shopguard, tree
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, login
+from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, add_alert, login
 
 API_READS = ("/api/v1/users", "/api/v1/stores", "/api/v1/cameras", "/api/v1/alerts")
 
@@ -124,3 +126,84 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_folder_and_dat
     forced = await shopguard(target_env, "restore", "--force", str(archive))
     assert forced.returncode == 0, forced.stderr
     assert await rows(target_url) == rows_before  # the camera added since is gone
+
+
+async def test_a_backup_taken_while_alerts_arrive_holds_what_it_counted(
+    source: Source, empty_database: str | None, database_url: str, tmp_path: Path
+) -> None:
+    """The dump and its counts come from one snapshot (SQLite's backup step, pg_dump
+    --snapshot), so the restore, which compares them, succeeds whatever lands meanwhile."""
+    stop, arriving = asyncio.Event(), asyncio.Event()
+    recorded = 0
+
+    async def alerts_arrive() -> None:
+        nonlocal recorded
+        while not stop.is_set():
+            await add_alert(
+                source.runtime, source.world.cameras[1], started_at=utcnow(), zone=f"z{recorded}"
+            )
+            recorded += 1
+            if recorded == 3:
+                arriving.set()
+            await asyncio.sleep(0.02)
+
+    writer = asyncio.create_task(alerts_arrive())
+    archive = tmp_path / "busy.tar"
+    try:
+        await arriving.wait()
+        backed_up = await shopguard(
+            cli_env(source.settings.data_dir, database_url), "backup", "-o", str(archive)
+        )
+        while_backing_up = recorded
+    finally:
+        stop.set()
+        await writer
+    assert backed_up.returncode == 0, backed_up.stderr
+
+    target = tmp_path / "restored"
+    restored = await shopguard(cli_env(target, empty_database), "restore", str(archive))
+
+    assert restored.returncode == 0, restored.stderr  # the restore compared rows to counts
+    with tarfile.open(archive) as tar:
+        manifest_file = tar.extractfile("manifest.json")
+        assert manifest_file is not None
+        counted = json.loads(manifest_file.read())["database"]["counts"]["alerts"]
+    assert 1 + 3 <= counted < 1 + while_backing_up  # alerts kept arriving after the snapshot
+    target_url = async_database_url(empty_database or f"sqlite:///{target / 'shopguard.db'}")
+    assert len((await rows(target_url))["alerts"]) == counted
+
+
+async def test_evidence_in_s3_is_named_in_the_manifest_not_copied(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    s3 = {
+        "SHOPGUARD_EVIDENCE__BACKEND": "s3",
+        "SHOPGUARD_EVIDENCE__S3__ENDPOINT": "minio.store.invalid:9000",
+        "SHOPGUARD_EVIDENCE__S3__BUCKET": "store-evidence",
+        "SHOPGUARD_EVIDENCE__S3__PREFIX": "site-1/",
+    }
+    assert (await invoke(data_dir, None, "user", "create", "maria", env=s3)).exit_code == 0
+    archive = tmp_path / "b.tar.gz"
+
+    backed_up = await invoke(data_dir, None, "backup", "-o", str(archive), env=s3)
+
+    assert backed_up.exit_code == 0, backed_up.output
+    assert (
+        "evidence is kept in S3 bucket 'store-evidence' at minio.store.invalid:9000 "
+        "(prefix 'site-1/'): it is NOT in this archive"
+    ) in backed_up.stdout
+    with tarfile.open(archive, "r:gz") as tar:  # gzipped, as its name asks
+        manifest_file = tar.extractfile("manifest.json")
+        assert manifest_file is not None
+        evidence = json.loads(manifest_file.read())["evidence"]
+    assert evidence == {
+        "backend": "s3",
+        "files": 0,
+        "bytes": 0,
+        "clips": 0,
+        "snapshots": 0,
+        "s3": {
+            "endpoint": "minio.store.invalid:9000",
+            "bucket": "store-evidence",
+            "prefix": "site-1/",
+        },
+    }
