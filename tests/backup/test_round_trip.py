@@ -110,8 +110,8 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_folder_and_dat
             json={
                 "store_id": source.world.stores[0],
                 "name": "Back door",
-                "source_kind": "file",
-                "source_url": "/srv/video/door.mp4",
+                "source_kind": "rtsp",
+                "source_url": "rtsp://user:door@10.0.0.9/ch1",
             },
         )
         assert added.status_code == 201, added.text  # the id sequences came back too
