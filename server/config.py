@@ -454,6 +454,19 @@ class Settings(BaseSettings):
         description="H.264 clip played by a looping demo camera, created on a first start "
         "with no cameras; unset: no demo.",
     )
+    media_dirs: list[Path] = Field(
+        default_factory=lambda: [Path("media")],
+        description="Folders file cameras may play from, besides <data_dir>/media and the "
+        "demo clip's folder; a file source anywhere else is refused.",
+    )
+
+    @property
+    def media_folders(self) -> list[Path]:
+        """Where file cameras may play from, resolved."""
+        folders = [self.data_dir / "media", *self.media_dirs]
+        if self.demo_video is not None:
+            folders.append(self.demo_video.parent)
+        return [folder.resolve() for folder in folders]
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ pytest_plugins = ["tests.exit_watchdog"]
 PG_ADMIN_DSN = os.environ.get(
     "SHOPGUARD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
 )
+TEST_DATA = Path(__file__).parent / "data"
 REQUIRE_POSTGRES = os.environ.get("SHOPGUARD_TEST_REQUIRE_POSTGRES") == "1"
 
 
@@ -73,6 +74,7 @@ def make_settings(
         data_dir=data_dir,
         database_url=database_url,
         pipeline=pipeline or PipelineConfig(enabled=False),
+        media_dirs=[data_dir.parent, TEST_DATA],  # the clips: the test's own, and committed
         auth=AuthConfig(
             initial_admin_password=SecretStr(ADMIN_PASSWORD),
             password_hash_memory_kib=8192,

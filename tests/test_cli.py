@@ -71,7 +71,9 @@ def served(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str]]
         process.wait(timeout=30)
 
 
-def test_serve_first_admin_store_camera_and_viewer(served: tuple[str, str]) -> None:
+def test_serve_first_admin_store_camera_and_viewer(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
     """The README promise: health answers, the printed admin signs in and sets up a store."""
     base, password = served
     with httpx.Client(base_url=base, timeout=30) as http:
@@ -89,15 +91,16 @@ def test_serve_first_admin_store_camera_and_viewer(served: tuple[str, str]) -> N
         assert changed.status_code == 204
         store = http.post("/api/v1/stores", headers=admin, json={"name": "Corner shop"})
         assert store.status_code == 201
-        camera = http.post(
+        entrance = {"store_id": store.json()["id"], "name": "Entrance", "source_kind": "file"}
+        elsewhere = http.post(
             "/api/v1/cameras",
             headers=admin,
-            json={
-                "store_id": store.json()["id"],
-                "name": "Entrance",
-                "source_kind": "file",
-                "source_url": "/srv/video/entrance.mp4",
-            },
+            json=entrance | {"source_url": "/srv/video/entrance.mp4"},
+        )
+        assert elsewhere.status_code == 422 and "media folder" in elsewhere.text
+        media = tmp_path / "data" / "media" / "entrance.mp4"  # always a media folder
+        camera = http.post(
+            "/api/v1/cameras", headers=admin, json=entrance | {"source_url": str(media)}
         )
         assert camera.status_code == 201
         viewer = http.post(

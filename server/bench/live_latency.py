@@ -70,7 +70,14 @@ async def run_width(
             data_dir=Path(folder) / "data",
             pipeline=PipelineConfig(),
             auth=AuthConfig(initial_admin_password=SecretStr(PASSWORD)),
-            live=LiveConfig(width=width, fps=FPS, max_viewers_per_camera=8),
+            live=LiveConfig(
+                width=width,
+                fps=FPS,
+                max_viewers_per_camera=8,
+                max_views_per_user=8,  # every bench viewer is the admin
+                max_views_per_user_camera=8,
+            ),
+            media_dirs=[Path(folder)],
         )
         app = create_app(settings)
         server, task, port = await serve(app)  # uvicorn runs the app's lifespan: one runtime

@@ -30,7 +30,9 @@ from server.errors import CameraUnavailable
 from server.logs import ids
 from server.pipeline.records import Frame, Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
+from server.pipeline.source_policy import PROTOCOLS, kind_of
 from server.security.redact import redact_url
+from shared.schemas.cameras import SourceKind
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +56,19 @@ class SourceStats:
 def open_container(
     url: str, open_timeout_s: float, read_timeout_s: float
 ) -> av.container.InputContainer:
-    """Open a file path, rtsp(s)://, http(s):// (MJPEG), or USB device (`0`, `/dev/video0`)."""
+    """Open a file path, rtsp(s)://, http(s):// (MJPEG), or USB device (`0`, `/dev/video0`),
+    with FFmpeg allowed only the protocols of that kind."""
     options: dict[str, str] = {}
     fmt: str | None = None
-    if url.lower().startswith(("rtsp://", "rtsps://")):
+    kind = kind_of(url)
+    if kind is SourceKind.rtsp:
         options = {"rtsp_transport": "tcp", "timeout": str(int(read_timeout_s * 1e6))}
-    elif url.isdigit() or url.startswith("/dev/video"):
+    elif kind is SourceKind.usb:
         fmt, url = "v4l2", f"/dev/video{url}" if url.isdigit() else url
+    elif kind is SourceKind.file:
+        url = f"file:{url}"  # a path, never read as `concat:`, `pipe:`...
+    if kind in PROTOCOLS:
+        options["protocol_whitelist"] = PROTOCOLS[kind]
     return av.open(url, format=fmt, options=options, timeout=(open_timeout_s, read_timeout_s))
 
 

@@ -278,16 +278,19 @@ async def own_fresh_device(ctx: Ctx, caller: str) -> Call:
     return Call(params={"device_id": int(device["id"])})
 
 
-MISSING_FILE = {"source_kind": "file", "source_url": "/nonexistent/shopguard-probe.mp4"}
+def missing_file(ctx: Ctx) -> dict[str, Any]:
+    """A file in the media folder that is not there."""
+    path = ctx.runtime.settings.data_dir / "media" / "shopguard-probe.mp4"
+    return {"source_kind": "file", "source_url": str(path)}
 
 
 async def source_to_try(ctx: Ctx, caller: str) -> Call:
     """A source that fails at once (a missing file): the answer is 200 with `ok` false."""
-    return Call(body=MISSING_FILE)
+    return Call(body=missing_file(ctx))
 
 
 async def fresh_camera_source_to_try(ctx: Ctx, caller: str) -> Call:
-    return Call(params={"camera_id": await ctx.new_camera()}, body=MISSING_FILE)
+    return Call(params={"camera_id": await ctx.new_camera()}, body=missing_file(ctx))
 
 
 async def people_on_camera_a(ctx: Ctx) -> dict[str, str]:

@@ -3,6 +3,8 @@ RTSP server, a port where nothing listens, and files on the server."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.pipeline.source_probe import probe_source
 from tests.pipeline.app_helpers import add_store
 from tests.pipeline.live_servers import REQUIRE_RTSP, RtspServer, rtsp_unavailable
 from tests.s3_server import free_port
@@ -68,6 +71,34 @@ async def test_files_on_the_server(api: httpx.AsyncClient, clip: Path, tmp_path:
     broken = await probe(api, "file", str(junk))
     assert broken["ok"] is False
     assert "not a video stream" in broken["message"]
+
+
+async def test_files_outside_the_media_folders_and_ffmpeg_pseudo_protocols_are_refused(
+    api: httpx.AsyncClient, clip: Path
+) -> None:
+    """A file source is a plain file in a media folder: not any path on the server, and
+    never one of FFmpeg's protocols that read other things (`concat:` of files, `subfile:`,
+    inline `data:`, `pipe:` of a descriptor)."""
+    camera = {"store_id": await add_store(api), "name": "Back door", "source_kind": "file"}
+    for path in ("/etc/hosts", "/proc/self/environ", "../../etc/passwd"):
+        refused = await api.post(PROBE, json={"source_kind": "file", "source_url": path})
+        assert refused.status_code == 422, refused.text
+        assert "media folder" in refused.text
+        created = await api.post("/api/v1/cameras", json=camera | {"source_url": path})
+        assert created.status_code == 422, created.text
+    tricks = [
+        f"concat:{clip}|{clip}",
+        f"subfile:,,start,0,end,0,,:{clip}",
+        "data:video/mp4;base64,"
+        + base64.b64encode(await asyncio.to_thread(clip.read_bytes)).decode(),
+        "pipe:0",
+    ]
+    for trick in tricks:
+        answer = await api.post(PROBE, json={"source_kind": "file", "source_url": trick})
+        assert answer.status_code == 422 or answer.json()["ok"] is False, trick[:40]
+        # and where a path check would let one by, FFmpeg itself is held to plain files
+        assert probe_source(trick, timeout_s=5).ok is False, trick[:40]
+    assert probe_source(str(clip), timeout_s=5).ok is True
 
 
 async def test_a_saved_camera_is_tested_with_its_stored_password(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.deps import AdminUser, AuditDep, CurrentUser, RuntimeDep, SessionDep
 from server.notify.outbox import TESTED
+from server.pipeline.source_policy import check_file_source
 from server.pipeline.source_probe import probe_source_async
 from server.security.redact import keep_secret, redact_url
 from server.services.alerts import camera_status_event, commit_and_announce, record_alert
@@ -22,6 +23,7 @@ from shared.schemas.cameras import (
     CameraPublic,
     CamerasPublic,
     CameraUpdate,
+    SourceKind,
     SourceProbe,
     SourceProbeResult,
 )
@@ -45,6 +47,7 @@ async def create_camera(
     body: CameraCreate, _: AdminUser, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
 ) -> CameraPublic:
     """Add a camera to a store."""
+    _confined(runtime, body.source_kind, body.source_url, body.substream_url)
     await stores.get_store(session=session, store_id=body.store_id, store_ids=None)
     camera = await cameras.create_camera(session=session, camera_in=body)
     await audit.record(
@@ -64,6 +67,7 @@ async def probe_new_source(
 ) -> SourceProbeResult:
     """Open a source and decode one picture, before adding it as a camera. A failed
     connection is a result (`ok` false, with why), not an error."""
+    _confined(runtime, body.source_kind, body.source_url)
     result = await probe_source_async(body.source_url, runtime.settings.pipeline.open_timeout_s)
     await audit.record("camera.source_test", "camera", "", {"source": result.source_url})
     await session.commit()
@@ -83,6 +87,7 @@ async def probe_camera_source(
     stands for the stored one, with its password)."""
     camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
     url = camera.source_url if body is None else keep_secret(body.source_url, camera.source_url)
+    _confined(runtime, SourceKind(camera.source_kind if body is None else body.source_kind), url)
     result = await probe_source_async(url, runtime.settings.pipeline.open_timeout_s)
     await audit.record("camera.source_test", "camera", camera.id, {"source": result.source_url})
     await session.commit()
@@ -174,6 +179,9 @@ async def _update(
     camera_id: int, body: CameraUpdate, session: SessionDep, runtime: RuntimeDep, audit: AuditDep
 ) -> CameraPublic:
     camera = await cameras.get_camera(session=session, camera_id=camera_id, store_ids=None)
+    if body.source_url is not None or body.substream_url or body.source_kind is not None:
+        kind = SourceKind(body.source_kind or camera.source_kind)
+        _confined(runtime, kind, body.source_url or camera.source_url, body.substream_url)
     status_before = camera.status
     await cameras.update_camera(session=session, camera=camera, camera_in=body)
     changed = body.model_dump(exclude_unset=True, exclude={"source_url", "substream_url"})
@@ -188,6 +196,14 @@ async def _update(
     await commit_and_announce(session, runtime.bus, *envelopes)
     runtime.pipeline.request_reconcile()
     return (await _public([camera], session, runtime))[0]
+
+
+def _confined(runtime: RuntimeDep, kind: SourceKind, *urls: str | None) -> None:
+    """Refuse (422) a file source outside the media folders."""
+    if kind is SourceKind.file:
+        for url in urls:
+            if url:
+                check_file_source(url, runtime.settings.media_folders)
 
 
 async def _public(
