@@ -310,6 +310,12 @@ class PipelineConfig(BaseModel):
     stall_timeout_s: float = Field(
         20.0, ge=0.1, le=600.0, description="Seconds without a packet before a reconnect."
     )
+    degraded_after_s: float = Field(
+        5.0,
+        ge=0.1,
+        le=600.0,
+        description="Seconds without a picture before an online camera shows degraded.",
+    )
     backoff_base_s: float = Field(
         1.0, ge=0.01, le=60.0, description="First delay before reopening a failed camera."
     )

@@ -119,6 +119,7 @@ class CameraRunner:
         supervisor_config = SupervisorConfig(
             open_timeout_s=config.open_timeout_s,
             stall_timeout_s=config.stall_timeout_s,
+            degraded_after_s=config.degraded_after_s,
             backoff_base_s=config.backoff_base_s,
             backoff_cap_s=config.backoff_cap_s,
             jitter=config.backoff_jitter,

@@ -1,7 +1,9 @@
 """① supervised: reopen a camera on failure, stall or end; pace retries; publish its status.
 
 connecting → online on the first frame; a failure makes it degraded (retrying), and
-`offline_after` failures in a row make it offline (still retrying, at the capped delay).
+`offline_after` failures in a row make it offline (still retrying, at the capped delay). An
+online camera that sends nothing for `degraded_after_s` shows degraded at once, though it is
+reconnected only after `stall_timeout_s` (a hung server keeps its connection open).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class SupervisorConfig:
 
     open_timeout_s: float = 10.0  # no first frame within this after opening → failure
     stall_timeout_s: float = 20.0  # no packet for this long while online → reconnect
+    degraded_after_s: float = 5.0  # no frame for this long while online → shown degraded
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 60.0
     jitter: float = 0.2
@@ -113,16 +116,26 @@ class Supervisor:
     async def _watch(self, source: CameraSource, stop: asyncio.Event) -> AsyncIterator[Frame]:
         opened = time.monotonic()
         tick = min(0.25, self.cfg.stall_timeout_s / 4, self.cfg.open_timeout_s / 4)
+        last_frame: float | None = None
         while not stop.is_set():
             frame = await source.get(tick)
             if frame is not None:
+                last_frame = time.monotonic()
                 if self.status is not CameraStatus.online:
                     self.stats.failures_in_a_row = 0
                     await self._publish(CameraStatus.online, None)
                 yield frame
                 continue
             last = source.stats.last_packet_at
-            if self.status is not CameraStatus.online:
+            quiet_s = time.monotonic() - last_frame if last_frame is not None else 0.0
+            if self.status is CameraStatus.online and quiet_s > self.cfg.degraded_after_s:
+                quiet = (
+                    f"camera {self.camera_id}: no picture for {self.cfg.degraded_after_s:g}s "
+                    f"({source.url}); reconnecting after {self.cfg.stall_timeout_s:g}s"
+                )
+                logger.warning("%s", quiet, extra=ids(camera=self.camera_id))
+                await self._publish(CameraStatus.degraded, quiet)
+            if last_frame is None:
                 if time.monotonic() - opened > self.cfg.open_timeout_s:
                     raise CameraUnavailable(
                         f"camera {self.camera_id}: no frame {self.cfg.open_timeout_s:g}s"

@@ -184,6 +184,33 @@ async def test_a_frozen_rtsp_server_trips_the_stall_watchdog_and_the_camera_reco
     assert cam.supervisor.stats.attempts >= 3  # opened, reopened while frozen, reopened after
 
 
+async def test_a_hung_camera_shows_degraded_within_seconds_of_its_last_picture(
+    rtsp: RtspServer,
+) -> None:
+    """With the server's own timeouts (FFmpeg reads block 10 s, reconnect after 20 s of
+    silence), a frozen server must not leave its camera "online" at 0 fps meanwhile."""
+    cfg = SupervisorConfig(jitter=0.0)  # degraded after 5 s without a picture
+    url = rtsp.url()
+
+    def patient_source() -> CameraSource:
+        return CameraSource(
+            1, url, PacketRing(10.0), analysis_fps=5.0, open_timeout_s=10.0, read_timeout_s=10.0
+        )
+
+    async with supervised(1, patient_source, cfg) as cam:
+        await until("frames", lambda: len(cam.frames) >= 3, 10.0)
+        rtsp.pause()
+        try:
+            # 5 s after the last picture (which came just before the pause), with room for
+            # a loaded machine; FFmpeg's own read timeout alone would take 10 s
+            await until("degraded", lambda: degraded in cam.statuses, 8.0)
+        finally:
+            rtsp.resume()
+        await until("online again", lambda: cam.statuses[-1] is online, 30.0)
+    assert cam.changes[2].error is not None
+    assert cam.changes[2].error.startswith("camera 1: no picture for 5s")
+
+
 @pytest.mark.parametrize(
     ("max_width", "shape"),
     [
