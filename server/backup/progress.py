@@ -42,6 +42,8 @@ class TerminalProgress:
 
     def __init__(self) -> None:
         self._bar: Any = None
+        self._pending = 0
+        self._step = 1
 
     def stage(self, label: str, total: int | None) -> None:
         self.close()
@@ -50,12 +52,17 @@ class TerminalProgress:
             return
         self._bar = typer.progressbar(length=max(total, 1), label=label, file=sys.stderr)
         self._bar.__enter__()
+        self._step = max(total // 500, 1 << 20)  # redraw every 0.2% or MB, not every read
 
     def advance(self, done: int) -> None:
-        if self._bar is not None:
-            self._bar.update(done)
+        self._pending += done
+        if self._bar is not None and self._pending >= self._step:
+            self._bar.update(self._pending)
+            self._pending = 0
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.update(self._pending)
             self._bar.__exit__(None, None, None)
             self._bar = None
+        self._pending = 0
