@@ -71,9 +71,7 @@ def served(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str]]
         process.wait(timeout=30)
 
 
-def test_serve_first_admin_store_camera_and_viewer(
-    served: tuple[str, str], tmp_path: Path
-) -> None:
+def test_serve_first_admin_store_camera_and_viewer(served: tuple[str, str], tmp_path: Path) -> None:
     """The README promise: health answers, the printed admin signs in and sets up a store."""
     base, password = served
     with httpx.Client(base_url=base, timeout=30) as http:
