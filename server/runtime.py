@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.alerting.recorder import AlertRecorder
 from server.alerting.thresholds import CameraThresholds
+from server.annotate.pictures import PictureThreads
 from server.behaviour.registry import ModelRegistry
 from server.config import Settings
 from server.datadir import prepare_data_dir
@@ -124,6 +125,7 @@ class Runtime:
     bus: LocalEventBus
     auth: AuthService
     passwords: Passwords
+    pictures: PictureThreads
     pipeline: PipelineManager
     alerts: AlertRecorder
     thresholds: CameraThresholds
@@ -143,6 +145,7 @@ class Runtime:
         signing_key = load_signing_key(settings)
         signer = TokenSigner(signing_key)
         passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
+        pictures = PictureThreads()  # live views and snapshots: never the default executor
         engine = make_engine(settings.resolved_database_url)
         try:
             await migrate.upgrade(engine)
@@ -170,6 +173,7 @@ class Runtime:
             bus=bus,
             store=await open_evidence_store(settings),
             ring_of=pipeline.ring,
+            pictures=pictures,
         )
         dispatcher = PushDispatcher(
             sessionmaker=sessionmaker,
@@ -215,13 +219,14 @@ class Runtime:
             bus=bus,
             auth=AuthService(config=settings.auth, signer=signer, passwords=passwords, bus=bus),
             passwords=passwords,
+            pictures=pictures,
             pipeline=pipeline,
             alerts=recorder,
             thresholds=thresholds,
             clips=clips,
             media_links=MediaLinks(signing_key),
             pushes=dispatcher,
-            live=LivePeers(frames, settings.live),
+            live=LivePeers(frames, pictures, settings.live),
             pose_tracks=pose_tracks,
             models=models,
         )
@@ -261,6 +266,7 @@ class Runtime:
         await self.clips.stop()
         await self.pushes.stop()
         self.passwords.close()
+        self.pictures.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

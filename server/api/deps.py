@@ -1,4 +1,8 @@
-"""Dependencies that hand the runtime, a database session and the caller to routes."""
+"""Dependencies that hand the runtime, a database session and the caller to routes.
+
+All are `async def`, the trivial ones too: FastAPI runs a plain `def` dependency on its
+thread pool, a thread hop per request for a getter.
+"""
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -16,7 +20,7 @@ from server.storage import audit
 from shared.schemas.auth import Role
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -24,7 +28,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
@@ -39,7 +43,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_client(request: Request) -> str:
+async def get_client(request: Request) -> str:
     """Address and user agent of the caller, for throttling and the audit log."""
     host = request.client.host if request.client else "unknown"
     return f"{host} {request.headers.get('user-agent', '')[:200]}".strip()
@@ -48,7 +52,7 @@ def get_client(request: Request) -> str:
 ClientDep = Annotated[str, Depends(get_client)]
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The caller's IP address (behind a proxy, run uvicorn with --proxy-headers)."""
     return request.client.host if request.client else "unknown"
 
@@ -122,7 +126,7 @@ class Auditor:
         )
 
 
-def get_auditor(session: SessionDep, principal: CurrentUser, client: ClientDep) -> Auditor:
+async def get_auditor(session: SessionDep, principal: CurrentUser, client: ClientDep) -> Auditor:
     return Auditor(session=session, principal=principal, client=client)
 
 

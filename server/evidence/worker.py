@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.alerting.dedup import Extension, Opening
 from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
+from server.annotate.pictures import PictureThreads
 from server.config import Settings
 from server.evidence.annotated import write_annotated_mp4
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
@@ -88,13 +89,16 @@ class ClipWorker:
         bus: EventBus,
         store: EvidenceStore,
         ring_of: Callable[[int], PacketRing | None],
+        pictures: PictureThreads,
     ) -> None:
-        """`ring_of(camera_id)` is the camera's ring buffer (None: not running here)."""
+        """`ring_of(camera_id)` is the camera's ring buffer (None: not running here);
+        snapshots are drawn on `pictures`."""
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._bus = bus
         self.store = store
         self._ring_of = ring_of
+        self._pictures = pictures
         self._captures: dict[int, Capture] = {}
         # what the annotated clips draw; kept as long as the rings keep video
         self.overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
@@ -105,6 +109,9 @@ class ClipWorker:
         self._encoder = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="evidence-encode", initializer=_lower_priority
         )
+        # writing clips and storing files, which retries for minutes while a remote store
+        # is away: here, not on asyncio's default executor, where requests' work waits
+        self._files = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evidence-files")
 
     async def start(self) -> None:
         """Fail, with the reason, the jobs a previous run left unfinished; start retention."""
@@ -171,6 +178,7 @@ class ClipWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._encoder.shutdown(wait=False, cancel_futures=True)
+        self._files.shutdown(wait=False, cancel_futures=True)
 
     # -- from the recorder ----------------------------------------------------------------
 
@@ -249,7 +257,9 @@ class ClipWorker:
             key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
             with tempfile.TemporaryDirectory(prefix="shopguard-clip-") as folder:
                 clip = Path(folder) / "clip.mp4"
-                duration = await asyncio.to_thread(self._write_clip, capture, clip, key)
+                duration = await asyncio.get_running_loop().run_in_executor(
+                    self._files, self._write_clip, capture, clip, key
+                )
                 await self._job(alert_id, ClipStatus.done, clip_ref=key)
                 logger.info(
                     "camera %s: alert %s clip written (%.1f s)",
@@ -279,7 +289,17 @@ class ClipWorker:
         found = opening.detection
         key = evidence_key(store_id, found.camera_id, alert_id, "snapshot.jpg")
         try:
-            await asyncio.to_thread(self._write_snapshot, image, opening, key)
+            with tempfile.TemporaryDirectory(prefix="shopguard-snap-") as folder:
+                path = Path(folder) / "snapshot.jpg"
+                await self._pictures.run(
+                    snapshot_jpeg,
+                    image,
+                    path,
+                    xyxy=found.xyxy,
+                    keypoints=found.keypoints,
+                    keypoint_conf=found.keypoint_conf,
+                )
+                await asyncio.get_running_loop().run_in_executor(self._files, self._put, key, path)
         except OSError as exc:  # a full disk: the clip may still fit later
             logger.error(
                 "camera %s: alert %s snapshot failed: %s",
@@ -290,19 +310,6 @@ class ClipWorker:
             )
             return
         await self._set_alert(alert_id, snapshot_ref=key)
-
-    def _write_snapshot(self, image: npt.NDArray[np.uint8], opening: Opening, key: str) -> None:
-        found = opening.detection
-        with tempfile.TemporaryDirectory(prefix="shopguard-snap-") as folder:
-            path = Path(folder) / "snapshot.jpg"
-            snapshot_jpeg(
-                image,
-                path,
-                xyxy=found.xyxy,
-                keypoints=found.keypoints,
-                keypoint_conf=found.keypoint_conf,
-            )
-            self._put(key, path)
 
     async def _record(self, capture: Capture) -> None:
         """Copy the camera's packets of the clip's window out of its ring as they come."""

@@ -7,6 +7,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 
+from server.annotate.pictures import PictureThreads
 from server.live.frames import LiveFrame, LiveFrames
 from server.live.render import render
 
@@ -18,6 +19,7 @@ QUALITY = 75
 
 async def mjpeg_parts(
     frames: LiveFrames,
+    pictures: PictureThreads,
     *,
     camera_id: int,
     label: str,
@@ -31,7 +33,7 @@ async def mjpeg_parts(
         frame = await frames.next_after(camera_id, last, WAIT_S)
         if frame is None:
             continue
-        jpeg = await asyncio.to_thread(jpeg_of, frame, width, label)
+        jpeg = await pictures.run(jpeg_of, frame, width, label)
         head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
         yield head.encode() + jpeg + b"\r\n"
         last = frame.captured_at

@@ -20,6 +20,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from server.annotate.pictures import PictureThreads
 from server.config import LiveConfig
 from server.errors import InvalidRequest, Unavailable
 from server.live.frames import LiveFrames
@@ -47,8 +48,9 @@ class Viewer:
 class LivePeers:
     """Every live viewer of this server."""
 
-    def __init__(self, frames: LiveFrames, config: LiveConfig) -> None:
-        self.frames, self.config = frames, config
+    def __init__(self, frames: LiveFrames, pictures: PictureThreads, config: LiveConfig) -> None:
+        """`pictures`: where each viewer's picture is drawn and encoded."""
+        self.frames, self.pictures, self.config = frames, pictures, config
         self._relay = MediaRelay()
         self._sources: dict[int, CameraTrack] = {}
         self._deadlines: set[asyncio.Task[None]] = set()
@@ -177,6 +179,7 @@ class LivePeers:
         if source is None or source.readyState != "live":
             source = self._sources[camera_id] = CameraTrack(
                 self.frames,
+                self.pictures,
                 camera_id=camera_id,
                 label=label,
                 width=self.config.width,

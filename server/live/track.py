@@ -11,6 +11,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from server.annotate.pictures import PictureThreads
 from server.live.frames import LiveFrame, LiveFrames
 from server.live.render import render
 
@@ -22,10 +23,17 @@ class CameraTrack(MediaStreamTrack):
     kind = "video"
 
     def __init__(
-        self, frames: LiveFrames, *, camera_id: int, label: str, width: int, fps: float
+        self,
+        frames: LiveFrames,
+        pictures: PictureThreads,
+        *,
+        camera_id: int,
+        label: str,
+        width: int,
+        fps: float,
     ) -> None:
         super().__init__()
-        self._frames, self.camera_id = frames, camera_id
+        self._frames, self._pictures, self.camera_id = frames, pictures, camera_id
         self._label, self._width, self._interval = label, width, 1.0 / fps
         self._last_ts = -float("inf")  # capture time of the last frame sent
         self._last_sent = 0.0  # monotonic time it was sent
@@ -43,7 +51,7 @@ class CameraTrack(MediaStreamTrack):
             frame = await self._frames.next_after(self.camera_id, self._last_ts, WAIT_S)
             if frame is not None:
                 break
-        video = await asyncio.to_thread(self._picture, frame)
+        video = await self._pictures.run(self._picture, frame)
         if self._start is None:
             self._start = frame.captured_at
         pts = max(self._last_pts + 1, round((frame.captured_at - self._start) / VIDEO_CLOCK))

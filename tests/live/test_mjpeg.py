@@ -4,13 +4,16 @@ ends when its session signs out."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from server.annotate.pictures import MAX_WAITING
 from server.config import LiveConfig
 from server.live.mjpeg import BOUNDARY
 from tests.helpers import error_of
@@ -79,7 +82,9 @@ async def test_an_mjpeg_viewer_counts_in_the_caps_and_leaves_with_its_client(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_camera_snapshot_is_its_newest_picture(tmp_path: Path, database_url: str) -> None:
+async def test_a_camera_snapshot_is_its_newest_picture_or_busy(
+    tmp_path: Path, database_url: str
+) -> None:
     async with live_camera(tmp_path, database_url, LIVE) as camera:
         path = f"/api/v1/cameras/{camera.camera_id}/snapshot.jpg"
         first = await camera.http.get(path, params={"width": 320})
@@ -98,3 +103,15 @@ async def test_a_camera_snapshot_is_its_newest_picture(tmp_path: Path, database_
         assert too_wide.status_code == 422
         nobody = await camera.http.get(path, headers={"Authorization": ""})
         assert nobody.status_code == 401
+
+        pictures = camera.runtime.pictures  # a burst: every picture thread's place is taken
+        release, pictures.max_waiting = threading.Event(), 1
+        held = asyncio.create_task(pictures.run(release.wait, 10.0))
+        try:
+            busy = await camera.http.get(path)
+            assert busy.status_code == 503 and "try again" in error_of(busy)["message"]
+        finally:
+            release.set()
+            await held
+        pictures.max_waiting = MAX_WAITING
+        assert (await camera.http.get(path)).status_code == 200

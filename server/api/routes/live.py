@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from server.services.auth import Principal
 from server.storage import cameras
 from server.storage.models import Camera
 from shared.api_paths import LIVE_PAGE
+from shared.schemas.errors import ErrorResponse
 from shared.schemas.live import (
     IceServerPublic,
     LiveAnswer,
@@ -91,7 +91,10 @@ async def live_link(
 @router.get(
     "/{camera_id}/snapshot.jpg",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}, "description": "The newest picture."}},
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The newest picture."},
+        503: {"model": ErrorResponse, "description": "Busy drawing pictures: ask again."},
+    },
 )
 async def camera_snapshot(
     camera_id: int,
@@ -105,7 +108,7 @@ async def camera_snapshot(
     frame = runtime.live.frames.latest(camera_id)
     if frame is None:
         raise Conflict(f"camera {camera_id} has no picture yet (it is still connecting)")
-    jpeg = await asyncio.to_thread(jpeg_of, frame, width, camera.name)
+    jpeg = await runtime.pictures.run_or_refuse(jpeg_of, frame, width, camera.name)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -172,6 +175,7 @@ async def live_mjpeg(
     config = runtime.settings.live
     parts = mjpeg_parts(
         runtime.live.frames,
+        runtime.pictures,
         camera_id=camera_id,
         label=camera.name,
         width=config.width,
