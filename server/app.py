@@ -39,10 +39,12 @@ def create_app(settings: Settings) -> FastAPI:
         responses={
             status: {"model": ErrorResponse, "description": description}
             for status, description in (
+                (400, "The request body is not valid JSON."),
                 (401, "Not signed in, or the token is invalid, expired or revoked."),
                 (403, "Signed in, but the role may not do this."),
                 (404, "Not found, or outside your stores."),
                 (409, "Conflicts with the current state."),
+                (413, "The request body is larger than `server.max_body_bytes`."),
                 (422, "The request breaks a validation rule."),
             )
         },

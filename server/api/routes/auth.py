@@ -1,16 +1,22 @@
 """Sign in, refresh, sign out, who am I, change password."""
 
+from typing import Any
+
 from fastapi import APIRouter, status
 
 from server.api.deps import ClientAddressDep, ClientDep, PendingUser, RuntimeDep, SessionDep
 from server.runtime import ADMIN_PASSWORD_FILE
 from server.storage.models import utcnow
 from shared.schemas.auth import LoginRequest, Me, PasswordChange, RefreshRequest, Role, TokenPair
+from shared.schemas.errors import ErrorResponse
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+TOO_MANY_TRIES: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorResponse, "description": "Too many failed tries: wait `Retry-After` s."}
+}
 
 
-@router.post("/login")
+@router.post("/login", responses=TOO_MANY_TRIES)
 async def login(
     body: LoginRequest,
     runtime: RuntimeDep,
@@ -70,7 +76,7 @@ async def me(principal: PendingUser) -> Me:
     )
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=TOO_MANY_TRIES)
 async def change_password(
     body: PasswordChange,
     principal: PendingUser,
