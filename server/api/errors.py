@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
@@ -170,6 +171,15 @@ async def _database(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _changed_meanwhile(_: Request, exc: Exception) -> JSONResponse:
+    """Rows this request changes were changed or deleted by another one since it read them
+    (an admin's user change while a store of the user's is deleted)."""
+    logger.info("rows changed under a request: %s", exc)
+    return error_response(
+        409, "conflict", "another request changed or deleted this meanwhile; read it again"
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
@@ -182,4 +192,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _invalid_value)  # rules checked past the schema
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(OverflowError, _database)  # SQLite: an integer over 64 bits
+    app.add_exception_handler(StaleDataError, _changed_meanwhile)
     app.add_exception_handler(Exception, _unexpected)

@@ -33,9 +33,13 @@ def check_file_source(path: str, folders: Sequence[Path]) -> Path:
     """The file's resolved path, when it lies inside one of `folders`.
 
     Raises:
-        InvalidRequest: it lies elsewhere (symbolic links are followed first).
+        InvalidRequest: it lies elsewhere (symbolic links are followed first), or it is no
+            path at all.
     """
-    resolved = Path(path).expanduser().resolve()
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # ~unknown-user, a NUL, a link loop
+        raise InvalidRequest(f"a file source must be a path on this server ({exc})") from exc
     if not any(resolved.is_relative_to(folder) for folder in folders):
         allowed = ", ".join(str(folder) for folder in folders)
         raise InvalidRequest(
