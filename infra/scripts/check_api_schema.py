@@ -6,7 +6,7 @@ Run by `infra/scripts/check_api_schema.sh` (which puts it in a network namespace
 own, so nothing the fuzzer makes up can reach past 127.0.0.1). It starts `shopguard serve`
 on a free port of 127.0.0.1 with a temporary data folder (SQLite), the video pipeline off
 and a known admin password; adds a store, a camera (an RTSP address on 127.0.0.1 that
-nothing serves) and a viewer of that store; then runs `schemathesis run` over
+nothing serves) with a test alert, a DVR and a viewer of that store; then runs `schemathesis run` over
 /openapi.json once with each token and stops the server, whatever happened. Left out:
 sign-out and password changes (they end the run's own session) and, through
 `schemathesis_hooks.py`, changes to the two accounts signed in. Exits 0 when both runs
@@ -38,6 +38,7 @@ ADMIN_PASSWORD = "schema-check-admin-1"
 VIEWER = "schema_viewer"
 VIEWER_PASSWORDS = ("schema-check-viewer-1", "schema-check-viewer-2")  # one-time, then own
 CAMERA_URL = "rtsp://127.0.0.1:9/nothing-serves-this"
+DVR_URL_TEMPLATE = "rtsp://127.0.0.1:9/ch{channel}"
 CHECKS = (
     "not_a_server_error",  # no 5xx
     "status_code_conformance",  # every status is one the operation declares
@@ -147,11 +148,12 @@ def error_lines(log: list[str]) -> list[str]:
 
 
 def prepare(base: str) -> tuple[str, str, list[int]]:
-    """A store, a camera and a viewer; the admin's and the viewer's tokens and user ids."""
+    """A store with a camera, a test alert on it, a DVR of two channels and a viewer (so
+    that ids 1 and 2 exist); the admin's and the viewer's tokens and user ids."""
     with httpx.Client(base_url=f"{base}{API}", trust_env=False, timeout=30) as client:
         admin = {"Authorization": f"Bearer {sign_in(client, ADMIN, ADMIN_PASSWORD)}"}
         store = post(client, "/stores", admin, {"name": "Schema store"})
-        post(
+        camera = post(
             client,
             "/cameras",
             admin,
@@ -162,6 +164,9 @@ def prepare(base: str) -> tuple[str, str, list[int]]:
                 "source_url": CAMERA_URL,
             },
         )
+        post(client, f"/cameras/{camera['id']}/test-alert", admin, {})
+        dvr = {"store_id": store["id"], "name": "Schema DVR", "channels": 2}
+        post(client, "/dvrs", admin, dvr | {"url_template": DVR_URL_TEMPLATE})
         viewer = post(
             client,
             "/users",
