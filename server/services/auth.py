@@ -259,11 +259,13 @@ class AuthService:
         """The principal behind an access token (with `camera_id`: a live-view token for
         that camera), checking that its session still lives."""
         claims = self.signer.verify(token, camera_id=camera_id)
-        auth_session = await sessions.get_session(session=session, session_id=claims.session_id)
-        if auth_session is None or auth_session.revoked_at is not None:
+        found = await sessions.get_session_and_user(
+            session=session, session_id=claims.session_id, user_id=claims.user_id
+        )
+        if found is None or found[0].revoked_at is not None:
             raise AuthError("this session has ended; sign in again")
-        user = await session.get(User, claims.user_id)
-        if user is None or not user.is_active:
+        auth_session, user = found
+        if not user.is_active:
             raise AuthError("this account is disabled")
         return Principal(user=user, session_id=auth_session.id)
 

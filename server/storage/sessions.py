@@ -5,8 +5,9 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
-from server.storage.models import AuthSession, RefreshToken
+from server.storage.models import AuthSession, RefreshToken, User
 
 
 async def open_session(
@@ -52,6 +53,21 @@ async def claim_refresh_token(*, session: AsyncSession, token_id: int, now: date
 
 async def get_session(*, session: AsyncSession, session_id: str) -> AuthSession | None:
     return await session.get(AuthSession, session_id)
+
+
+async def get_session_and_user(
+    *, session: AsyncSession, session_id: str, user_id: int
+) -> tuple[AuthSession, User] | None:
+    """The session of `user_id` with its user and the user's stores, in one query: every
+    signed-in request asks (a query is several round trips to SQLite's thread)."""
+    result = await session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id, AuthSession.user_id == user_id)
+        .options(joinedload(User.stores))
+    )
+    found = result.unique().one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 async def revoke_session(
