@@ -199,10 +199,11 @@ async def _update(
 
 
 def _confined(runtime: RuntimeDep, kind: SourceKind, *urls: str | None) -> None:
-    """Refuse (422) a file source outside the media folders."""
+    """Refuse (422) a file source outside the media folders (a URL given as a file source is
+    refused for its shape, by the schema's rules)."""
     if kind is SourceKind.file:
         for url in urls:
-            if url:
+            if url and "://" not in url:
                 check_file_source(url, runtime.settings.media_folders)
 
 
