@@ -343,5 +343,36 @@ def bench_pipeline(
         raise typer.Exit(1) from exc
 
 
+@bench_app.command("load")
+def bench_load(
+    clients: Annotated[int, typer.Option(help="Signed-in HTTP clients at once.")] = 200,
+    seconds: Annotated[float, typer.Option(help="Seconds measured.")] = 30.0,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
+) -> None:
+    """Many signed-in clients reading /health and the alert list at once from a real server
+    (a child process, the pipeline off): p50/p95/p99 and errors per path."""
+    from server.bench.load import main as load
+
+    load(
+        ["--clients", str(clients), "--seconds", str(seconds)]
+        + (["--out", str(out)] if out else [])
+    )
+
+
+@bench_app.command("soak")
+def bench_soak(
+    minutes: Annotated[float, typer.Option(help="How long.")] = 60.0,
+    sample_s: Annotated[float, typer.Option(help="Seconds between samples.")] = 60.0,
+    out: Annotated[Path, typer.Option(help="The JSON; the plot goes beside it (.png).")] = Path(
+        "data/bench/soak.json"
+    ),
+) -> None:
+    """A real server with 4 file cameras, cameras dropping and returning, alerts, viewers
+    coming and going; its memory, open files, threads and tasks sampled (are they flat?)."""
+    from server.bench.soak import main as soak
+
+    soak(["--minutes", str(minutes), "--sample-s", str(sample_s), "--out", str(out)])
+
+
 def main() -> None:
     app()

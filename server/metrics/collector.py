@@ -9,6 +9,7 @@ so the series stay as many as the cameras.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ class RuntimeCollector:
         yield from pose_pool_metrics(runtime.pipeline)
         yield from alert_metrics(runtime.alerts, runtime.bus)
         yield from push_metrics(runtime.pushes)
+        yield from server_metrics(runtime)
 
 
 def histogram(name: str, documentation: str, labels: tuple[str, ...]) -> HistogramMetricFamily:
@@ -201,6 +203,18 @@ def alert_metrics(recorder: AlertRecorder, bus: LocalEventBus) -> Iterator[Metri
         "Live clients dropped: fell behind.",
         bus.dropped_subscribers,
     )
+
+
+def server_metrics(runtime: Runtime) -> Iterator[Metric]:
+    """Live viewers, and the event loop's tasks: a count that only grows is a leak."""
+    yield gauge(
+        "shopguard_live_viewers", "Live video viewers (WebRTC and MJPEG).", runtime.live.count()
+    )
+    try:
+        tasks = len(asyncio.all_tasks())
+    except RuntimeError:  # scraped off the event loop (a test): nothing to count
+        return
+    yield gauge("shopguard_event_loop_tasks", "Tasks on the server's event loop.", tasks)
 
 
 def push_metrics(dispatcher: PushDispatcher) -> Iterator[Metric]:
