@@ -347,6 +347,7 @@ def bench_pipeline(
 def bench_load(
     clients: Annotated[int, typer.Option(help="Signed-in HTTP clients at once.")] = 200,
     seconds: Annotated[float, typer.Option(help="Seconds measured.")] = 30.0,
+    think_s: Annotated[float, typer.Option(help="Each client's pause between requests.")] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
 ) -> None:
     """Many signed-in clients reading /health and the alert list at once from a real server
@@ -354,7 +355,7 @@ def bench_load(
     from server.bench.load import main as load
 
     load(
-        ["--clients", str(clients), "--seconds", str(seconds)]
+        ["--clients", str(clients), "--seconds", str(seconds), "--think-s", str(think_s)]
         + (["--out", str(out)] if out else [])
     )
 

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import ssl
 import subprocess
 import sys
@@ -119,8 +120,11 @@ async def sign_in(http: httpx.AsyncClient, name: str, password: str) -> str:
     return token
 
 
-async def client(http: httpx.AsyncClient, stop_at: float, tally: Tally) -> None:
-    """One signed-in client: health, alerts, health, alerts... until `stop_at`."""
+async def client(http: httpx.AsyncClient, stop_at: float, tally: Tally, think_s: float) -> None:
+    """One signed-in client: health, alerts, health, alerts... until `stop_at`, pausing
+    about `think_s` after each pair (0: none)."""
+    if think_s:
+        await asyncio.sleep(random.uniform(0, think_s))  # spread out, as phones are
     while time.monotonic() < stop_at:
         for path in PATHS:
             started = time.perf_counter()
@@ -130,6 +134,8 @@ async def client(http: httpx.AsyncClient, stop_at: float, tally: Tally) -> None:
             except httpx.HTTPError as exc:
                 outcome = type(exc).__name__
             tally.add(path, time.perf_counter() - started, outcome)
+        if think_s:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think_s)
 
 
 async def report_progress(
@@ -157,6 +163,7 @@ async def run(
     *,
     profile: Path | None = None,
     server_env: dict[str, str] | None = None,
+    think_s: float = 0.0,
 ) -> dict[str, Any]:
     """`server_env`: more SHOPGUARD_* settings for the server (to try one)."""
     load_at_start = os.getloadavg()  # before this bench adds its own
@@ -198,13 +205,14 @@ async def run(
             ]
             for http in https:  # connected before the clock starts, as a phone's app is
                 (await http.get(PATHS[0])).raise_for_status()
-            result = await measure(server, https, seconds, say)
+            result = await measure(server, https, seconds, think_s, say)
     finally:
         server.stop()
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
         "clients": clients,
+        "think_s": think_s,
         "alerts_listed": alerts,
         "server_env": server_env or {},
         "cores": os.cpu_count(),
@@ -217,6 +225,7 @@ async def measure(
     server: ServerProcess,
     https: list[httpx.AsyncClient],
     seconds: float,
+    think_s: float,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """The timed run: every client at once for `seconds`."""
@@ -226,7 +235,7 @@ async def measure(
     started = time.monotonic()
     say(f"{len(https)} clients for {seconds:.0f} s (load average {load_before[0]:.2f})")
     progress = asyncio.create_task(report_progress(tally, started, seconds, say))
-    await asyncio.gather(*(client(http, started + seconds, tally) for http in https))
+    await asyncio.gather(*(client(h, started + seconds, tally, think_s) for h in https))
     progress.cancel()
     wall = time.monotonic() - started
     usage = server.usage()
@@ -281,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--alerts", type=int, default=30, help="test alerts in the list (30)")
+    parser.add_argument(
+        "--think-s", type=float, default=0.0, help="each client's pause between pairs (0)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument(
         "--profile", type=Path, default=None, help="run the server under cProfile into FILE"
@@ -303,7 +315,15 @@ def main(argv: list[str] | None = None) -> int:
         args.profile.resolve() if args.profile is not None else None
     )  # the server's cwd differs
     result = asyncio.run(
-        run(args.clients, args.seconds, args.alerts, say, profile=profile, server_env=server_env)
+        run(
+            args.clients,
+            args.seconds,
+            args.alerts,
+            say,
+            profile=profile,
+            server_env=server_env,
+            think_s=args.think_s,
+        )
     )
     for line in lines(result):
         say(line)
