@@ -6,8 +6,9 @@ Run by `infra/scripts/check_api_schema.sh` (which puts it in a network namespace
 own, so nothing the fuzzer makes up can reach past 127.0.0.1). It starts `shopguard serve`
 on a free port of 127.0.0.1 with a temporary data folder (SQLite), the video pipeline off
 and a known admin password; adds a store, a camera (an RTSP address on 127.0.0.1 that
-nothing serves) with a test alert, a DVR and a viewer of that store; then runs `schemathesis run` over
-/openapi.json once with each token and stops the server, whatever happened. Left out:
+nothing serves) with a test alert, a DVR and a viewer of that store; then runs
+`schemathesis run` over /openapi.json once with each token and stops the server, whatever
+happened. Left out:
 sign-out and password changes (they end the run's own session) and, through
 `schemathesis_hooks.py`, changes to the two accounts signed in. Exits 0 when both runs
 found nothing.
