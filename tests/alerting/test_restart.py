@@ -79,6 +79,7 @@ def test_an_alert_outlives_a_kill_and_its_incident_goes_on(
         SHOPGUARD_AUTH__PASSWORD_HASH_MEMORY_KIB="8192",
         SHOPGUARD_AUTH__INITIAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
         SHOPGUARD_PIPELINE__RECONCILE_INTERVAL_S="0.5",
+        SHOPGUARD_MEDIA_DIRS=json.dumps([str(PEOPLE_CLIP.parent)]),  # where the clip lies
     )
     port, log = free_port(), tmp_path / "serve.log"
     base = f"http://127.0.0.1:{port}/api/v1"
