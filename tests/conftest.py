@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from server.app import create_app
 from server.config import AuthConfig, PipelineConfig, Settings
 from server.runtime import Runtime
-from tests.helpers import ADMIN_PASSWORD, LiveServer, World, login, make_world
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, LiveServer, World, login, make_world
 
 pytest_plugins = ["tests.exit_watchdog"]
 
@@ -91,7 +91,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
         yield app
 
 

@@ -19,6 +19,7 @@ from server.serving import uvicorn_config
 from server.storage import cameras
 from server.storage.models import Alert, Base
 
+LIFESPAN_S = 60.0  # an app's start or stop on a loaded CI box (asgi-lifespan waits 5 s)
 ADMIN_PASSWORD = "admin-test-password-1"
 USER_PASSWORD = "user-test-password-1"
 NEW_PASSWORD = "changed-password-2"

@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 from server.app import create_app
 from server.config import Settings
 from shared.schemas.settings import ClipSettings, DetectionSettings, RetentionSettings
-from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, World, error_of, login
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, NEW_PASSWORD, World, error_of, login
 
 USERS = "/api/v1/users"
 STORES = "/api/v1/stores"
@@ -333,7 +333,7 @@ async def test_stores_api(client: httpx.AsyncClient, world: World) -> None:
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan, and a client for it."""
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://shopguard.test") as c:
             yield c

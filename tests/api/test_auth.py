@@ -26,6 +26,7 @@ from server.storage.models import AuthSession, User, utcnow
 from tests.conftest import make_settings
 from tests.helpers import (
     ADMIN_PASSWORD,
+    LIFESPAN_S,
     NEW_PASSWORD,
     create_user,
     error_of,
@@ -50,7 +51,7 @@ async def serve(
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The real app with its lifespan and an ASGI client, like conftest's `app` and `client`."""
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
         async with client_for(app, client) as http:
             yield app, http
 

@@ -24,7 +24,16 @@ from server.runtime import Runtime
 from server.storage.models import utcnow
 from shared.schemas.events import EventEnvelope, Hello, Welcome
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_PASSWORD, LiveServer, World, add_alert, error_of, login, make_world
+from tests.helpers import (
+    ADMIN_PASSWORD,
+    LIFESPAN_S,
+    LiveServer,
+    World,
+    add_alert,
+    error_of,
+    login,
+    make_world,
+)
 from tests.prometheus_text import samples, value
 
 SCRAPER_TOKEN = "scraper-token-0123456789abcdef-0123456789"
@@ -43,7 +52,7 @@ def with_metrics(settings: Settings, **fields: object) -> Settings:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
         yield app
 
 

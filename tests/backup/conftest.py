@@ -32,7 +32,7 @@ from server.storage.db import make_engine, make_sessionmaker
 from server.storage.models import Alert, Base
 from tests.conftest import PG_ADMIN_DSN, make_settings
 from tests.evidence.test_downloads import alert_with_clip
-from tests.helpers import ADMIN_PASSWORD, World, login, make_world
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, World, login, make_world
 
 Rows = dict[str, list[tuple[object, ...]]]
 PROGRAM = [sys.executable, "-m", "server"]
@@ -140,7 +140,7 @@ async def source(tmp_path: Path, database_url: str) -> AsyncIterator[Source]:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with (
-        LifespanManager(app),
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
         httpx.AsyncClient(transport=transport, base_url="http://shopguard.test") as client,
     ):
         world = await make_world(client, await login(client, "admin", ADMIN_PASSWORD))

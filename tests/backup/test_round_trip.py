@@ -19,7 +19,7 @@ from server.storage.migrate import alembic_config
 from server.storage.models import utcnow
 from tests.backup.conftest import Source, cli_env, invoke, rows, shopguard, tree
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, add_alert, login
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, NEW_PASSWORD, add_alert, login
 
 API_READS = ("/api/v1/users", "/api/v1/stores", "/api/v1/cameras", "/api/v1/alerts")
 
@@ -92,7 +92,7 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_folder_and_dat
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 50000))
     async with (
-        LifespanManager(app),
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
         httpx.AsyncClient(transport=transport, base_url="http://restored.test") as client,
     ):
         for path in API_READS:  # the old server's token works: same signing key and sessions

@@ -22,7 +22,7 @@ from server.runtime import Runtime
 from server.storage.models import Alert, PushOutbox, ShadowAlert
 from server.weights import record_sha, sha256_of
 from tests.conftest import make_settings
-from tests.helpers import error_of
+from tests.helpers import LIFESPAN_S, error_of
 from tests.models.builders import write_candidate, write_model
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
 from tests.pipeline.conftest import PEOPLE_CLIP, admin_client
@@ -51,7 +51,10 @@ async def test_a_candidate_counts_in_shadow_is_promoted_live_and_restored(
     candidate = sha256_of(candidate_file)
     pipeline = FAST.model_copy(update={"behaviour_model": active_file})
     app = create_app(make_settings(data_dir, database_url, pipeline=pipeline))
-    async with LifespanManager(app), admin_client(app) as api:
+    async with (
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
+        admin_client(app) as api,
+    ):
         runtime: Runtime = app.state.runtime
         camera_id = await add_camera(api, await add_store(api), "Aisle 1", PEOPLE_CLIP)
 

@@ -16,7 +16,7 @@ from server.app import create_app
 from server.config import Settings
 from server.weights import ONNX_NAME
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_PASSWORD, login
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, login
 from tests.pipeline.app_helpers import FAST
 from tests.pipeline.media import synthetic_video
 
@@ -50,7 +50,7 @@ def pipeline_settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def pipeline_app(pipeline_settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(pipeline_settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
         yield app
 
 
@@ -73,5 +73,8 @@ async def admin_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def running_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An admin's client of an app started with `settings` (stopped on exit)."""
     app = create_app(settings)
-    async with LifespanManager(app), admin_client(app) as client:
+    async with (
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
+        admin_client(app) as client,
+    ):
         yield client

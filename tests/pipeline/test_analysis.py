@@ -21,6 +21,7 @@ from server.pipeline.pose import OnnxPose, input_hw_for
 from server.pipeline.records import Frame, Tracks, Verdicts
 from server.runtime import Runtime
 from tests.conftest import make_settings
+from tests.helpers import LIFESPAN_S
 from tests.pipeline.app_helpers import (
     FAST,
     add_camera,
@@ -272,7 +273,10 @@ async def test_tracks_keep_at_least_the_behaviour_models_window(
     saw: the model's reach, and a frame's slack, win."""
     pipeline = FAST.model_copy(update={"track_history_s": 1.0})
     app = create_app(make_settings(tmp_path / "data", database_url, pipeline=pipeline))
-    async with LifespanManager(app), admin_client(app) as api:
+    async with (
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
+        admin_client(app) as api,
+    ):
         runtime: Runtime = app.state.runtime
         camera_id = await add_camera(api, await add_store(api), "Aisle 10", clip)
         await eventually(lambda: has_status(api, camera_id, "online"))

@@ -20,7 +20,7 @@ from server.storage.db import make_engine, make_sessionmaker
 from server.storage.models import Camera
 from shared.schemas.events import CameraStatusChanged
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_PASSWORD, login
+from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, login
 from tests.pipeline.app_helpers import (
     FAST,
     add_camera,
@@ -129,7 +129,7 @@ async def test_the_demo_camera_is_created_once_and_shows_people_tracked(
     settings = settings.model_copy(update={"demo_video": clip})
     for start in range(2):
         app = create_app(settings)
-        async with LifespanManager(app):
+        async with LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://sg.test") as api:
                 api.headers.update(await login(api, "admin", ADMIN_PASSWORD))

@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from server.app import create_app
 from server.runtime import Runtime
 from tests.conftest import make_settings
+from tests.helpers import LIFESPAN_S
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually
 from tests.pipeline.conftest import PEOPLE_CLIP, admin_client
 from tests.posetracks.people import assert_rows_equal
@@ -25,7 +26,10 @@ async def test_the_pipelines_people_become_kept_poses_and_labelled_episodes(
 ) -> None:
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
     app = create_app(settings)
-    async with LifespanManager(app), admin_client(app) as api:
+    async with (
+        LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
+        admin_client(app) as api,
+    ):
         runtime: Runtime = app.state.runtime
         recorder = runtime.pose_tracks.recorder
         store_id = await add_store(api)
