@@ -66,8 +66,8 @@ HTMLMediaElement.prototype.play = function () {
 
 
 async def live_player(page: Page) -> Frame:
-    """The server's player page, framed in the app's live view."""
-    for _ in range(200):
+    """The server's player page, framed in the app's live view (within 60 s: a loaded box)."""
+    for _ in range(600):
         framed = [f for f in page.frames if "/live/" in f.url]
         if framed:
             return framed[0]
