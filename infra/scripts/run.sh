@@ -20,4 +20,6 @@ fi
 if [ -z "${SHOPGUARD_DEMO_VIDEO+set}" ] && [ -s media/demo/vtest.mp4 ]; then
   export SHOPGUARD_DEMO_VIDEO="$PWD/media/demo/vtest.mp4"
 fi
+# glibc's malloc arenas, as in the image: the server's memory stays flat (docs/benchmarks.md)
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/shopguard serve "$@"
