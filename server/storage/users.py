@@ -61,21 +61,11 @@ async def count_failed_sign_in(
     values: dict[str, object] = {"failed_logins": User.failed_logins + 1}
     if locked_until is not None:
         values["locked_until"] = locked_until
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    await _set(session, user_id, values)
 
 
 async def lock_user(*, session: AsyncSession, user_id: int, until: datetime) -> None:
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(locked_until=until, failed_logins=0)
-        .execution_options(synchronize_session=False)
-    )
+    await _set(session, user_id, {"locked_until": until, "failed_logins": 0})
 
 
 async def clear_failed_attempts(
@@ -84,6 +74,11 @@ async def clear_failed_attempts(
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if last_login_at is not None:
         values["last_login_at"] = last_login_at
+    await _set(session, user_id, values)
+
+
+async def _set(session: AsyncSession, user_id: int, values: dict[str, object]) -> None:
+    """One UPDATE of the user's row, without loading it."""
     await session.execute(
         update(User)
         .where(User.id == user_id)
