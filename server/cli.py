@@ -88,7 +88,7 @@ def serve(
 async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """An engine on the configured database, migrated to the newest schema."""
     prepare_data_dir(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, settings.database_pool_wait_s)
     try:
         await migrate.upgrade(engine)
         yield engine

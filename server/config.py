@@ -439,6 +439,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite in the data directory when unset. "
         "postgresql://user@host/db selects asyncpg.",
     )
+    database_pool_wait_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free database connection; past it the "
+        "answer is 503 busy with Retry-After.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level of the server."
     )

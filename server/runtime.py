@@ -146,7 +146,7 @@ class Runtime:
         signer = TokenSigner(signing_key)
         passwords = Passwords(memory_kib=settings.auth.password_hash_memory_kib)
         pictures = PictureThreads()  # live views and snapshots: never the default executor
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, settings.database_pool_wait_s)
         try:
             await migrate.upgrade(engine)
         except (OSError, SQLAlchemyError) as exc:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
@@ -171,6 +172,17 @@ async def _database(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _pool_exhausted(_: Request, exc: Exception) -> JSONResponse:
+    """Every database connection stayed busy for `database_pool_wait_s`: an overload."""
+    logger.warning("no free database connection: %s", exc)
+    return error_response(
+        503,
+        "server_busy",
+        "the server is busy; retry soon",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _changed_meanwhile(_: Request, exc: Exception) -> JSONResponse:
     """Rows this request changes were changed or deleted by another one since it read them
     (an admin's user change while a store of the user's is deleted)."""
@@ -192,5 +204,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _invalid_value)  # rules checked past the schema
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(OverflowError, _database)  # SQLite: an integer over 64 bits
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(StaleDataError, _changed_meanwhile)
     app.add_exception_handler(Exception, _unexpected)

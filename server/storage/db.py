@@ -11,17 +11,26 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_wait_s: float = 10.0) -> AsyncEngine:
     """An async engine for `url`; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    A caller waits at most `pool_wait_s` for a free connection (sqlalchemy's TimeoutError).
 
     Statement parameters stay out of error messages and logs: they may hold camera passwords.
     """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_timeout=pool_wait_s, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=pool_wait_s,
+        hide_parameters=True,
     )
 
 
