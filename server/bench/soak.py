@@ -64,11 +64,11 @@ class Driver:
     http: httpx.AsyncClient  # the admin's, on /api/v1
     cameras: list[int] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)  # "activity: outcome"
-    signed_in_at: float = 0.0
+    signed_in_at: float | None = None  # monotonic; None: not yet
 
     async def sign_in(self) -> str:
         """The admin's access token, signing in again when it is getting old."""
-        if time.monotonic() - self.signed_in_at > TOKEN_MAX_AGE_S:
+        if self.signed_in_at is None or time.monotonic() - self.signed_in_at > TOKEN_MAX_AGE_S:
             body = {"username": "admin", "password": ADMIN_PASSWORD}
             answer = await self.http.post("/auth/login", json=body)
             answer.raise_for_status()
