@@ -281,6 +281,83 @@ class MetricsConfig(BaseModel):
     )
 
 
+class RedisConfig(BaseModel):
+    """Redis, shared by the instances of a deployment of several processes or machines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: SecretStr | None = Field(
+        None,
+        description="redis://[:password@]host:port/db; set: the sign-in throttle is shared "
+        "through it, and bus.backend may be redis.",
+    )
+    prefix: str = Field(
+        "shopguard",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Start of every key and stream name (several deployments, one Redis).",
+    )
+
+
+class BusConfig(BaseModel):
+    """How records and events travel between stages and instances."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "redis"] = Field(
+        "local",
+        description="local: in this process only (one box, --role all); redis: Redis "
+        "Streams, required when roles are split.",
+    )
+    stream_max_len: int = Field(
+        100_000, ge=100, le=100_000_000, description="Entries kept per stream (approximately)."
+    )
+    claim_idle_s: float = Field(
+        30.0,
+        ge=1.0,
+        le=3600.0,
+        description="An entry delivered to a consumer that has not acknowledged it for this "
+        "long (it died) is handed to another consumer of its group.",
+    )
+
+
+class ClusterConfig(BaseModel):
+    """Roles and camera assignment when several processes share the work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["all", "api", "worker"] = Field(
+        "all",
+        description="all: API and cameras in one process (one box); api: REST, WebSocket, "
+        "push, no cameras; worker: cameras only, claimed by lease.",
+    )
+    worker_name: str | None = Field(
+        None,
+        max_length=128,
+        description="This worker's name in the lease table; unset: host name and process id.",
+    )
+    worker_capacity: int = Field(
+        10, ge=1, le=1000, description="Most cameras one worker runs at once."
+    )
+    lease_s: float = Field(
+        15.0,
+        ge=2.0,
+        le=600.0,
+        description="A worker's hold on a camera lasts this long unless renewed; a dead "
+        "worker's cameras are taken over within it.",
+    )
+    heartbeat_s: float = Field(
+        5.0, ge=0.5, le=200.0, description="Seconds between lease renewals (under lease_s / 2)."
+    )
+
+    @model_validator(mode="after")
+    def _renew_in_time(self) -> "ClusterConfig":
+        if self.heartbeat_s * 2 > self.lease_s:
+            raise ValueError("cluster.heartbeat_s must be at most half of cluster.lease_s")
+        return self
+
+
 class PipelineConfig(BaseModel):
     """The video pipeline: which cameras run here, how long video is kept, how hard to retry."""
 
@@ -461,6 +538,9 @@ class Settings(BaseSettings):
     clips: ClipSettings = ClipSettings()
     retention: RetentionSettings = RetentionSettings()
     pipeline: PipelineConfig = PipelineConfig()
+    redis: RedisConfig = RedisConfig()
+    bus: BusConfig = BusConfig()
+    cluster: ClusterConfig = ClusterConfig()
     pose_tracks: PoseTracksConfig = PoseTracksConfig()
     demo_video: Path | None = Field(
         None,
@@ -491,6 +571,12 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _bus_has_redis(self) -> "Settings":
+        if self.bus.backend == "redis" and self.redis.url is None:
+            raise ValueError("bus.backend redis needs redis.url")
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
