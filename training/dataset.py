@@ -17,7 +17,7 @@ import numpy.typing as npt
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, FeatureSpec, batch_features
 from server.behaviour.scoring import SCORE_EVERY_S, alerting_scores, first_seen, track_scores
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.poselift import PoseLiftVideo
 from training.sessions import stitch
 

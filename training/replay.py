@@ -36,8 +36,8 @@ from server.behaviour.models import AnyModel, load_behaviour_model
 from server.behaviour.scorer import BehaviourScorer
 from server.behaviour.scoring import joined
 from server.config import PipelineConfig
-from server.pipeline.records import NUM_KEYPOINTS, Poses, TrackHistory, Tracks
 from server.pipeline.tracking import Tracker
+from server.records.people import NUM_KEYPOINTS, Poses, TrackHistory, Tracks
 from server.weights import DEFAULT_WEIGHTS_DIR
 from shared.schemas.settings import DetectionSettings
 from training.dataset import PersonRows, person_rows, recordings, row_histories, video_scores

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import TrackHistory
 from server.posetracks.episodes import EpisodeMeta, read_episode
 from server.posetracks.rows import PoseDataError, PoseRows
+from server.records.people import TrackHistory
 from shared.schemas.episodes import EpisodeLabel
 from training.poselift import PoseLiftVideo
 

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from server.alerting.zones import CameraZones
-from server.pipeline.records import Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
 
 CONCEALMENT = "concealment"  # the event type the behaviour model scores
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 GONE_AFTER_S = 5.0  # a track not seen for this long is finished
 SPAN_GAP_S = 30.0  # scored frames further apart than this start a new span

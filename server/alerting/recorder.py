@@ -36,7 +36,8 @@ from server.config import Settings
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.notify.outbox import OPENED, RAISED, AlertPushes
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 from server.services.alerts import commit_and_announce, record_alert
 from server.storage import alerts as alert_rows
 from server.storage.models import Alert, Camera

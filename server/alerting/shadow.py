@@ -43,7 +43,8 @@ from server.alerting.recorder import (
 from server.alerting.thresholds import KEEP_DAYS, CameraThresholds
 from server.alerting.zones import CameraZones
 from server.config import Settings
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 from server.storage import shadow as shadow_rows
 from server.storage.models import Camera
 from server.storage.settings import effective_settings

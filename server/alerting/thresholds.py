@@ -49,7 +49,8 @@ from server.alerting.peaks import SPAN_GAP_S, FinishedTrack, PeakTracker, Scorin
 from server.behaviour.classifier import MODEL_NAME
 from server.behaviour.models import model_identity
 from server.config import Settings
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 from server.storage import peaks as peak_rows
 from server.storage.models import Camera, TrackPeak
 from server.storage.settings import effective_settings

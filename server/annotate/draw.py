@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from server.pipeline.records import Tracks
+from server.records.people import Tracks
 
 MIN_CONF = 0.3  # joints drawn
 # COCO-17 limbs: face, arms, torso, legs

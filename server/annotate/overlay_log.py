@@ -11,7 +11,8 @@ import bisect
 from collections import deque
 
 from server.annotate.draw import PeopleOverlay
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 
 class OverlayLog:

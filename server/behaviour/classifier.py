@@ -31,7 +31,7 @@ import numpy.typing as npt
 from server.behaviour.features import FeatureSpec, batch_features
 from server.behaviour.scoring import Calibration
 from server.errors import ModelError
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 
 MODEL_FORMAT = "shopguard.behaviour/1"
 MODEL_NAME = "behaviour-xgb.json"

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from server.behaviour.classifier import BehaviourModel, ScoringPolicy
 from server.behaviour.sequence import SequenceModel, metadata_path
 from server.errors import ModelError
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from server.weights import sha256_of
 
 F64 = npt.NDArray[np.float64]

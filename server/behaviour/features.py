@@ -49,7 +49,7 @@ from server.behaviour.geometry import (
     share,
 )
 from server.behaviour.resample import NUM_POINTS, Timeline
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 
 # one window's features; distances in torso lengths (shoulder to hip), speeds in torso
 # lengths or box heights per s

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 
 NUM_POINTS = NUM_KEYPOINTS + 2  # the keypoints, then the box's (x1, y1) and (x2, y2) corners
 _EPS_S = 1e-6  # a grid time this close to a frame's takes that frame, despite float sums

@@ -34,7 +34,7 @@ from server.behaviour.scoring import (
     join,
     track_scores,
 )
-from server.pipeline.records import TrackHistory, Tracks, Verdicts
+from server.records.people import TrackHistory, Tracks, Verdicts
 
 _EPS_S = 1e-6  # a track this close to the minimum age has it, despite float sums
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 
 F64 = npt.NDArray[np.float64]
 

@@ -43,7 +43,7 @@ from server.behaviour.features import MIN_SCALE_PX, TORSO_PER_BOX_HEIGHT
 from server.behaviour.geometry import F32, HIPS, SHOULDERS, nanmedian, norm, pair_mean
 from server.behaviour.resample import NUM_POINTS, Timeline
 from server.errors import ModelError
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 from server.weights import is_recorded, sha256_of, sha_path
 
 SEQUENCE_FORMAT = "shopguard.sequence/1"

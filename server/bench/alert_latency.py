@@ -42,7 +42,8 @@ from websockets.asyncio.client import connect
 
 from server.app import create_app
 from server.config import AuthConfig, PipelineConfig, PushConfig, Settings
-from server.pipeline.records import NUM_KEYPOINTS, Frame, Tracks, Verdicts
+from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
+from server.records.video import Frame
 from shared.schemas.events import Hello
 
 PASSWORD = "bench-admin-password-1"

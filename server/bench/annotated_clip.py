@@ -25,7 +25,7 @@ import numpy as np
 
 from server.annotate.draw import PeopleOverlay
 from server.evidence.annotated import write_annotated_mp4
-from server.pipeline.records import Tracks
+from server.records.people import Tracks
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "media" / "demo" / "vtest.mp4"

@@ -23,8 +23,8 @@ from server.behaviour.classifier import MODEL_NAME
 from server.behaviour.ensemble import Ensemble, TrackModel
 from server.behaviour.models import load_behaviour_model
 from server.behaviour.scorer import BehaviourScorer
-from server.pipeline.records import Poses, TrackHistory
 from server.pipeline.tracking import Tracker
+from server.records.people import Poses, TrackHistory
 from server.weights import DEFAULT_WEIGHTS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from PIL import Image
 
 from server.annotate.draw import draw_person
 from server.evidence.h264 import H264FormatError, parameter_sets, to_annexb
-from server.pipeline.records import Packet, StreamInfo
+from server.records.video import Packet, StreamInfo
 
 REMUXABLE = frozenset({"h264"})  # what browsers and phones play inside MP4 as it is
 ENCODE_TIME_BASE = Fraction(1, 90_000)

@@ -41,8 +41,8 @@ from server.evidence.retention import Sweep, sweep
 from server.evidence.store import EvidenceStore, EvidenceStoreError, evidence_key
 from server.logs import ids
 from server.notify.bus import EventBus
-from server.pipeline.records import Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
+from server.records.video import Packet, StreamInfo
 from server.services.alerts import commit_and_announce
 from server.storage import alerts as alert_rows
 from server.storage.models import Alert, Camera, ClipJob

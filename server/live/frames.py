@@ -18,7 +18,8 @@ import numpy.typing as npt
 
 from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ import numpy as np
 
 from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import PoseEstimator
-from server.pipeline.records import Frame, Poses
+from server.records.people import Poses
+from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 

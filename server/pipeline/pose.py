@@ -22,7 +22,7 @@ from server.pipeline.pose_ops import (
     letterbox,
     people,
 )
-from server.pipeline.records import NUM_KEYPOINTS, Poses
+from server.records.people import NUM_KEYPOINTS, Poses
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import NUM_KEYPOINTS
+from server.records.people import NUM_KEYPOINTS
 
 PAD_VALUE = 114.0
 InputType = Literal["float32", "uint8"]  # what a model's input tensor holds

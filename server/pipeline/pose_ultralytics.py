@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from server.errors import ModelError
 from server.pipeline.pose import check_hw, check_model_file
-from server.pipeline.records import Poses
+from server.records.people import Poses
 
 
 class UltralyticsPose:

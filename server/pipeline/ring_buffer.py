@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from server.pipeline.records import Frame, Packet, StreamInfo
+from server.records.video import Frame, Packet, StreamInfo
 
 
 @dataclass(slots=True)

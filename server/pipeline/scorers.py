@@ -31,9 +31,10 @@ from server.behaviour.registry import ModelRegistry
 from server.behaviour.scorer import BehaviourScorer, TrackHistories
 from server.errors import ModelError
 from server.pipeline.metrics import Durations
-from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
 from server.pipeline.worker import TrackSink
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ import numpy.typing as npt
 
 from server.errors import CameraUnavailable
 from server.logs import ids
-from server.pipeline.records import Frame, Packet, StreamInfo
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source_policy import PROTOCOLS, kind_of
+from server.records.video import Frame, Packet, StreamInfo
 from server.security.redact import redact_url
 from shared.schemas.cameras import SourceKind
 

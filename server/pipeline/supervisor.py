@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from server.errors import CameraUnavailable
 from server.logs import ids
-from server.pipeline.records import Frame
 from server.pipeline.source import CameraSource
+from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from server.pipeline.records import Poses, TrackHistory, Tracks
+from server.records.people import Poses, TrackHistory, Tracks
 
 with warnings.catch_warnings():
     # supervision warns at import when OpenCV is absent: we use none of its drawing code,

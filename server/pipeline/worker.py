@@ -24,8 +24,9 @@ from server.logs import ids
 from server.pipeline.inference import FrameDropped, PosePool
 from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import input_hw_for
-from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from server.logs import ids
-from server.pipeline.records import Frame, Tracks, Verdicts
 from server.posetracks.rows import PoseDataError, PoseRows, span_ms
 from server.posetracks.store import CHUNKS, ChunkKey, PoseStore
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 

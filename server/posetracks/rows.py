@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory, Tracks
+from server.records.people import NUM_KEYPOINTS, TrackHistory, Tracks
 
 FORMAT = "shopguard.pose-rows/1"  # written into every file; a reader refuses other formats
 

@@ -30,8 +30,9 @@ from server.alerting.thresholds import CameraThresholds
 from server.behaviour.models import LoadedModel, model_identity
 from server.behaviour.registry import ModelRegistry
 from server.config import Settings
-from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.scorers import LiveModels
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 

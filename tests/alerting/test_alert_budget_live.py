@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from server.alerting.budget import alert_curve
 from server.alerting.recorder import RULES_EVERY_S
-from server.pipeline.records import NUM_KEYPOINTS, Frame, Tracks, Verdicts
+from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
+from server.records.video import Frame
 from server.runtime import Runtime
 from server.storage.models import TrackPeak
 from tests.alerting.recorded_peaks import seed_recording

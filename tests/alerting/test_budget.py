@@ -17,7 +17,8 @@ from server.alerting.budget import (
     review_factor,
 )
 from server.alerting.peaks import FinishedTrack, PeakTracker, ScoringSpan
-from server.pipeline.records import NUM_KEYPOINTS, Frame, Tracks, Verdicts
+from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
+from server.records.video import Frame
 from shared.schemas.cameras import ThresholdSource
 from tests.alerting.recorded_peaks import load_recorded_peaks
 

@@ -8,7 +8,7 @@ import pytest
 from server.alerting.decision import CONCEALMENT, Detection, decide
 from server.alerting.dedup import Dedup, Extension, Opening, severity
 from server.alerting.zones import CameraZones
-from server.pipeline.records import Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
 from shared.schemas.cameras import Zone, ZoneKind
 
 W, H = 1000, 500

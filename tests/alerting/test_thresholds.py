@@ -17,7 +17,8 @@ from server.alerting.thresholds import (
     ModelFacts,
     model_path,
 )
-from server.pipeline.records import NUM_KEYPOINTS, Frame, Tracks, Verdicts
+from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
+from server.records.video import Frame
 from server.storage import cameras, migrate, stores
 from server.storage.db import make_engine, make_sessionmaker
 from server.storage.models import ScoredSpan, TrackPeak

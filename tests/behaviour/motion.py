@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 
 # standing, facing the camera, torso (shoulder to hip) ~101 px; their left is the image's right
 STANDING = np.asarray(

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pytest
 
 from server.behaviour.features import DEFAULT_SPEC, FEATURE_NAMES, batch_features
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 from tests.behaviour.motion import at_fps, moved, shopping
 
 ENDS = np.asarray([2.4, 3.0, 3.4, 4.0])  # window ends (seconds) at which rows are compared

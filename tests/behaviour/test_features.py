@@ -15,7 +15,7 @@ from server.behaviour.features import (
     batch_features,
     window_features,
 )
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 from tests.behaviour.motion import STANDING, at_fps, moved, shopping, still
 from training.poselift import load_split
 

@@ -23,8 +23,8 @@ from server.behaviour.features import DEFAULT_SPEC
 from server.behaviour.models import AnyModel, LoadedModel, load_behaviour_model
 from server.behaviour.scoring import Calibration
 from server.config import PipelineConfig
-from server.pipeline.records import TrackHistory
 from server.pipeline.scorers import ModelPair
+from server.records.people import TrackHistory
 from server.weights import DEFAULT_WEIGHTS_DIR
 from tests.behaviour.motion import shopping
 from training.dataset import person_rows, track_ages, video_scores

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from server.behaviour.resample import NUM_POINTS, Timeline
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 
 
 def track(ts: list[float], x: list[float], conf: list[float], track_id: int = 1) -> TrackHistory:

@@ -15,8 +15,8 @@ from server.behaviour.classifier import BehaviourModel, ScoringPolicy
 from server.behaviour.features import DEFAULT_SPEC, batch_features
 from server.behaviour.scorer import BehaviourScorer
 from server.behaviour.scoring import Calibration, track_scores
-from server.pipeline.records import Poses, TrackHistory, Tracks, Verdicts
 from server.pipeline.tracking import Tracker
+from server.records.people import Poses, TrackHistory, Tracks, Verdicts
 from tests.behaviour.motion import at_fps, shopping
 
 REACH = DEFAULT_SPEC.column("reach_max", 3.0)

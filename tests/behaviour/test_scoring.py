@@ -15,7 +15,7 @@ from server.behaviour.scoring import (
     first_seen,
     track_scores,
 )
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 
 
 def test_a_track_is_averaged_over_its_last_seconds_whatever_the_frame_rate() -> None:

@@ -17,7 +17,7 @@ from server.behaviour.sequence import (
     SequenceSpec,
     sequence_inputs,
 )
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 from tests.behaviour.motion import STANDING, at_fps, moved, shopping, still
 from training.poselift import load_split
 

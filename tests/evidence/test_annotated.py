@@ -14,7 +14,7 @@ import pytest
 from server.annotate.draw import ALERT_COLOUR, PERSON_COLOUR, PeopleOverlay
 from server.evidence.annotated import STALE_S, write_annotated_mp4
 from server.evidence.media import ClipError
-from server.pipeline.records import NUM_KEYPOINTS, Tracks
+from server.records.people import NUM_KEYPOINTS, Tracks
 from tests.pipeline.media import frame_index, synthetic_video
 
 START = 1_700_000_000.0  # the clip's first frame, Unix seconds

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from server.evidence.media import ClipError, snapshot_jpeg, write_mp4
-from server.pipeline.records import Packet, StreamInfo
 from server.pipeline.source import stream_info
+from server.records.video import Packet, StreamInfo
 from tests.pipeline.media import frame_index, read_packets, synthetic_video
 
 

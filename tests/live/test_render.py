@@ -9,7 +9,7 @@ import numpy.typing as npt
 from server.annotate.draw import ALERT_COLOUR, PERSON_COLOUR, PeopleOverlay
 from server.live.frames import LiveFrame
 from server.live.render import live_size, render
-from server.pipeline.records import NUM_KEYPOINTS, Tracks
+from server.records.people import NUM_KEYPOINTS, Tracks
 
 
 def share_of(image: npt.NDArray[np.uint8], colour: tuple[int, int, int]) -> float:

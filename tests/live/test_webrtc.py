@@ -16,7 +16,8 @@ import pytest
 from server.annotate.overlay_log import OverlayLog
 from server.config import LiveConfig
 from server.live.frames import LiveFrames
-from server.pipeline.records import Frame, Tracks
+from server.records.people import Tracks
+from server.records.video import Frame
 from server.runtime import Runtime
 from tests.helpers import ADMIN_PASSWORD, error_of, login
 from tests.live.camera import live_camera

@@ -13,9 +13,10 @@ import pytest
 from server.behaviour.registry import ModelRegistry
 from server.behaviour.scorer import BehaviourScorer
 from server.bench.behaviour_speed import people_at, walking_person
-from server.pipeline.records import Frame, Tracks, Verdicts
 from server.pipeline.scorers import CameraScorers, LiveModels
 from server.pipeline.tracking import Tracker
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 from tests.models.builders import write_candidate, write_model
 
 FPS, EVERY_S = 5.0, 0.4

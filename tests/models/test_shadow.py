@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from server.alerting.shadow import ShadowAlerts
 from server.behaviour.models import model_identity
-from server.pipeline.records import NUM_KEYPOINTS, Frame, Tracks, Verdicts
+from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
+from server.records.video import Frame
 from server.storage import cameras, migrate, stores
 from server.storage.db import make_engine, make_sessionmaker
 from server.storage.models import Alert, ScoredSpan, ShadowAlert, TrackPeak

@@ -16,7 +16,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from server.pipeline.records import NUM_KEYPOINTS, Poses
+from server.records.people import NUM_KEYPOINTS, Poses
 
 ROOT = Path(__file__).resolve().parents[2]
 VTEST_POSES = ROOT / "tests" / "data" / "vtest_poses.npz"

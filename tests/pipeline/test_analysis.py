@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from server.app import create_app
 from server.pipeline.inference import FrameDropped, PosePool, PoseResult
 from server.pipeline.pose import OnnxPose, input_hw_for
-from server.pipeline.records import Frame, Tracks, Verdicts
+from server.records.people import Tracks, Verdicts
+from server.records.video import Frame
 from server.runtime import Runtime
 from tests.conftest import make_settings
 from tests.helpers import LIFESPAN_S

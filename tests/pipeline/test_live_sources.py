@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from server.pipeline.records import Frame
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource
 from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
+from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 from tests.pipeline.live_servers import REQUIRE_RTSP, MjpegServer, RtspServer, rtsp_unavailable
 from tests.pipeline.media import frame_index, jpeg_frames

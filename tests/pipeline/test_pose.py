@@ -28,7 +28,7 @@ from server.pipeline.pose_ops import (
     letterbox,
     nms,
 )
-from server.pipeline.records import Poses
+from server.records.people import Poses
 from server.weights import INT8_NAME, ONNX_NAME, PT_NAME, record_sha
 from tests.pipeline.conftest import PEOPLE_CLIP
 

@@ -9,8 +9,8 @@ from typing import Any
 import av
 import pytest
 
-from server.pipeline.records import Packet
 from server.pipeline.ring_buffer import PacketRing
+from server.records.video import Packet
 from tests.pipeline.media import read_packets, synthetic_video
 
 TB = Fraction(1, 25)

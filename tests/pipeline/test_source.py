@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from server.errors import CameraUnavailable
-from server.pipeline.records import Frame
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource
+from server.records.video import Frame
 from tests.pipeline.media import synthetic_video
 
 

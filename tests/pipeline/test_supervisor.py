@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from server.pipeline.records import Frame
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource
 from server.pipeline.supervisor import (
@@ -20,6 +19,7 @@ from server.pipeline.supervisor import (
     SupervisorConfig,
     backoff_delay,
 )
+from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 from tests.pipeline.media import synthetic_video
 

@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from server.pipeline.records import NUM_KEYPOINTS, Poses, Tracks
 from server.pipeline.tracking import Tracker
+from server.records.people import NUM_KEYPOINTS, Poses, Tracks
 from tests.pipeline.replay import VTEST_POSES, ReplayPose
 
 FPS = 10.0

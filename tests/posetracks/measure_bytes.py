@@ -23,10 +23,10 @@ import av
 import numpy as np
 
 from server.pipeline.pose import OnnxPose, input_hw_for
-from server.pipeline.records import Frame
 from server.pipeline.tracking import Tracker
 from server.posetracks.recorder import PoseTrackRecorder
 from server.posetracks.store import LocalPoseStore
+from server.records.video import Frame
 from server.weights import DEFAULT_WEIGHTS_DIR, INT8_NAME
 
 RAW_BYTES_PER_POSE = 8 + 8 + 16 + 17 * 2 * 4 + 17 * 4 + 4  # ts, id, box, keypoints, conf, score

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.pipeline.records import Frame, Tracks
 from server.pipeline.tracking import Tracker
 from server.posetracks.recorder import PoseTrackRecorder
 from server.posetracks.rows import PoseRows
+from server.records.people import Tracks
+from server.records.video import Frame
 from tests.pipeline.replay import VTEST_POSES, ReplayPose
 
 VTEST_WH = (768, 576)  # the frame size the poses were recorded in

@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from server.evidence.retention import ORPHAN_AGE_S
-from server.pipeline.records import Frame, Tracks
 from server.posetracks.episodes import read_episode
 from server.posetracks.rows import PoseRows
 from server.posetracks.store import ChunkKey
+from server.records.people import Tracks
+from server.records.video import Frame
 from server.runtime import Runtime
 from server.services.alerts import record_alert
 from server.storage import cameras

@@ -10,9 +10,9 @@ import httpx
 import numpy as np
 import pytest
 
-from server.pipeline.records import TrackHistory
 from server.posetracks.episodes import EpisodeMeta, episode_bytes
 from server.posetracks.rows import PoseDataError, PoseRows
+from server.records.people import TrackHistory
 from server.runtime import Runtime
 from shared.schemas.episodes import EpisodeLabel, EpisodeSource
 from tests.helpers import World

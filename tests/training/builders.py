@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.poselift import POSELIFT_FPS, PoseLiftVideo
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.dataset import cut, frame_scores, one_per_frame, person_rows
 from training.poselift import load_split
 

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from server.behaviour.features import FeatureSpec
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.poselift import (
     POSELIFT_FPS,
     UNKNOWN_CONF,

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from server.behaviour.classifier import BehaviourModel
 from server.cli import app
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from server.runtime import Runtime
 from shared.schemas.episodes import EpisodeLabel, EpisodeSource
 from tests.helpers import World

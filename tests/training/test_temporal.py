@@ -19,7 +19,7 @@ from server.behaviour.sequence import (
     metadata_path,
     sequence_inputs,
 )
-from server.pipeline.records import NUM_KEYPOINTS, TrackHistory
+from server.records.people import NUM_KEYPOINTS, TrackHistory
 from server.weights import is_recorded
 from tests.behaviour.motion import STANDING, STANDING_BOX
 from training.dataset import PersonRows, cut, person_rows

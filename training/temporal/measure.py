@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from server.behaviour.classifier import ScoringPolicy
 from server.behaviour.sequence import DEFAULT_SEQUENCE_SPEC, SequenceModel, sequence_inputs
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.crossval import out_of_fold
 from training.dataset import PersonRows, one_per_frame, person_rows, video_scores
 from training.folds import Grouping, assign

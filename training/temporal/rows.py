@@ -20,7 +20,7 @@ from server.behaviour.sequence import (
     SequenceSpec,
     sequence_inputs,
 )
-from server.pipeline.records import TrackHistory
+from server.records.people import TrackHistory
 from training.dataset import PersonRows, row_histories
 
 
