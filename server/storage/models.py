@@ -414,3 +414,35 @@ class LabelledEpisode(Base):
     created_by: Mapped[User | None] = relationship(lazy="selectin")
 
     __table_args__ = (Index("ix_labelled_episodes_camera_start", "camera_id", "start_at"),)
+
+
+class ClusterWorker(Base):
+    """A worker process that runs cameras under lease (`server/cluster/leases.py`). Times
+    come from the database's clock; `stopped_at` is set by a clean shutdown."""
+
+    __tablename__ = "cluster_workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    capacity: Mapped[int]
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CameraLease(Base):
+    """A worker's hold on one enabled camera until `expires_at` (database clock); a row
+    without a worker is a free camera. `token` is the holding process's incarnation, so a
+    restarted worker of the same name never inherits its predecessor's leases.
+
+    `worker_name` has no foreign key on purpose: pruning a long-dead worker must not lock
+    lease rows that other workers are claiming."""
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[int] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    worker_name: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    token: Mapped[str | None] = mapped_column(String(32), default=None)
+    acquired_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)

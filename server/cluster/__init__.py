@@ -1,0 +1,1 @@
+"""Several processes sharing the cameras: workers hold them by lease (`leases.CameraLeases`)."""
