@@ -46,6 +46,7 @@ from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
 from server.security.redact import redact_url
+from server.security.sign_in_failover import make_sign_in_guard
 from server.security.tokens import TokenSigner
 from server.services.auth import AuthService
 from server.services.models import ModelService
@@ -217,7 +218,13 @@ class Runtime:
             engine=engine,
             sessionmaker=sessionmaker,
             bus=bus,
-            auth=AuthService(config=settings.auth, signer=signer, passwords=passwords, bus=bus),
+            auth=AuthService(
+                config=settings.auth,
+                signer=signer,
+                passwords=passwords,
+                bus=bus,
+                guard=make_sign_in_guard(settings),
+            ),
             passwords=passwords,
             pictures=pictures,
             pipeline=pipeline,
@@ -266,6 +273,7 @@ class Runtime:
         await self.clips.stop()
         await self.pushes.stop()
         self.passwords.close()
+        await self.auth.guard.aclose()
         self.pictures.close()
         for task in self._tasks:
             task.cancel()

@@ -11,7 +11,7 @@ from server.config import AuthConfig
 from server.errors import AuthError, TooManyAttempts
 from server.notify.bus import AccessChanged, EventBus
 from server.security.passwords import Passwords
-from server.security.sign_in_guard import SignInGuard, Ticket
+from server.security.sign_in_guard import LocalSignInGuard, SignInGuard, SignInRules, Ticket
 from server.security.tokens import TokenSigner, hash_token, new_refresh_token
 from server.storage import audit, sessions, users
 from server.storage.models import AuthSession, Camera, User
@@ -43,20 +43,20 @@ class Principal:
 
 class AuthService:
     def __init__(
-        self, *, config: AuthConfig, signer: TokenSigner, passwords: Passwords, bus: EventBus
+        self,
+        *,
+        config: AuthConfig,
+        signer: TokenSigner,
+        passwords: Passwords,
+        bus: EventBus,
+        guard: SignInGuard | None = None,
     ) -> None:
-        """`bus` hears of every session this service ends, after the commit."""
+        """`bus` hears of every session this service ends, after the commit; `guard` (default:
+        this process's own) throttles sign-ins."""
         self.config, self.bus = config, bus
         self.signer = signer
         self.passwords = passwords
-        self.guard = SignInGuard(
-            free_failures=config.lockout_threshold,
-            first_delay_s=config.lockout_first_delay_s,
-            max_delay_s=config.lockout_s,
-            address_failures=config.client_max_failures,
-            name_failures=config.name_max_failures,
-            window_s=config.client_window_s,
-        )
+        self.guard = guard if guard is not None else LocalSignInGuard(SignInRules.of(config))
 
     async def login(
         self,
@@ -74,7 +74,7 @@ class AuthService:
         a real user, a made-up one or a disabled one; a try that must wait first (429) is
         decided from the name as typed and the address only, so it tells nothing either.
         """
-        ticket = self.guard.begin(username, address)
+        ticket = await self.guard.begin(username, address)
         if not isinstance(ticket, Ticket):
             raise TooManyAttempts("too many failed sign-ins; wait before trying again", int(ticket))
         user = await users.find_user(session=session, username=username)
@@ -86,7 +86,7 @@ class AuthService:
         if not user.is_active:
             await session.commit()
             raise AuthError("this account is disabled")
-        self.guard.succeeded(ticket)
+        await self.guard.succeeded(ticket)
         auth_session = await sessions.open_session(
             session=session, user_id=user.id, client=client, now=now
         )
@@ -113,7 +113,7 @@ class AuthService:
         now: datetime,
     ) -> NoReturn:
         details: dict[str, object] = {}
-        wait_s = self.guard.locked_for(ticket)
+        wait_s = await self.guard.locked_for(ticket)
         if wait_s > 0:
             details["wait_s"] = wait_s
             logger.warning("sign-ins as %r delayed %.0f s after failures", username[:64], wait_s)
@@ -186,7 +186,7 @@ class AuthService:
         auth_session.last_used_at = now
         pair = await self._issue(session, user, auth_session, now)
         await session.commit()
-        self.guard.remember(user.username, address)
+        await self.guard.remember(user.username, address)
         return pair
 
     async def logout(

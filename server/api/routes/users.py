@@ -93,7 +93,7 @@ async def update_user(
     await session.commit()
     runtime.bus.announce_access(AccessChanged(user.id))  # streams end or rescope at once
     if body.password is not None:
-        runtime.auth.guard.forgive_name(user.username)
+        await runtime.auth.guard.forgive_name(user.username)
     return user_public(user)
 
 
@@ -109,5 +109,5 @@ async def reset_password(
     await audit.record("user.reset_password", "user", user.id)
     await session.commit()
     runtime.bus.announce_access(AccessChanged(user.id))
-    runtime.auth.guard.forgive_name(user.username)
+    await runtime.auth.guard.forgive_name(user.username)
     return OneTimePassword(username=user.username, password=password)
