@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,12 +107,15 @@ def _selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> b
 
 def _env(container: Mapping[str, Any]) -> dict[str, str]:
     """A container's own env; values from the downward API get a sample pod name."""
-    out = {}
+    out: dict[str, str] = {}
     for item in container.get("env") or []:
         value = item.get("value")
         if value is None and "fieldRef" in (item.get("valueFrom") or {}):
             value = "shopguard-worker-0"
-        out[item["name"]] = str(value)
+        # $(NAME) refers to an earlier variable, as the kubelet expands it
+        out[item["name"]] = re.sub(
+            r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: out.get(m[1], m[0]), str(value)
+        )
     return out
 
 
