@@ -31,13 +31,18 @@ async def test_two_workers_hold_every_camera_once_within_capacity(
 ) -> None:
     cameras = await cluster.add_cameras(6)
     earlier = cluster.worker("earlier")
-    await rounds(earlier)  # lease rows exist, as after any earlier run
-    await earlier.release_all()
+    assert await earlier.renew_and_claim() == frozenset(cameras)  # then it dies
     a, b = cluster.worker("a", capacities[0]), cluster.worker("b", capacities[1])
-    for _ in range(8):  # both claim at the same moment, every round
+
+    async def both_claim_at_once() -> bool:
         held_a, held_b = await asyncio.gather(a.renew_and_claim(), b.renew_and_claim())
         assert_disjoint(held_a, held_b)
         assert len(held_a) <= capacities[0] and len(held_b) <= capacities[1]
+        return (len(held_a), len(held_b)) == expected
+
+    await wait_until(both_claim_at_once, step_s=HEARTBEAT_S / 5)  # earlier's leases expire
+    for _ in range(3):
+        assert await both_claim_at_once()
     assert (len(a.held), len(b.held)) == expected
     assert a.held | b.held <= set(cameras)
     holders = await cluster.holders()

@@ -1,0 +1,83 @@
+"""A worker cut off from the database lets its cameras go before its leases expire, so the
+worker that takes them over never runs them beside it (PostgreSQL)."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.cluster.conftest import LEASE_S, Cluster, wait_until
+from tests.conftest import PG_ADMIN_DSN
+
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+async def own_role() -> AsyncIterator[str]:
+    """A login role of its own (superuser, like the test's), so its connections can be cut."""
+    role = f"sg_worker_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN SUPERUSER')
+        yield role
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role
+        )
+        await admin.execute(f'DROP ROLE "{role}"')
+    finally:
+        await admin.close()
+
+
+async def cut_off(role: str) -> int:
+    """No new connections for `role`, and its open ones terminated; how many there were."""
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'ALTER ROLE "{role}" NOLOGIN')
+        killed: int = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+            role,
+        )
+    finally:
+        await admin.close()
+    return killed
+
+
+@POSTGRES_ONLY
+async def test_cut_off_worker_lets_go_before_another_takes_over(
+    cluster: Cluster, own_role: str
+) -> None:
+    cameras = await cluster.add_cameras(4)
+    a = cluster.worker("a", url=make_url(cluster.url).set(username=own_role).render_as_string())
+    changes: list[tuple[float, frozenset[int]]] = []
+    running = asyncio.create_task(a.run(lambda held: changes.append((time.monotonic(), held))))
+    try:
+        await wait_until(lambda: _is(a.held, frozenset(cameras)))
+        assert await cut_off(own_role) >= 1
+        cut = time.monotonic()
+        b = cluster.worker("b")
+        b_first_held: list[float] = []
+
+        async def b_holds_all() -> bool:
+            held = await b.renew_and_claim()
+            if held and not b_first_held:
+                b_first_held.append(time.monotonic())
+            return held == frozenset(cameras)
+
+        await wait_until(b_holds_all, step_s=0.1)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert changes[0][1] == frozenset(cameras)
+    fenced_at, nothing = changes[-1]
+    assert nothing == frozenset()
+    assert fenced_at - cut <= LEASE_S  # a let go within one lease of losing the database
+    assert fenced_at < b_first_held[0]  # and before b could take any of its cameras
+    assert a.held == frozenset()
+
+
+async def _is(value: frozenset[int], expected: frozenset[int]) -> bool:
+    return value == expected
