@@ -89,13 +89,13 @@ def test_scale_checker_finds_mistakes(old: str, new: str, expected: str) -> None
     assert any(expected in p for p in compose_scale.problems(doc, ROOT))
 
 
-def _scale_settings(name: str) -> Settings:
+def _scale_settings(name: str, jwt_secret: str = "j" * 48) -> Settings:
     """The settings a scale-profile service gets, with the operator's variables filled in."""
     values = {
         "${SHOPGUARD_POSTGRES_PASSWORD:-}": "pw",
         "${SHOPGUARD_S3_ACCESS_KEY:-}": "minio-user",
         "${SHOPGUARD_S3_SECRET_KEY:-}": "minio-secret",
-        "${SHOPGUARD_JWT_SECRET:-}": "j" * 48,
+        "${SHOPGUARD_JWT_SECRET:-}": jwt_secret,
         "${SHOPGUARD_WORKER_CAPACITY:-8}": "8",
     }
     env = _env(_compose()["services"][name])
@@ -119,6 +119,14 @@ def test_scale_profile_settings_load(name: str) -> None:
     assert settings.evidence.backend == "s3"
     assert settings.resolved_database_url.startswith("postgresql+asyncpg://shopguard:pw@postgres")
     assert settings.cluster.role == {"api": "api", "wor": "worker"}.get(name[:3], "all")
+
+
+@pytest.mark.parametrize("jwt_secret", ["", "too-short"])
+def test_scale_profile_refuses_a_missing_jwt_secret(jwt_secret: str) -> None:
+    # `${SHOPGUARD_JWT_SECRET:-}` keeps a plain `docker compose up` free of variables; the
+    # scale profile's instances then refuse to start rather than sign with an empty key.
+    with pytest.raises(ValueError, match=r"auth\.jwt_secret must be at least 32 characters"):
+        _scale_settings("api-1", jwt_secret)
 
 
 def _kubectl() -> str:
