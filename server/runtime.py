@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.alerting.recorder import AlertRecorder
 from server.alerting.thresholds import CameraThresholds
 from server.annotate.pictures import PictureThreads
+from server.behaviour.live import LiveModels
 from server.behaviour.registry import ModelRegistry
 from server.config import Settings
 from server.datadir import prepare_data_dir
@@ -38,10 +39,11 @@ from server.notify.outbox import AlertPushes
 from server.notify.push import Notifier
 from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
-from server.pipeline.scorers import LiveModels
-from server.pipeline.worker import fan_out
 from server.posetracks.service import PoseTracks
 from server.posetracks.store import LocalPoseStore
+from server.records.alerts import AlertRaised
+from server.records.analysis import FrameAnalysis
+from server.records.hub import RecordHub
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
@@ -124,6 +126,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     bus: LocalEventBus
+    records: RecordHub
     auth: AuthService
     passwords: Passwords
     pictures: PictureThreads
@@ -159,14 +162,16 @@ class Runtime:
             raise
         sessionmaker = make_sessionmaker(engine)
         bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
+        records = RecordHub()  # the stages of this process, joined by their records
         registry = ModelRegistry.of(settings)  # the active behaviour model, any candidate
-        live_models = LiveModels(registry)
+        live_models = LiveModels(registry, every_s=settings.pipeline.behaviour_every_s)
         pipeline = PipelineManager(
             settings=settings,
             sessionmaker=sessionmaker,
             bus=bus,
             assignment=LocalAssignment(),
-            models=live_models,
+            publish=records.publish,
+            detector=live_models,  # the one place the detector is chosen
         )
         clips = ClipWorker(
             settings=settings,
@@ -189,35 +194,37 @@ class Runtime:
         models = ModelService(
             settings=settings, sessionmaker=sessionmaker, live=live_models, thresholds=thresholds
         )
-        pipeline.shadow_sink = models.take_shadow  # a candidate's verdicts: counted, not sent
         recorder = AlertRecorder(
             settings=settings,
             sessionmaker=sessionmaker,
             bus=bus,
-            on_alert=clips.alert_stored,
+            publish=records.publish,
             pushes=AlertPushes(settings.push.cooldown_s, dispatcher.wake),
-            plan_clip=clips.plan,
             thresholds=thresholds,
         )
-        frames = LiveFrames(clips.overlays, recorder.alerting_tracks)
-        # the overlays first: the others read each frame's people from them
+        frames = LiveFrames()
         pose_tracks = PoseTracks(
             settings=settings,
             sessionmaker=sessionmaker,
             store=LocalPoseStore(settings.data_dir / POSE_TRACKS_DIR),
         )
-        pipeline.sink = fan_out(
-            clips.overlays.take,
-            frames.take,
+        for take_analysis in (
+            clips.take,  # what the annotated clips draw
+            frames.take,  # the live view
             thresholds.take,  # track peaks, for the alert budgets
             recorder.take,
             pose_tracks.recorder.take,
-        )
+            models.take_shadow,  # a candidate's verdicts: counted, not sent
+        ):
+            records.subscribe(FrameAnalysis, take_analysis)
+        records.subscribe(AlertRaised, clips.alert_raised)  # snapshot and clip
+        records.subscribe(AlertRaised, frames.alert_raised)  # its people highlighted
         runtime = cls(
             settings=settings,
             engine=engine,
             sessionmaker=sessionmaker,
             bus=bus,
+            records=records,
             auth=AuthService(
                 config=settings.auth,
                 signer=signer,

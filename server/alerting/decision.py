@@ -8,38 +8,13 @@ and keeps the person's box and pose for the evidence snapshot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import numpy.typing as npt
 
 from server.alerting.zones import CameraZones
+from server.records.alerts import Detection
 from server.records.people import Tracks, Verdicts
 
 CONCEALMENT = "concealment"  # the event type the behaviour model scores
-
-DedupKey = tuple[int, str, str]  # (camera id, zone name, event type)
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """One person over the threshold in one scored frame."""
-
-    camera_id: int
-    ts: float  # the frame's capture time, Unix seconds
-    track_id: int
-    score: float  # 0..1, the alerting score
-    threshold: float  # the threshold it was held against
-    zone: str  # "" when the person is in no zone
-    event_type: str
-    xyxy: npt.NDArray[np.float32]  # (4,) pixels of the analysed frame
-    keypoints: npt.NDArray[np.float32]  # (17, 2)
-    keypoint_conf: npt.NDArray[np.float32]  # (17,)
-    frame_size: tuple[int, int]  # (width, height) of the analysed frame
-
-    @property
-    def key(self) -> DedupKey:
-        return (self.camera_id, self.zone, self.event_type)
 
 
 def decide(

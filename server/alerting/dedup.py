@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.alerting.decision import DedupKey, Detection
+from server.records.alerts import DedupKey, Detection
 
 HIGH_SHARE = 0.5  # severity is high from halfway between the threshold and 1
 

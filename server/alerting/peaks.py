@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.analysis import FrameAnalysis
 
 GONE_AFTER_S = 5.0  # a track not seen for this long is finished
 SPAN_GAP_S = 30.0  # scored frames further apart than this start a new span
@@ -68,9 +67,10 @@ class PeakTracker:
         self._closed: list[ScoringSpan] = []
         self._touched: set[int] = set()  # cameras whose open span grew since `collect`
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        """Fold one analysed frame in (the `TrackSink` signature)."""
-        camera, ts = frame.camera_id, tracks.ts
+    def take(self, analysis: FrameAnalysis, /) -> None:
+        """Fold one analysed frame in."""
+        tracks, verdicts = analysis.tracks, analysis.verdicts
+        camera, ts = analysis.camera_id, tracks.ts
         for track_id in tracks.track_id.tolist():  # seen, scored this frame or not
             live = self._live.get((camera, track_id))
             if live is not None:

@@ -1,10 +1,12 @@
 """⑦ → ⑧ → store: scored frames in, alerts out, in that order and without loss.
 
-`AlertRecorder.take` is the pipeline's sink (on the event loop, quick): it queues each
+`AlertRecorder.take` gets every `FrameAnalysis` (on the event loop, quick): it queues each
 freshly scored frame that anybody in it could alert on. One task then decides (zones,
 thresholds: `decision.py`), folds detections into episodes (`dedup.py`) and writes the
-alert before it is announced (`services.alerts`). A database that is down delays alerts,
-it does not drop them: the task retries the same write with back-off.
+alert, with its clip job and its pushes, before it is announced (`services.alerts`); then it
+publishes an `AlertRaised` record (evidence and the live view take it from there). A
+database that is down delays alerts, it does not drop them: the task retries the same write
+with back-off.
 
 Camera rules (zones, per-camera threshold) and the global detection settings are read from
 the database every few seconds, so an admin's change applies without restarting cameras. A
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,8 +38,9 @@ from server.config import Settings
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.notify.outbox import OPENED, RAISED, AlertPushes
+from server.records.alerts import AlertRaised
+from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
 from server.services.alerts import commit_and_announce, record_alert
 from server.storage import alerts as alert_rows
 from server.storage.models import Alert, Camera
@@ -72,8 +75,7 @@ class ScoredFrame:
     image: npt.NDArray[np.uint8]  # the analysis frame (read-only, shared, not copied)
 
 
-PlanClip = Callable[[AsyncSession, Alert, "Opening"], Awaitable[None]]
-OnAlert = Callable[[Alert, "Opening | Extension", "npt.NDArray[np.uint8] | None"], None]
+PublishAlert = Callable[[AlertRaised], None]  # quick: it runs on the event loop
 
 
 @dataclass(slots=True)
@@ -95,20 +97,18 @@ class AlertRecorder:
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
-        on_alert: OnAlert | None = None,
+        publish: PublishAlert | None = None,
         pushes: AlertPushes | None = None,
-        plan_clip: PlanClip | None = None,
         thresholds: CameraThresholds | None = None,
     ) -> None:
-        """`on_alert` hears of every stored opening and extension (evidence, pushes), with
+        """`publish` takes an `AlertRaised` for every stored opening and extension, with
         the deciding frame's picture; `thresholds` sets cameras' thresholds from their alert
         budgets (None: a camera's own threshold or the global one)."""
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._bus = bus
-        self._on_alert = on_alert
+        self._publish = publish
         self.pushes = pushes
-        self._plan_clip = plan_clip
         self._thresholds = thresholds
         self._queue: asyncio.Queue[ScoredFrame] = asyncio.Queue(QUEUE_FRAMES)
         self._rules: dict[int, CameraRules] = {}
@@ -120,9 +120,10 @@ class AlertRecorder:
 
     # -- the sink side (event loop, must be quick) -------------------------------------
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
+    def take(self, analysis: FrameAnalysis) -> None:
         """Queue a freshly scored frame when somebody in it reaches the camera's threshold
         (any frame of a camera whose rules are not read yet)."""
+        frame, tracks, verdicts = analysis.frame, analysis.tracks, analysis.verdicts
         if verdicts is None or len(verdicts) == 0:
             return
         rules = self._rules.get(frame.camera_id)
@@ -146,15 +147,6 @@ class AlertRecorder:
     def queue_depth(self) -> int:
         """Scored frames waiting to be recorded."""
         return self._queue.qsize()
-
-    def alerting_tracks(self, camera_id: int) -> frozenset[int]:
-        """Track ids in the camera's open alerts (the live view highlights them)."""
-        return frozenset(
-            track
-            for key, episode in self.dedup.episodes.items()
-            if key[0] == camera_id
-            for track in episode.track_ids
-        )
 
     def _threshold(self, rules: CameraRules, verdicts: Verdicts) -> float:
         """The camera's own threshold, else the global one, else the model's."""
@@ -258,12 +250,12 @@ class AlertRecorder:
             if camera is None or not camera.enabled:
                 self.dedup.forget(found.key)
                 return
-            pushes, plan_clip = self.pushes, self._plan_clip
+            pushes = self.pushes
 
             async def stored_with(session: AsyncSession, alert: Alert) -> None:
                 """What is stored with the alert: its clip job and its pushes."""
-                if plan_clip is not None:
-                    await plan_clip(session, alert, change)
+                clips = (await effective_settings(session=session, settings=self._settings)).clips
+                alert_rows.plan_clip(session, alert, found.ts, clips)
                 if pushes is not None:
                     await pushes.add(session, alert, camera, OPENED)
 
@@ -291,8 +283,7 @@ class AlertRecorder:
             found.score,
             extra=ids(camera=found.camera_id, alert=alert.id),
         )
-        if self._on_alert is not None:
-            self._on_alert(alert, change, image)
+        self._announce(alert, change, image)
 
     async def _extend(self, change: Extension, image: npt.NDArray[np.uint8] | None) -> None:
         episode = change.episode
@@ -321,8 +312,26 @@ class AlertRecorder:
         if raised and self.pushes is not None:
             self.pushes.committed()
         self.stats.extended += 1
-        if self._on_alert is not None:
-            self._on_alert(alert, change, image)
+        self._announce(alert, change, image)
+
+    def _announce(
+        self, alert: Alert, change: Opening | Extension, image: npt.NDArray[np.uint8] | None
+    ) -> None:
+        if self._publish is None:
+            return
+        episode = change.episode
+        self._publish(
+            AlertRaised(
+                alert_id=alert.id,
+                store_id=alert.store_id,
+                opened=isinstance(change, Opening),
+                detection=change.detection,
+                track_ids=frozenset(episode.track_ids | {change.detection.track_id}),
+                last_ts=episode.last_ts,
+                open_until=episode.last_ts + self.dedup.window_s,
+                image=image,
+            )
+        )
 
     async def _refresh_quietly(self) -> None:
         try:

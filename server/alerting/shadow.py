@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.alerting.decision import CONCEALMENT, DedupKey, decide
+from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Episode, Opening
 from server.alerting.recorder import (
     QUEUE_FRAMES,
@@ -43,8 +43,9 @@ from server.alerting.recorder import (
 from server.alerting.thresholds import KEEP_DAYS, CameraThresholds
 from server.alerting.zones import CameraZones
 from server.config import Settings
+from server.records.alerts import DedupKey
+from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
 from server.storage import shadow as shadow_rows
 from server.storage.models import Camera
 from server.storage.settings import effective_settings
@@ -109,9 +110,10 @@ class ShadowAlerts:
 
     # -- the sink side (event loop, quick) ----------------------------------------------
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        """The shadow sink: the candidate's peaks, and its frames that may alert."""
-        self.thresholds.take(frame, tracks, verdicts)
+    def take(self, analysis: FrameAnalysis, /) -> None:
+        """A frame as the candidate scored it: its peaks, and its frames that may alert."""
+        self.thresholds.take(analysis)
+        frame, tracks, verdicts = analysis.frame, analysis.tracks, analysis.verdicts
         if verdicts is None or len(verdicts) == 0:
             return
         rules = self._rules.get(frame.camera_id)

@@ -49,8 +49,7 @@ from server.alerting.peaks import SPAN_GAP_S, FinishedTrack, PeakTracker, Scorin
 from server.behaviour.classifier import MODEL_NAME
 from server.behaviour.models import model_identity
 from server.config import Settings
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.analysis import FrameAnalysis
 from server.storage import peaks as peak_rows
 from server.storage.models import Camera, TrackPeak
 from server.storage.settings import effective_settings
@@ -146,10 +145,10 @@ class CameraThresholds:
 
     # -- the sink side (event loop, quick) ----------------------------------------------
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        """The pipeline sink: each live track's peak score (nothing without a model)."""
+    def take(self, analysis: FrameAnalysis, /) -> None:
+        """Each live track's peak score (nothing without a model)."""
         if self.facts is not None:
-            self.peaks.take(frame, tracks, verdicts)
+            self.peaks.take(analysis)
 
     # -- what holds for a camera ---------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The last seconds of each camera's analysis, as `PeopleOverlay`s: a pipeline sink.
+"""The last seconds of each camera's analysis, as `PeopleOverlay`s, from its
+`FrameAnalysis` records.
 
 What the annotated clip draws (and, later, the live view): every analysed frame's tracks
 with the latest scores of its people. Kept as long as the camera's ring buffer keeps
@@ -11,8 +12,7 @@ import bisect
 from collections import deque
 
 from server.annotate.draw import PeopleOverlay
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.analysis import FrameAnalysis
 
 
 class OverlayLog:
@@ -24,8 +24,9 @@ class OverlayLog:
         self._scores: dict[int, dict[int, float]] = {}
         self._threshold: dict[int, float] = {}
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
-        """The sink: record `frame`'s people (quick, on the event loop)."""
+    def take(self, analysis: FrameAnalysis) -> None:
+        """Record the frame's people (quick, on the event loop)."""
+        frame, tracks, verdicts = analysis.frame, analysis.tracks, analysis.verdicts
         camera = frame.camera_id
         scores = self._scores.setdefault(camera, {})
         if verdicts is not None:

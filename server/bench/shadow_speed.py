@@ -24,10 +24,10 @@ from pathlib import Path
 
 from server.behaviour.classifier import BehaviourModel
 from server.behaviour.ensemble import member_files
+from server.behaviour.live import CameraScorers, LiveModels
 from server.behaviour.models import MODEL_FILE
 from server.behaviour.registry import ModelRegistry
 from server.bench.behaviour_speed import people_at, walking_person
-from server.pipeline.scorers import CameraScorers, LiveModels
 from server.pipeline.tracking import Tracker
 from server.records.people import TrackHistory
 from server.weights import DEFAULT_WEIGHTS_DIR, sha_path

@@ -1,7 +1,7 @@
 """Evidence for each new alert: the snapshot at once, the clip once its post-roll has passed.
 
-Decoupled from the real-time path: the recorder only calls `ClipWorker.alert_stored`
-(quick, on the event loop); the worker's own tasks copy the camera's packets out of its
+Decoupled from the real-time path: it takes the recorder's `AlertRaised` records (quick, on
+the event loop), and its own tasks copy the camera's packets out of its
 ring buffer as they arrive (the pre-roll at once, before it ages out of the ring), and
 write the MP4 in a thread. A clip job is a database row (queued → running → done or
 failed) created before any of that, so a restart never forgets one: the packets of an
@@ -30,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from server.alerting.dedup import Extension, Opening
 from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
 from server.annotate.pictures import PictureThreads
@@ -42,6 +41,8 @@ from server.evidence.store import EvidenceStore, EvidenceStoreError, evidence_ke
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.ring_buffer import PacketRing
+from server.records.alerts import AlertRaised, Detection
+from server.records.analysis import FrameAnalysis
 from server.records.video import Packet, StreamInfo
 from server.services.alerts import commit_and_announce
 from server.storage import alerts as alert_rows
@@ -101,7 +102,7 @@ class ClipWorker:
         self._pictures = pictures
         self._captures: dict[int, Capture] = {}
         # what the annotated clips draw; kept as long as the rings keep video
-        self.overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
+        self._overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
         self._tasks: set[asyncio.Task[None]] = set()
         self.min_free_bytes = MIN_FREE_BYTES
         self._retention: asyncio.Task[None] | None = None
@@ -182,38 +183,23 @@ class ClipWorker:
 
     # -- from the recorder ----------------------------------------------------------------
 
-    async def plan(self, session: AsyncSession, alert: Alert, opening: Opening) -> None:
-        """Add the alert's clip job, in the alert's own transaction: a stored alert always
-        has its job, so a restart finds it (and fails it with the reason) rather than
-        leaving an alert that never gets a clip and never says why."""
-        clips = (await effective_settings(session=session, settings=self._settings)).clips
-        found = opening.detection
-        session.add(
-            ClipJob(
-                alert_id=alert.id,
-                camera_id=found.camera_id,
-                status=ClipStatus.queued.value,
-                clip_start=_when(found.ts - clips.pre_roll_s),
-                clip_end=_when(found.ts + clips.post_roll_s),
-            )
-        )
-        alert.clip_status = ClipStatus.queued.value
+    def take(self, analysis: FrameAnalysis) -> None:
+        """Keep what the annotated clips draw, as long as the rings keep video."""
+        self._overlays.take(analysis)
 
-    def alert_stored(
-        self,
-        alert: Alert,
-        change: Opening | Extension,
-        image: npt.NDArray[np.uint8] | None,
-    ) -> None:
-        """A new alert gets a snapshot and a clip; a growing one a longer clip."""
-        if isinstance(change, Extension):
-            capture = self._captures.get(alert.id)
-            if capture is not None:  # the post-roll runs from the latest detection
-                wanted = change.episode.last_ts + capture.post_roll_s
-                capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
-                capture.highlight |= change.episode.track_ids
+    def alert_raised(self, raised: AlertRaised) -> None:
+        """A new alert gets a snapshot and a clip (its job was stored with it); a growing
+        one a longer clip. Only the process that holds the camera's ring can cut it."""
+        if self._ring_of(raised.camera_id) is None:
             return
-        self._spawn(self._evidence(alert.id, alert.store_id, change, image))
+        if not raised.opened:
+            capture = self._captures.get(raised.alert_id)
+            if capture is not None:  # the post-roll runs from the latest detection
+                wanted = raised.last_ts + capture.post_roll_s
+                capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
+                capture.highlight |= raised.track_ids
+            return
+        self._spawn(self._evidence(raised))
 
     def _spawn(self, work: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)  # type: ignore[arg-type]
@@ -222,14 +208,9 @@ class ClipWorker:
 
     # -- the worker's own tasks -----------------------------------------------------------
 
-    async def _evidence(
-        self,
-        alert_id: int,
-        store_id: int,
-        opening: Opening,
-        image: npt.NDArray[np.uint8] | None,
-    ) -> None:
-        found = opening.detection
+    async def _evidence(self, raised: AlertRaised) -> None:
+        alert_id, store_id, image = raised.alert_id, raised.store_id, raised.image
+        found = raised.detection
         async with self._sessionmaker() as session:
             job = (
                 await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
@@ -246,12 +227,12 @@ class ClipWorker:
             limit_ts=found.ts + clips.max_event_s + clips.post_roll_s,
             post_roll_s=clips.post_roll_s,
             label=camera.name if camera is not None else f"camera {found.camera_id}",
-            highlight=set(opening.episode.track_ids) | {found.track_id},
+            highlight=set(raised.track_ids),
         )
         self._captures[alert_id] = capture
         try:
             if image is not None:  # beside the recording: a slow store must not delay it
-                self._spawn(self._snapshot(alert_id, store_id, image, opening))
+                self._spawn(self._snapshot(alert_id, store_id, image, found))
             await self._record(capture)
             await self._job(alert_id, ClipStatus.running, clip_end=capture.end_ts)
             key = evidence_key(store_id, found.camera_id, alert_id, "clip.mp4")
@@ -284,9 +265,8 @@ class ClipWorker:
             self._captures.pop(alert_id, None)
 
     async def _snapshot(
-        self, alert_id: int, store_id: int, image: npt.NDArray[np.uint8], opening: Opening
+        self, alert_id: int, store_id: int, image: npt.NDArray[np.uint8], found: Detection
     ) -> None:
-        found = opening.detection
         key = evidence_key(store_id, found.camera_id, alert_id, "snapshot.jpg")
         try:
             with tempfile.TemporaryDirectory(prefix="shopguard-snap-") as folder:
@@ -327,7 +307,7 @@ class ClipWorker:
             fresh = ring.window(capture.start_ts, capture.end_ts)
             capture.packets += [p for p in fresh if p.captured_at > last]
             seen = capture.overlays[-1].ts if capture.overlays else -float("inf")
-            drawn = self.overlays.window(capture.camera_id, capture.start_ts, capture.end_ts)
+            drawn = self._overlays.window(capture.camera_id, capture.start_ts, capture.end_ts)
             capture.overlays += [o for o in drawn if o.ts > seen]
             if capture.packets:
                 last = capture.packets[-1].captured_at

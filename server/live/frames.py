@@ -1,5 +1,6 @@
-"""The latest analysed frame of each camera, with what to draw on it: a pipeline sink that
-live viewers wait on.
+"""The latest analysed frame of each camera, with what to draw on it, from its
+`FrameAnalysis` records; its open alerts' people (from `AlertRaised` records) are
+highlighted. Live viewers wait on it.
 
 Only the newest frame is kept: a viewer that is slower than the camera skips frames and
 never drifts behind.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +18,10 @@ import numpy.typing as npt
 
 from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.alerts import AlertRaised
+from server.records.analysis import FrameAnalysis
+
+OVERLAY_HORIZON_S = 2.0  # the people drawn are this frame's; a little history suffices
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,29 +37,42 @@ class LiveFrame:
 class LiveFrames:
     """Newest analysed frame per camera."""
 
-    def __init__(
-        self, overlays: OverlayLog, alerting: Callable[[int], frozenset[int]] | None = None
-    ) -> None:
-        """`overlays` must take each frame first (its latest entry is this frame's people);
-        `alerting(camera_id)` gives the track ids of the camera's open alerts."""
-        self._overlays = overlays
-        self._alerting = alerting
+    def __init__(self) -> None:
+        self._overlays = OverlayLog(OVERLAY_HORIZON_S)
+        self._alerting: dict[int, dict[int, float]] = {}  # camera → track id → open until
         self._latest: dict[int, LiveFrame] = {}
         self._changed: dict[int, asyncio.Event] = {}
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
-        """The sink: keep `frame` as the camera's newest and wake its viewers."""
+    def take(self, analysis: FrameAnalysis) -> None:
+        """Keep the analysed frame as the camera's newest and wake its viewers."""
+        frame = analysis.frame
         camera = frame.camera_id
-        overlay = self._overlays.latest(camera)
-        if overlay is not None and overlay.ts != frame.captured_at:
-            overlay = None
-        highlight = self._alerting(camera) if self._alerting is not None else frozenset()
+        self._overlays.take(analysis)
         self._latest[camera] = LiveFrame(
-            camera, frame.captured_at, frame.image, overlay, highlight, time.time()
+            camera,
+            frame.captured_at,
+            frame.image,
+            self._overlays.latest(camera),
+            self._highlight(camera, frame.captured_at),
+            time.time(),
         )
         changed = self._changed.pop(camera, None)
         if changed is not None:
             changed.set()
+
+    def alert_raised(self, raised: AlertRaised) -> None:
+        """Highlight the alert's people while it stays open."""
+        tracks = self._alerting.setdefault(raised.camera_id, {})
+        for track_id in raised.track_ids:
+            tracks[track_id] = max(tracks.get(track_id, 0.0), raised.open_until)
+
+    def _highlight(self, camera_id: int, now: float) -> frozenset[int]:
+        tracks = self._alerting.get(camera_id)
+        if not tracks:
+            return frozenset()
+        for closed in [t for t, until in tracks.items() if until < now]:
+            del tracks[closed]
+        return frozenset(tracks)
 
     def latest(self, camera_id: int) -> LiveFrame | None:
         return self._latest.get(camera_id)

@@ -1,7 +1,7 @@
 """The running server's own counters as Prometheus metrics, read at each scrape.
 
 Nothing is counted twice: cameras' rates, drops, reconnects and stage durations come from
-the pipeline (`CameraRunner.stats()`, `WorkerStats`, `pipeline/metrics.py`), the pose
+the pipeline (`CameraRunner.stats()`, `WorkerStats`, `metrics/timings.py`), the pose
 workers' from `PosePool`, alerts' from the `AlertRecorder`, live clients' from the event bus
 and push outcomes from the `PushDispatcher`. Cameras are labelled by id (`camera`, `store`),
 so the series stay as many as the cameras.
@@ -20,8 +20,8 @@ from prometheus_client.core import (
     Metric,
 )
 
+from server.metrics.timings import BUCKETS_S, Durations
 from server.notify.push import Delivery
-from server.pipeline.metrics import BUCKETS_S, Durations
 from shared.schemas.cameras import CameraStatus
 
 if TYPE_CHECKING:

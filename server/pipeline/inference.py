@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from server.pipeline.metrics import Durations, Rate
+from server.metrics.timings import Durations, Rate
 from server.pipeline.pose import PoseEstimator
 from server.records.people import Poses
 from server.records.video import Frame

@@ -4,9 +4,11 @@
 which of them this process runs (`LocalAssignment`: all of them; a multi-box deployment
 plugs in here), and keeps one `CameraRunner` per camera: a `Supervisor` over a
 `CameraSource` reading into the camera's `PacketRing`, feeding `worker.run_camera`, which
-shares one `PosePool` (pose workers) and one tracking thread among all cameras. Every
-status change is stored and announced through `report_camera_status`. A missing or broken
-pose model is reported once (`analysis_error`); cameras then still fill their rings.
+shares one `PosePool` (pose workers) and one tracking thread among all cameras, scores
+with the `Detector` it is given and publishes each analysed frame as a `FrameAnalysis`
+record. Every status change is stored and announced through `report_camera_status`. A
+missing or broken pose model is reported once (`analysis_error`); cameras then still fill
+their rings.
 
 The camera list is reconciled on start, whenever the camera routes change it
 (`request_reconcile`, after their commit) and every `reconcile_interval_s` (changes made by
@@ -29,22 +31,20 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.behaviour.models import AnyModel
-from server.behaviour.registry import ModelRegistry
 from server.config import PipelineConfig, Settings
 from server.errors import ModelError
 from server.logs import ids
+from server.metrics.timings import Durations
 from server.notify.bus import EventBus
+from server.pipeline.detector import Detector
 from server.pipeline.inference import PosePool
-from server.pipeline.metrics import Durations
 from server.pipeline.pose import PoseEstimator
 from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.ring_buffer import PacketRing
-from server.pipeline.scorers import CameraScorers, LiveModels, ShadowSink
 from server.pipeline.source import CameraSource, SourceStats
 from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
 from server.pipeline.tracking import Tracker
-from server.pipeline.worker import Analysis, CameraAnalysis, TrackSink, WorkerStats, run_camera
+from server.pipeline.worker import Analysis, CameraAnalysis, Publish, WorkerStats, run_camera
 from server.security.redact import redact_url
 from server.services.alerts import report_camera_status
 from server.storage.models import Camera
@@ -134,7 +134,8 @@ class CameraRunner:
             history_s=manager.history_s(),
             lost_timeout_s=config.track_lost_timeout_s,
         )
-        self.scorers = CameraScorers(manager.models, self.tracker, config.behaviour_every_s)
+        detector = manager.detector
+        self.detector = detector.for_camera(self.tracker) if detector is not None else None
         self.task: asyncio.Task[None] | None = None
         self._manager = manager
         self._source: CameraSource | None = None
@@ -170,8 +171,9 @@ class CameraRunner:
             )
         try:
             frames = self.supervisor.frames(self.stop)
-            sink = self.scorers.sink(self._manager.sink, self._manager.shadow_sink)
-            camera = CameraAnalysis(self.spec.analysis_width, self.tracker, sink, self.scorers)
+            camera = CameraAnalysis(
+                self.spec.analysis_width, self.tracker, self._manager.publish, self.detector
+            )
             async with contextlib.aclosing(frames):
                 await run_camera(frames, self.worker, self._manager.analysis, camera)
         except Exception as exc:  # a bug, not a camera failure: report it, reconcile restarts
@@ -290,12 +292,12 @@ class PipelineManager:
         bus: EventBus,
         assignment: CameraAssignment | None = None,
         estimator: Callable[[], PoseEstimator] | None = None,
-        sink: TrackSink | None = None,
-        models: LiveModels | None = None,
+        publish: Publish | None = None,
+        detector: Detector | None = None,
     ) -> None:
         """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
-        configured model); `sink` takes every camera's tracks; `models` are the behaviour
-        models cameras score with (default: the data directory's active one)."""
+        configured model); `publish` takes every camera's `FrameAnalysis` records;
+        `detector` scores the tracked people (None: they are tracked only)."""
         self.config = settings.pipeline
         self._settings = settings
         self.assignment: CameraAssignment = assignment or LocalAssignment()
@@ -308,9 +310,8 @@ class PipelineManager:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self.sink = sink
-        self.shadow_sink: ShadowSink | None = None  # a candidate model's verdicts
-        self.models = models or LiveModels(ModelRegistry.of(settings))
+        self.publish = publish
+        self.detector = detector
         self.analysis: Analysis | None = None
         self.analysis_error: str | None = None
 
@@ -319,23 +320,18 @@ class PipelineManager:
         return self.config.enabled
 
     @property
-    def behaviour(self) -> AnyModel | None:
-        """The active behaviour model (None: people are tracked only)."""
-        active = self.models.pair.active
-        return active.model if active is not None else None
-
-    @property
     def behaviour_error(self) -> str | None:
         """Why cameras that are analysed are not scored."""
-        error = self.models.active_error
-        if self.analysis is None or error is None:
+        if self.analysis is None:
             return None
-        return f"people are tracked but not scored: {error}"
+        error = "no detector is configured" if self.detector is None else self.detector.error
+        return None if error is None else f"people are tracked but not scored: {error}"
 
     def history_s(self) -> float:
-        """Seconds of keypoints each track keeps: the configured ones, or the behaviour
-        models' window (plus a frame's slack) when that is longer, so live rows are whole."""
-        return max(self.config.track_history_s, self.models.pair.history_s())
+        """Seconds of keypoints each track keeps: the configured ones, or the detector's
+        window when that is longer, so live rows are whole."""
+        wanted = self.detector.history_s() if self.detector is not None else 0.0
+        return max(self.config.track_history_s, wanted)
 
     @property
     def runners(self) -> dict[int, CameraRunner]:
@@ -445,7 +441,8 @@ class PipelineManager:
             logger.error("%s", self.analysis_error)
             return None
         tracking = ThreadPoolExecutor(1, thread_name_prefix="tracking")
-        self.models.load()  # once: the active model and any candidate (shadow)
+        if self.detector is not None:
+            self.detector.load()  # once: e.g. the active model and any candidate (shadow)
         return Analysis(pool, tracking)
 
     def pose_stats(self) -> PoseWorkersStats | None:

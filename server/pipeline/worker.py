@@ -3,8 +3,9 @@
 ① the reader thread (`source.py`) fills the camera's `PacketRing` and hands the newest
 analysis frame to the supervisor, which yields it here; ③ the shared `PosePool` finds the
 people in it; ④ the camera's `Tracker` (on the shared tracking thread) gives them ids and
-history; ⑤⑥ the camera's `BehaviourScorer` (on the same thread) scores each tracked person
-over their last seconds; ⑦ the `TrackSink` (alerts and live view) takes the tracks.
+history; ⑤⑥ the camera's `CameraDetector` (on the same thread) scores each tracked person
+over their last seconds; ⑦ the chain publishes a `FrameAnalysis` record, which alerting,
+evidence, the live view and the rest take from there.
 
 The chain awaits each stage, so a camera has at most one frame in analysis: frames that
 arrive meanwhile wait in the source's small queue, which drops its oldest (and counts it).
@@ -15,46 +16,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from server.logs import ids
+from server.metrics.timings import Durations, Rate
+from server.pipeline.detector import CameraDetector
 from server.pipeline.inference import FrameDropped, PosePool
-from server.pipeline.metrics import Durations, Rate
 from server.pipeline.pose import input_hw_for
 from server.pipeline.tracking import Tracker
+from server.records.analysis import FrameAnalysis, ShadowVerdicts
 from server.records.people import Tracks, Verdicts
 from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 
 
-class Scorer(Protocol):
-    """Scores a camera's tracks every few frames: `behaviour.scorer.BehaviourScorer`, or the
-    active and candidate models together (`pipeline.scorers.CameraScorers`)."""
-
-    def due(self, ts: float) -> bool: ...
-
-    def score(self, tracks: Tracks, tracker: Tracker, /) -> Verdicts: ...
-
-
-class TrackSink(Protocol):
-    """Takes each analysed frame's tracks, and the behaviour model's verdicts on them when
-    the frame was scored (None otherwise); must return quickly (it runs on the event loop)."""
-
-    def __call__(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None: ...
-
-
-def fan_out(*sinks: TrackSink) -> TrackSink:
-    """One sink that hands each frame to every one of `sinks`, in order."""
-
-    def take(frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        for sink in sinks:
-            sink(frame, tracks, verdicts)
-
-    return take
+Publish = Callable[[FrameAnalysis], None]  # quick: it runs on the event loop
 
 
 @dataclass(slots=True)
@@ -89,8 +68,8 @@ class CameraAnalysis:
 
     input_width: int  # pose model input width; the height follows the frame's aspect
     tracker: Tracker
-    sink: TrackSink | None = None
-    scorer: Scorer | None = None  # None: tracks only (no behaviour model loaded)
+    publish: Publish | None = None
+    detector: CameraDetector | None = None  # None: tracks only (no behaviour model loaded)
 
 
 async def run_camera(
@@ -109,6 +88,7 @@ async def run_camera(
         size = (frame.width, frame.height)
         input_hw = sizes.get(size) or sizes.setdefault(size, input_hw_for(size, camera.input_width))
         fresh: Verdicts | None = None
+        shadow: ShadowVerdicts | None = None
         try:
             found = await analysis.pool.estimate(frame, input_hw)  # ③ pose
             started = time.monotonic()
@@ -116,11 +96,14 @@ async def run_camera(
                 analysis.tracking, camera.tracker.update, found.poses, frame.captured_at
             )
             tracked = time.monotonic()
-            if camera.scorer is not None and camera.scorer.due(tracks.ts):  # ⑤ → ⑥
+            detector = camera.detector
+            if detector is not None and detector.due(tracks.ts):  # ⑤ → ⑥
                 fresh = stats.verdicts = await loop.run_in_executor(
-                    analysis.tracking, camera.scorer.score, tracks, camera.tracker
+                    analysis.tracking, detector.score, tracks, camera.tracker
                 )
                 stats.scoring.add(time.monotonic() - tracked)
+            if detector is not None:
+                shadow = detector.shadow(tracks.ts)
         except FrameDropped:
             stats.dropped += 1
             continue
@@ -139,5 +122,5 @@ async def run_camera(
         stats.latency.add(max(0.0, time.time() - frame.captured_at))
         stats.analysed.mark()
         stats.people, stats.last = len(tracks), tracks
-        if camera.sink is not None:
-            camera.sink(frame, tracks, fresh)  # ⑦ alerts, live view
+        if camera.publish is not None:  # ⑦ alerts, evidence, live view, ...
+            camera.publish(FrameAnalysis(frame, tracks, fresh, shadow))

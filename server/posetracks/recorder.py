@@ -17,8 +17,8 @@ import numpy as np
 from server.logs import ids
 from server.posetracks.rows import PoseDataError, PoseRows, span_ms
 from server.posetracks.store import CHUNKS, ChunkKey, PoseStore
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.analysis import FrameAnalysis
+from server.records.people import Tracks
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,11 @@ class PoseTrackRecorder:
         self._pending: set[Future[None]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="pose-tracks")
 
-    def take(self, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        """The sink: buffer the frame's tracks; a new chunk slot writes the last one."""
+    def take(self, analysis: FrameAnalysis, /) -> None:
+        """Buffer the frame's tracks; a new chunk slot writes the last one."""
         if not self.enabled:
             return
+        frame, tracks = analysis.frame, analysis.tracks
         camera_id = frame.camera_id
         slot = math.floor(tracks.ts / self.chunk_s)
         buffer = self._buffers.get(camera_id)

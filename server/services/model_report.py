@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.alerting.comparison import Comparison, Interval, LiveAlert, Overlap, compare
 from server.alerting.thresholds import CameraThresholds
+from server.behaviour.live import CameraScorers
 from server.behaviour.models import LoadedModel
 from server.behaviour.registry import ModelFile
 from server.errors import ModelError
@@ -138,6 +139,7 @@ def _camera(
     detection: DetectionSettings,
 ) -> CameraComparison:
     runner = pipeline.runners.get(camera.id)
+    scorers = runner.detector if runner is not None else None
     return CameraComparison(
         camera_id=camera.id,
         store_id=camera.store_id,
@@ -152,7 +154,9 @@ def _camera(
         false_alarms=_public(found.false_alarms),
         active_threshold=active.public(camera, detection) if active.facts else None,
         candidate_threshold=candidate.public(camera, detection) if candidate else None,
-        shadow_scoring=stage_times(runner.scorers.shadow_time) if runner is not None else None,
+        shadow_scoring=(
+            stage_times(scorers.shadow_time) if isinstance(scorers, CameraScorers) else None
+        ),
         days=[
             DayCounts(
                 day=d.day,

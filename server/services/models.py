@@ -27,12 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.alerting.shadow import ShadowAlerts
 from server.alerting.thresholds import CameraThresholds
+from server.behaviour.live import LiveModels
 from server.behaviour.models import LoadedModel, model_identity
 from server.behaviour.registry import ModelRegistry
 from server.config import Settings
-from server.pipeline.scorers import LiveModels
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.analysis import FrameAnalysis
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +87,11 @@ class ModelService:
         async with self._lock:
             await self._stop_shadow()
 
-    def take_shadow(
-        self, identity: str, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /
-    ) -> None:
-        """The pipeline's shadow sink: the candidate's verdicts to its `ShadowAlerts`."""
-        shadow = self.shadow
-        if shadow is not None and shadow.identity == identity:
-            shadow.take(frame, tracks, verdicts)
+    def take_shadow(self, analysis: FrameAnalysis, /) -> None:
+        """A camera's frame as the candidate scored it, to the candidate's `ShadowAlerts`."""
+        shadow, tried = self.shadow, analysis.shadow
+        if shadow is not None and tried is not None and shadow.identity == tried.model:
+            shadow.take(FrameAnalysis(analysis.frame, analysis.tracks, tried.verdicts))
 
     async def loaded(self) -> LiveModels:
         """The live models, loaded (a server without cameras loads them when first asked)."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.errors import Conflict, InvalidRequest, NotFound
-from server.storage.models import Alert, Camera, User
+from server.storage.models import Alert, Camera, ClipJob, User
 from shared.schemas.alerts import (
     AlertOutcome,
     AlertPublic,
@@ -19,6 +19,7 @@ from shared.schemas.alerts import (
     AlertUpdate,
     ClipStatus,
 )
+from shared.schemas.settings import ClipSettings
 
 
 def alert_public(alert: Alert) -> AlertPublic:
@@ -158,6 +159,22 @@ async def create_alert(
     await session.flush()
     await session.refresh(alert)
     return alert
+
+
+def plan_clip(session: AsyncSession, alert: Alert, ts: float, clips: ClipSettings) -> None:
+    """Add the alert's clip job (around `ts`, Unix seconds), in the alert's own transaction:
+    a stored alert always has its job, so a restart finds it (and fails it with the reason)
+    rather than leaving an alert that never gets a clip and never says why."""
+    session.add(
+        ClipJob(
+            alert_id=alert.id,
+            camera_id=alert.camera_id,
+            status=ClipStatus.queued.value,
+            clip_start=datetime.fromtimestamp(ts - clips.pre_roll_s, UTC),
+            clip_end=datetime.fromtimestamp(ts + clips.post_roll_s, UTC),
+        )
+    )
+    alert.clip_status = ClipStatus.queued.value
 
 
 async def review_alert(

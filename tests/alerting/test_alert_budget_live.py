@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from server.alerting.budget import alert_curve
 from server.alerting.recorder import RULES_EVERY_S
+from server.records.analysis import FrameAnalysis
 from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
 from server.records.video import Frame
 from server.runtime import Runtime
@@ -90,12 +91,13 @@ async def test_a_budget_sets_the_threshold_the_recorder_alerts_at(
     assert [c for c in listed if c["id"] == camera_id] == [shown]  # everyone sees it
 
     await asyncio.sleep(RULES_EVERY_S + 0.5)  # the recorder reads camera rules every 3 s
-    sink = runtime.pipeline.sink
-    assert sink is not None
-    sink(*person(camera_id, 501, budget_t - 0.03))  # just under: nobody is alerted
+    publish = runtime.records.publish  # as the camera's chain would
+    publish(
+        FrameAnalysis(*person(camera_id, 501, budget_t - 0.03))
+    )  # just under: nobody is alerted
     await runtime.alerts.drain()
     assert await alerts_of(client, admin, camera_id) == []
-    sink(*person(camera_id, 502, budget_t + 0.03))  # just over: an alert
+    publish(FrameAnalysis(*person(camera_id, 502, budget_t + 0.03)))  # just over: an alert
     await runtime.alerts.drain()
     (alert,) = await alerts_of(client, admin, camera_id)
     assert alert["peak_score"] == pytest.approx(budget_t + 0.03, abs=1e-6)
@@ -113,7 +115,8 @@ async def test_a_budget_sets_the_threshold_the_recorder_alerts_at(
     assert own.json()["effective_threshold"] == round(strict_t, 4)
     assert own.json()["expected_alerts_per_day"] == 0.0
     await asyncio.sleep(RULES_EVERY_S + 0.5)
-    sink(*person(camera_id, 503, strict_t - 0.03))  # would have been an alert before
+    # would have been an alert before
+    publish(FrameAnalysis(*person(camera_id, 503, strict_t - 0.03)))
     await runtime.alerts.drain()
     (same,) = await alerts_of(client, admin, camera_id)
     assert (same["id"], same["track_ids"], same["peak_score"]) == (

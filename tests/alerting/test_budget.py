@@ -17,6 +17,7 @@ from server.alerting.budget import (
     review_factor,
 )
 from server.alerting.peaks import FinishedTrack, PeakTracker, ScoringSpan
+from server.records.analysis import FrameAnalysis
 from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
 from server.records.video import Frame
 from shared.schemas.cameras import ThresholdSource
@@ -251,7 +252,7 @@ def test_the_tracker_keeps_each_tracks_peak_until_it_is_gone() -> None:
         scored(1, 103.0, {}),  # nobody: scored all the same
     ]
     for frame in frames:
-        tracker.take(*frame)
+        tracker.take(FrameAnalysis(*frame))
     assert tracker.live_tracks == 3
     early = tracker.collect(now=105.0)  # 8 last seen 100.8: not gone for 5 s yet
     assert early.tracks == []
@@ -270,10 +271,10 @@ def test_the_tracker_keeps_each_tracks_peak_until_it_is_gone() -> None:
 def test_a_pause_in_scoring_starts_a_new_span() -> None:
     tracker = PeakTracker(gone_after_s=5.0, span_gap_s=30.0)
     for ts in (0.0, 10.0, 40.0, 71.0, 80.0):  # 40 → 71: a 31 s gap (camera reconnecting)
-        tracker.take(*scored(3, ts, {}))
+        tracker.take(FrameAnalysis(*scored(3, ts, {})))
     assert tracker.collect(now=80.0).spans == [
         ScoringSpan(3, 0.0, 40.0),
         ScoringSpan(3, 71.0, 80.0),
     ]
-    tracker.take(*scored(3, 90.0, {}))
+    tracker.take(FrameAnalysis(*scored(3, 90.0, {})))
     assert tracker.collect(now=90.0).spans == [ScoringSpan(3, 71.0, 90.0)]  # it grows

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.alerting.decision import CONCEALMENT, Detection, decide
+from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Extension, Opening, severity
 from server.alerting.zones import CameraZones
+from server.records.alerts import Detection
 from server.records.people import Tracks, Verdicts
 from shared.schemas.cameras import Zone, ZoneKind
 

@@ -17,6 +17,7 @@ from server.alerting.thresholds import (
     ModelFacts,
     model_path,
 )
+from server.records.analysis import FrameAnalysis
 from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
 from server.records.video import Frame
 from server.storage import cameras, migrate, stores
@@ -97,8 +98,8 @@ async def test_peaks_wait_for_the_database_and_skip_deleted_cameras(tmp_path: Pa
     thresholds.facts = ModelFacts.read(model_file(tmp_path, {}))
     try:
         for ts, score in ((100.0, 0.2), (100.4, 0.7), (100.8, 0.4)):
-            thresholds.take(*frame_of(1, 7, ts, score))
-        thresholds.take(*frame_of(2, 9, 100.0, 0.9))  # a camera that will not exist
+            thresholds.take(FrameAnalysis(*frame_of(1, 7, ts, score)))
+        thresholds.take(FrameAnalysis(*frame_of(2, 9, 100.0, 0.9)))  # a camera that will not exist
         with pytest.raises(OperationalError):  # the database's folder is not there yet
             await thresholds.flush()
         (tmp_path / "later").mkdir()

@@ -20,10 +20,10 @@ import xgboost as xgb
 from server.behaviour.classifier import MODEL_NAME, BehaviourModel, ScoringPolicy
 from server.behaviour.ensemble import Ensemble
 from server.behaviour.features import DEFAULT_SPEC
+from server.behaviour.live import ModelPair
 from server.behaviour.models import AnyModel, LoadedModel, load_behaviour_model
 from server.behaviour.scoring import Calibration
 from server.config import PipelineConfig
-from server.pipeline.scorers import ModelPair
 from server.records.people import TrackHistory
 from server.weights import DEFAULT_WEIGHTS_DIR
 from tests.behaviour.motion import shopping

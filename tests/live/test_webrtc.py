@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from server.annotate.overlay_log import OverlayLog
 from server.config import LiveConfig
 from server.live.frames import LiveFrames
+from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks
 from server.records.video import Frame
 from server.runtime import Runtime
@@ -99,17 +99,18 @@ async def _none_left(runtime: Runtime) -> bool:
 
 async def test_late_frames_are_skipped_not_queued() -> None:
     """A slow viewer gets the newest frame, not a backlog: see `LiveFrames.next_after`."""
-    frames = LiveFrames(OverlayLog(10.0))
+    frames = LiveFrames()
     for n in range(5):
         image = np.zeros((36, 64, 3), np.uint8)
-        frames.take(Frame(1, image, 100.0 + n, n), Tracks.empty(100.0 + n), None)
+        frames.take(FrameAnalysis(Frame(1, image, 100.0 + n, n), Tracks.empty(100.0 + n), None))
     newest = await frames.next_after(1, 100.0, timeout_s=0.1)
     assert newest is not None and newest.captured_at == 104.0
     assert await frames.next_after(1, 104.0, timeout_s=0.1) is None  # nothing newer yet
     started = time.monotonic()
     waiting = asyncio.create_task(frames.next_after(1, 104.0, timeout_s=5.0))
     await asyncio.sleep(0.05)
-    frames.take(Frame(1, np.zeros((36, 64, 3), np.uint8), 105.0, 5), Tracks.empty(105.0), None)
+    late = Frame(1, np.zeros((36, 64, 3), np.uint8), 105.0, 5)
+    frames.take(FrameAnalysis(late, Tracks.empty(105.0), None))
     woken = await waiting
     assert woken is not None and woken.captured_at == 105.0
     assert time.monotonic() - started < 1.0  # woken by the frame, not the timeout

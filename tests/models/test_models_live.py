@@ -18,6 +18,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
 from server.app import create_app
+from server.behaviour.live import CameraScorers
 from server.runtime import Runtime
 from server.storage.models import Alert, PushOutbox, ShadowAlert
 from server.weights import record_sha, sha256_of
@@ -65,7 +66,8 @@ async def test_a_candidate_counts_in_shadow_is_promoted_live_and_restored(
                 shadow is not None
                 and shadow.stats.opened >= 1
                 and runner is not None
-                and runner.scorers.shadow_time.count >= 5
+                and isinstance(runner.detector, CameraScorers)
+                and runner.detector.shadow_time.count >= 5
             )
 
         await eventually(counted, within_s=60)

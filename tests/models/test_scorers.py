@@ -1,7 +1,7 @@
 """A camera's scorers: real pedestrians' poses through a real tracker, the shipped model as
-the active one and a copy at another threshold as the candidate. The live sink gets exactly
-the active model's verdicts, the shadow sink the candidate's (with its identity); a
-promotion switches the live verdicts to the candidate's, its scorer's state kept."""
+the active one and a copy at another threshold as the candidate. The frames' verdicts are
+exactly the active model's, their shadow the candidate's (with its identity); a promotion
+switches the live verdicts to the candidate's, its scorer's state kept."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from server.behaviour.live import CameraScorers, LiveModels
 from server.behaviour.registry import ModelRegistry
 from server.behaviour.scorer import BehaviourScorer
 from server.bench.behaviour_speed import people_at, walking_person
-from server.pipeline.scorers import CameraScorers, LiveModels
 from server.pipeline.tracking import Tracker
-from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
+from server.records.people import Verdicts
 from tests.models.builders import write_candidate, write_model
 
 FPS, EVERY_S = 5.0, 0.4
@@ -45,28 +44,21 @@ def play(
     references: References,
     expected: Seen,
 ) -> None:
-    """Two people walking, frame by frame as the worker runs them: what the live and shadow
-    sinks see goes to `seen`, and what the `references` score on the same frames, in the
-    same order, to `expected`."""
+    """Two people walking, frame by frame as the worker runs them: the active model's
+    verdicts and the candidate's (`shadow`, as each `FrameAnalysis` carries them) go to
+    `seen`, and what the `references` score on the same frames, in the same order, to
+    `expected`."""
     person = walking_person()
-
-    def live_sink(frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-        seen.append((None, verdicts))
-
-    def shadow_sink(
-        identity: str, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /
-    ) -> None:
-        seen.append((identity, verdicts))
-
-    sink = scorers.sink(live_sink, shadow_sink)
-    assert sink is not None
     for step in steps:
         ts = 1000.0 + step / FPS
         tracks = tracker.update(people_at(person, 2, ts % person.span_s), ts)
         verdicts = scorers.score(tracks, tracker) if scorers.due(ts) else None
         for who, reference in references:
             expected.append((who, None if verdicts is None else reference.score(tracks, tracker)))
-        sink(Frame(1, IMAGE, ts, step), tracks, verdicts)
+        seen.append((None, verdicts))
+        shadow = scorers.shadow(ts)
+        if shadow is not None:
+            seen.append((shadow.model, shadow.verdicts))
 
 
 def same(seen: Seen, expected: Seen) -> None:
@@ -79,7 +71,7 @@ def same(seen: Seen, expected: Seen) -> None:
             np.testing.assert_allclose(got.score, want.score, rtol=1e-6)
 
 
-def test_the_live_sink_gets_the_active_models_verdicts_the_shadow_sink_the_candidates(
+def test_frames_get_the_active_models_verdicts_and_the_candidates_in_shadow(
     live: LiveModels,
 ) -> None:
     active, candidate = live.pair.active, live.pair.candidate
@@ -128,7 +120,7 @@ def test_a_promotion_switches_the_live_verdicts_without_a_new_scorer(
     assert {v.threshold for _, v in after if v is not None} == {0.1}
 
 
-def test_without_a_candidate_nothing_reaches_the_shadow_sink(tmp_path: Path) -> None:
+def test_without_a_candidate_frames_carry_no_shadow(tmp_path: Path) -> None:
     models = LiveModels(ModelRegistry(tmp_path / "data", write_model(tmp_path / "a.json", 0.9)))
     models.load()
     assert models.pair.candidate is None and models.pair.active is not None

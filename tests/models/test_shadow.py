@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from server.alerting.shadow import ShadowAlerts
 from server.behaviour.models import model_identity
+from server.records.analysis import FrameAnalysis
 from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
 from server.records.video import Frame
 from server.storage import cameras, migrate, stores
@@ -97,7 +98,7 @@ async def test_would_be_alerts_are_decided_deduplicated_and_stored_apart(
         ]
         for frame, tracks, verdicts in frames:
             clock[0] = tracks.ts
-            shadow.take(frame, tracks, verdicts)
+            shadow.take(FrameAnalysis(frame, tracks, verdicts))
             await shadow.drain()
         assert shadow.stats.opened == 2
         assert await shadow.flush() == 2  # both episodes, once

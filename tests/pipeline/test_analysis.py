@@ -16,8 +16,10 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from server.app import create_app
+from server.behaviour.live import LiveModels
 from server.pipeline.inference import FrameDropped, PosePool, PoseResult
 from server.pipeline.pose import OnnxPose, input_hw_for
+from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks, Verdicts
 from server.records.video import Frame
 from server.runtime import Runtime
@@ -133,7 +135,8 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
 
     scored: list[Verdicts] = []
 
-    def collect(analysed: Frame, tracks: Tracks, verdicts: Verdicts | None) -> None:
+    def collect(analysis: FrameAnalysis) -> None:
+        analysed, tracks, verdicts = analysis.frame, analysis.tracks, analysis.verdicts
         seen.append(tracks)
         tracker = runtime.pipeline.runners[analysed.camera_id].tracker
         for track_id in tracks.track_id.tolist():
@@ -144,7 +147,7 @@ async def test_a_camera_of_real_people_is_analysed_with_stable_track_ids(
             np.testing.assert_array_equal(verdicts.track_id, tracks.track_id)
             scored.append(verdicts)
 
-    runtime.pipeline.sink = collect
+    runtime.records.subscribe(FrameAnalysis, collect)  # beside alerting, evidence, live view
     camera_id = await add_camera(api, await add_store(api), "Aisle 3", PEOPLE_CLIP)
 
     async def analysed_4_s() -> bool:
@@ -281,8 +284,9 @@ async def test_tracks_keep_at_least_the_behaviour_models_window(
         runtime: Runtime = app.state.runtime
         camera_id = await add_camera(api, await add_store(api), "Aisle 10", clip)
         await eventually(lambda: has_status(api, camera_id, "online"))
-        model = runtime.pipeline.behaviour
-        assert model is not None and model.history_s == 6.5
+        models = runtime.pipeline.detector
+        assert isinstance(models, LiveModels) and models.pair.active is not None
+        assert models.pair.active.model.history_s == 6.5
         assert runtime.pipeline.runners[camera_id].tracker.history_s == 7.0
 
 

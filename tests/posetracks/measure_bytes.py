@@ -26,6 +26,7 @@ from server.pipeline.pose import OnnxPose, input_hw_for
 from server.pipeline.tracking import Tracker
 from server.posetracks.recorder import PoseTrackRecorder
 from server.posetracks.store import LocalPoseStore
+from server.records.analysis import FrameAnalysis
 from server.records.video import Frame
 from server.weights import DEFAULT_WEIGHTS_DIR, INT8_NAME
 
@@ -76,7 +77,9 @@ async def measure(
         start = 1_800_000_000.0
         for seq, (t, image) in enumerate(frames):
             frame = Frame(1, image, start + t, seq)
-            recorder.take(frame, tracker.update(pose.estimate(image), frame.captured_at), None)
+            recorder.take(
+                FrameAnalysis(frame, tracker.update(pose.estimate(image), frame.captured_at), None)
+            )
             if seq % 100 == 0:
                 sys.stderr.write(f"{seq}/{len(frames)} frames\n")
         recorder.flush()

@@ -8,6 +8,7 @@ import numpy as np
 from server.pipeline.tracking import Tracker
 from server.posetracks.recorder import PoseTrackRecorder
 from server.posetracks.rows import PoseRows
+from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks
 from server.records.video import Frame
 from tests.pipeline.replay import VTEST_POSES, ReplayPose
@@ -35,7 +36,7 @@ def tracked_frames(
 def feed(recorder: PoseTrackRecorder, frames: list[tuple[Frame, Tracks]]) -> None:
     """Hand the frames to the recorder as the pipeline does (no verdicts)."""
     for frame, tracks in frames:
-        recorder.take(frame, tracks, None)
+        recorder.take(FrameAnalysis(frame, tracks, None))
 
 
 def expected_rows(camera_id: int, frames: list[tuple[Frame, Tracks]]) -> PoseRows:

@@ -1,11 +1,12 @@
 """⑥ the behaviour models cameras score with: the active one and, in shadow, a candidate.
+The pipeline's `Detector` (pipeline/detector.py) in this server.
 
 `LiveModels` holds the loaded models (`ModelPair`, replaced whole, so a camera reads one
 consistent pair). Each camera's `CameraScorers` scores its tracks with the active model (the
-verdicts that go on to the sinks: alerts, pushes, live view) and, while a candidate is
-loaded, with the candidate too; the candidate's verdicts on the same frame go to the shadow
-sink only (`alerting/shadow.py` counts its would-be alerts). Both run on the tracking thread,
-one after the other, where the scorer always ran.
+verdicts of its `FrameAnalysis` records: alerts, pushes, live view) and, while a candidate is
+loaded, with the candidate too; the candidate's verdicts on the same frame ride along as the
+record's `shadow` (`alerting/shadow.py` counts its would-be alerts). Both run on the tracking
+thread, one after the other, where the scorer always ran.
 
 A promotion or a restore replaces the pair; each camera follows at its next scoring, without
 a restart: a scorer is kept for a model it already had (the promoted candidate keeps its
@@ -13,9 +14,9 @@ tracks' recent scores), a new one starts for a model it had not. Without a candi
 only extra work is reading the pair.
 
 Example:
-    >>> scorers = CameraScorers(models, tracker, every_s=0.4)
+    >>> scorers = models.for_camera(tracker)
     >>> if scorers.due(tracks.ts): verdicts = scorers.score(tracks, tracker)
-    >>> sink = scorers.sink(live_sink, shadow_sink)   # hands the candidate's verdicts on
+    >>> shadow = scorers.shadow(tracks.ts)   # the candidate's, on the same frame
 """
 
 from __future__ import annotations
@@ -30,26 +31,14 @@ from server.behaviour.models import LoadedModel, new_scorer
 from server.behaviour.registry import ModelRegistry
 from server.behaviour.scorer import BehaviourScorer, TrackHistories
 from server.errors import ModelError
-from server.pipeline.metrics import Durations
-from server.pipeline.tracking import Tracker
-from server.pipeline.worker import TrackSink
+from server.metrics.timings import Durations
+from server.records.analysis import ShadowVerdicts
 from server.records.people import Tracks, Verdicts
-from server.records.video import Frame
 
 logger = logging.getLogger(__name__)
 
 HISTORY_SLACK_S = 0.5  # tracks keep a model's window plus this (a frame's worth)
 _SAME_AS_ACTIVE = "the candidate is the active model itself (the same sha256)"
-
-
-class ShadowSink(Protocol):
-    """Takes each analysed frame of a camera scored in shadow, with the candidate's verdicts
-    when the frame was scored (None otherwise) and the candidate's identity; quick, as a
-    `TrackSink`."""
-
-    def __call__(
-        self, identity: str, frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +55,36 @@ class ModelPair:
         return max(windows) + HISTORY_SLACK_S if windows else 0.0
 
 
-class LiveModels:
-    """The behaviour models every camera of this process scores with."""
+class ScoredTracker(TrackHistories, Protocol):
+    """A camera's tracker, whose kept history grows to the models' window."""
 
-    def __init__(self, registry: ModelRegistry) -> None:
+    history_s: float
+
+
+class LiveModels:
+    """The behaviour models every camera of this process scores with (the pipeline's
+    `Detector`); each camera scores every `every_s` seconds of video at most."""
+
+    def __init__(self, registry: ModelRegistry, every_s: float = 0.0) -> None:
         self.registry = registry
+        self.every_s = every_s
         self.pair = ModelPair()
         self.active_error: str | None = None  # why the active model did not load
         self.candidate_error: str | None = None  # why the candidate is refused
         self._candidate_signature: object = None
         self._loaded = False
         self._lock = threading.RLock()
+
+    @property
+    def error(self) -> str | None:
+        """Why cameras are not scored: the active model did not load."""
+        return self.active_error
+
+    def history_s(self) -> float:
+        return self.pair.history_s()
+
+    def for_camera(self, tracker: ScoredTracker) -> CameraScorers:
+        return CameraScorers(self, tracker, self.every_s)
 
     def load(self) -> None:
         """Load the active model and any candidate, once (blocking: run it in a thread)."""
@@ -141,11 +149,11 @@ class LiveModels:
 class CameraScorers:
     """One camera's behaviour scoring, with the active model and, in shadow, the candidate.
 
-    `due` and `score` are the worker's `Scorer`; `sink` wraps the camera's sinks so the
-    candidate's verdicts reach the shadow sink with their frame.
+    The pipeline's `CameraDetector`: `due` and `score` on the tracking thread, then
+    `shadow` hands on the candidate's verdicts on the same frame.
     """
 
-    def __init__(self, models: LiveModels, tracker: Tracker, every_s: float = 0.0) -> None:
+    def __init__(self, models: LiveModels, tracker: ScoredTracker, every_s: float = 0.0) -> None:
         if not every_s >= 0:
             raise ValueError(f"every_s: must be >= 0, got {every_s}")
         self.models, self.tracker, self.every_s = models, tracker, every_s
@@ -166,7 +174,7 @@ class CameraScorers:
         return True
 
     def score(self, tracks: Tracks, tracker: TrackHistories, /) -> Verdicts:
-        """The active model's verdicts on `tracks`; the candidate's are kept for `sink`."""
+        """The active model's verdicts on `tracks`; the candidate's are kept for `shadow`."""
         self._follow(self.models.pair)
         if self._active is None:  # not reached: `due` said there was an active model
             return Verdicts.empty(tracks.ts, 1.0)
@@ -177,23 +185,14 @@ class CameraScorers:
             self.shadow_time.add(time.monotonic() - started)
         return verdicts
 
-    def sink(self, live: TrackSink | None, shadow: ShadowSink | None) -> TrackSink | None:
-        """A sink that hands each frame to `live` and, while a candidate scores, the same
-        frame with the candidate's verdicts (None when it was not scored) to `shadow`."""
-        if live is None and shadow is None:
+    def shadow(self, ts: float) -> ShadowVerdicts | None:
+        """While a candidate scores: its verdicts on the frame at `ts` (None when it did not
+        score that frame); None without a candidate. Each scoring is handed on once."""
+        identity = self._candidate_identity
+        mine, self._shadow = self._shadow, None
+        if identity is None:
             return None
-
-        def take(frame: Frame, tracks: Tracks, verdicts: Verdicts | None, /) -> None:
-            if live is not None:
-                live(frame, tracks, verdicts)
-            identity = self._candidate_identity
-            if shadow is None or identity is None:
-                return
-            mine, self._shadow = self._shadow, None
-            same_frame = verdicts is not None and mine is not None and mine.ts == tracks.ts
-            shadow(identity, frame, tracks, mine if same_frame else None)
-
-        return take
+        return ShadowVerdicts(identity, mine if mine is not None and mine.ts == ts else None)
 
     def _follow(self, pair: ModelPair) -> None:
         """Take up a changed pair (on the tracking thread, between two scorings)."""
