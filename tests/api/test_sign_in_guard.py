@@ -5,7 +5,7 @@ behind one NAT keeps signing in while a broken device there guesses."""
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,23 @@ from tests.api.test_auth import (
 )
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, create_user, error_of, login
+from tests.security.redis_server import RedisServer
 
 HOME = ("203.0.113.7", 50000)  # where the store's people sign in
 STRANGER = ("198.51.100.23", 50000)
 
 
-@pytest.fixture
-async def guarded(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with RedisServer.running(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "redis"])
+async def guarded(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
+) -> AsyncIterator[FastAPI]:
+    """The app, its guard in this process or shared through a Redis of the test's own."""
     settings = make_settings(
         tmp_path / "data",
         database_url,
@@ -37,6 +47,8 @@ async def guarded(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
         client_max_failures=8,
         name_max_failures=8,
     )
+    if request.param == "redis":
+        settings = request.getfixturevalue("redis_server").settings_for(settings)
     async with serve(settings, HOME) as (app, _):
         yield app
 
