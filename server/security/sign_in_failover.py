@@ -50,8 +50,9 @@ def make_sign_in_guard(settings: Settings) -> SignInGuard:
 class FailoverSignInGuard:
     """`shared` while Redis answers, `local` while it does not.
 
-    Known pairs are remembered in both, so that an owner who signed in through any instance
-    before an outage is still known here during it (if it was this instance)."""
+    Known pairs are remembered in both, so that an owner who signed in through this instance
+    before an outage is still known here during it. A ticket goes back to the guard that gave
+    it (a shared one has a `tag`)."""
 
     shared: RedisSignInGuard
     local: LocalSignInGuard
