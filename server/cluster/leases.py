@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 FORGET_WORKER_AFTER = timedelta(days=1)  # a worker row silent this long is deleted
 DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
-MIN_ATTEMPT_S = 0.05  # a round with less time than this before the fence is not started
 
 
 class HasCameraId(Protocol):
@@ -58,7 +57,8 @@ CameraT = TypeVar("CameraT", bound=HasCameraId)
 
 
 def default_worker_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
+    """The host name and process id, e.g. `shop-worker-7f9c-4121` (fits the 128 of the table)."""
+    return f"{socket.gethostname()[:100]}-{os.getpid()}"
 
 
 class CameraLeases:
@@ -91,6 +91,7 @@ class CameraLeases:
         self._held: frozenset[int] = frozenset()
         self._renewed_at = -math.inf  # monotonic start of the last successful round
         self._started = False
+        self._renewal: asyncio.Task[frozenset[int]] | None = None  # the round in flight
 
     @property
     def held(self) -> frozenset[int]:
@@ -122,7 +123,9 @@ class CameraLeases:
         """Renew every `heartbeat_s` until cancelled; `on_change(held)` after each change.
 
         A failed round is retried at the next heartbeat or at the fence, whichever is
-        first; a round that would outlast the fence is cut short, so the fence is on time.
+        first. A round that hangs (a network partition: the driver's cleanup cannot be
+        cancelled either) is waited for only until the fence, which is then reported on
+        time; the next round starts when the hung one ends.
         """
         reported: frozenset[int] = frozenset()
 
@@ -132,17 +135,24 @@ class CameraLeases:
                 reported = held
                 on_change(held)
 
-        while True:
-            budget = min(self.lease_s, self._seconds_to_fence())
-            if budget > MIN_ATTEMPT_S:
-                try:
-                    async with asyncio.timeout(budget):
-                        await self.renew_and_claim()
-                except TimeoutError:
-                    logger.warning("worker %s: lease renewal timed out", self.name)
-            report()
-            await asyncio.sleep(max(0.0, min(self.heartbeat_s, self._seconds_to_fence())))
-            report()
+        try:
+            while True:
+                if self._renewal is None or self._renewal.done():
+                    self._renewal = asyncio.create_task(
+                        self.renew_and_claim(), name=f"lease-renewal-{self.name}"
+                    )
+                await asyncio.wait({self._renewal}, timeout=self._wait_limit())
+                report()
+                if self._renewal.done():
+                    limit = self._wait_limit()
+                    await asyncio.sleep(
+                        self.heartbeat_s if limit is None else min(self.heartbeat_s, limit)
+                    )
+                    report()
+        finally:
+            if self._renewal is not None and not self._renewal.done():
+                self._renewal.cancel()
+                await asyncio.wait({self._renewal}, timeout=self.heartbeat_s)
 
     async def release_all(self) -> None:
         """Give every camera back and mark this worker stopped, so others take over at once.
@@ -316,11 +326,11 @@ class CameraLeases:
     def _fence_at(self) -> float:
         return self._renewed_at + self.lease_s - self.fence_margin_s
 
-    def _seconds_to_fence(self) -> float:
-        """Seconds until this worker must hold nothing; infinite when it holds nothing."""
+    def _wait_limit(self) -> float | None:
+        """Seconds until this worker must hold nothing; None when it holds nothing."""
         if not self.held:
-            return math.inf
-        return self._fence_at() - time.monotonic()
+            return None
+        return max(0.0, self._fence_at() - time.monotonic())
 
 
 def _free(condition: ColumnElement[bool]) -> Update:

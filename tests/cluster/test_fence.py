@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.cluster.conftest import LEASE_S, Cluster, wait_until
+from tests.cluster.relay import SilentRelay
 from tests.conftest import PG_ADMIN_DSN
 
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -81,3 +82,24 @@ async def test_cut_off_worker_lets_go_before_another_takes_over(
 
 async def _is(value: frozenset[int], expected: frozenset[int]) -> bool:
     return value == expected
+
+
+@POSTGRES_ONLY
+async def test_worker_whose_database_hangs_lets_go_on_time(cluster: Cluster) -> None:
+    cameras = await cluster.add_cameras(2)
+    url = make_url(cluster.url)
+    async with SilentRelay.to(url.host or "127.0.0.1", url.port or 5432) as relay:
+        a = cluster.worker("a", url=url.set(port=relay.listen_port).render_as_string())
+        changes: list[tuple[float, frozenset[int]]] = []
+        running = asyncio.create_task(a.run(lambda held: changes.append((time.monotonic(), held))))
+        try:
+            await wait_until(lambda: _is(a.held, frozenset(cameras)))
+            relay.go_silent()  # its renewals now hang instead of failing
+            silent = time.monotonic()
+            await wait_until(lambda: _is(a.held, frozenset()))
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    fenced_at, nothing = changes[-1]
+    assert nothing == frozenset()
+    assert fenced_at - silent <= LEASE_S
