@@ -43,6 +43,7 @@ from server.posetracks.service import PoseTracks
 from server.posetracks.store import LocalPoseStore
 from server.records.alerts import AlertRaised
 from server.records.analysis import FrameAnalysis
+from server.records.cameras import StatusChange
 from server.records.hub import RecordHub
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
@@ -51,6 +52,8 @@ from server.security.redact import redact_url
 from server.security.sign_in_failover import make_sign_in_guard
 from server.security.tokens import TokenSigner
 from server.services.auth import AuthService
+from server.services.camera_catalog import DatabaseCameraCatalog
+from server.services.camera_status import CameraStatusRecorder
 from server.services.models import ModelService
 from server.services.users import ensure_initial_admin
 from server.storage import events, migrate
@@ -131,6 +134,7 @@ class Runtime:
     passwords: Passwords
     pictures: PictureThreads
     pipeline: PipelineManager
+    statuses: CameraStatusRecorder
     alerts: AlertRecorder
     thresholds: CameraThresholds
     clips: ClipWorker
@@ -165,10 +169,11 @@ class Runtime:
         records = RecordHub()  # the stages of this process, joined by their records
         registry = ModelRegistry.of(settings)  # the active behaviour model, any candidate
         live_models = LiveModels(registry, every_s=settings.pipeline.behaviour_every_s)
+        statuses = CameraStatusRecorder(sessionmaker, bus)
+        records.subscribe(StatusChange, statuses.take)
         pipeline = PipelineManager(
-            settings=settings,
-            sessionmaker=sessionmaker,
-            bus=bus,
+            config=settings.pipeline,
+            catalog=DatabaseCameraCatalog(settings, sessionmaker),
             assignment=LocalAssignment(),
             publish=records.publish,
             detector=live_models,  # the one place the detector is chosen
@@ -235,6 +240,7 @@ class Runtime:
             passwords=passwords,
             pictures=pictures,
             pipeline=pipeline,
+            statuses=statuses,
             alerts=recorder,
             thresholds=thresholds,
             clips=clips,
@@ -262,6 +268,7 @@ class Runtime:
         await runtime.alerts.start()
         await runtime.pose_tracks.start()
         await runtime.models.start()
+        await runtime.statuses.start()
         await runtime.pipeline.start()
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         access = runtime.bus.subscribe(events=False)
@@ -273,6 +280,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.live.close_all()
         await self.pipeline.stop()
+        await self.statuses.stop()  # the cameras' last word: offline
         await self.models.stop()
         await self.pose_tracks.stop()
         await self.thresholds.stop()

@@ -1,14 +1,14 @@
 """The cameras this process runs: one supervised task per enabled, assigned camera.
 
-`PipelineManager` reads the enabled cameras from the database, asks a `CameraAssignment`
-which of them this process runs (`LocalAssignment`: all of them; a multi-box deployment
-plugs in here), and keeps one `CameraRunner` per camera: a `Supervisor` over a
-`CameraSource` reading into the camera's `PacketRing`, feeding `worker.run_camera`, which
-shares one `PosePool` (pose workers) and one tracking thread among all cameras, scores
-with the `Detector` it is given and publishes each analysed frame as a `FrameAnalysis`
-record. Every status change is stored and announced through `report_camera_status`. A
-missing or broken pose model is reported once (`analysis_error`); cameras then still fill
-their rings.
+`PipelineManager` asks a `CameraCatalog` for the enabled cameras and a `CameraAssignment`
+which of them this process runs (`LocalAssignment`: all of them; a worker of a multi-box
+deployment: the ones it holds a lease on), and keeps one `CameraRunner` per camera: a
+`Supervisor` over a `CameraSource` reading into the camera's `PacketRing`, feeding
+`worker.run_camera`, which shares one `PosePool` (pose workers) and one tracking thread
+among all cameras, scores with the `Detector` it is given and publishes each analysed frame
+as a `FrameAnalysis` record. Every status change is published as a `StatusChange` record
+(stored and announced by `services/camera_status.py`). A missing or broken pose model is
+reported once (`analysis_error`); cameras then still fill their rings.
 
 The camera list is reconciled on start, whenever the camera routes change it
 (`request_reconcile`, after their commit) and every `reconcile_interval_s` (changes made by
@@ -24,31 +24,23 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from server.config import PipelineConfig, Settings
+from server.config import PipelineConfig
 from server.errors import ModelError
 from server.logs import ids
 from server.metrics.timings import Durations
-from server.notify.bus import EventBus
 from server.pipeline.detector import Detector
 from server.pipeline.inference import PosePool
 from server.pipeline.pose import PoseEstimator
 from server.pipeline.pose_backends import make_pose_estimator
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource, SourceStats
-from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
+from server.pipeline.supervisor import Supervisor, SupervisorConfig
 from server.pipeline.tracking import Tracker
-from server.pipeline.worker import Analysis, CameraAnalysis, Publish, WorkerStats, run_camera
+from server.pipeline.worker import Analysis, CameraAnalysis, WorkerStats, run_camera
+from server.records.cameras import CameraSpec, StatusChange
 from server.security.redact import redact_url
-from server.services.alerts import report_camera_status
-from server.storage.models import Camera
-from server.storage.settings import effective_settings
 from shared.schemas.cameras import CameraStatus, SourceKind
 from shared.schemas.pipeline import CameraPipelineStats, PoseWorkersStats, StageTimes
 
@@ -57,48 +49,23 @@ logger = logging.getLogger(__name__)
 STOPPED_ERROR = "the server's video pipeline stopped"
 
 
-@dataclass(frozen=True, slots=True)
-class CameraSpec:
-    """What a camera's task is started with; a change to any field restarts the task.
+class CameraCatalog(Protocol):
+    """The enabled cameras, wherever they are kept (`services/camera_catalog.py`: the
+    database)."""
 
-    `url` is the analysis stream (the sub-stream when set), `evidence_url` the main stream
-    when it is a separate one (None: `url` serves both); both carry credentials: never log
-    them.
-    """
-
-    camera_id: int
-    store_id: int
-    kind: SourceKind
-    url: str
-    evidence_url: str | None
-    analysis_fps: float
-    analysis_width: int
-
-    @classmethod
-    def from_camera(cls, camera: Camera, config: PipelineConfig, fps: float) -> CameraSpec:
-        """The camera's spec; `fps` is the analysis rate of cameras that set none."""
-        separate = camera.substream_url is not None and camera.substream_url != camera.source_url
-        return cls(
-            camera_id=camera.id,
-            store_id=camera.store_id,
-            kind=SourceKind(camera.source_kind),
-            url=camera.substream_url or camera.source_url,
-            evidence_url=camera.source_url if separate else None,
-            analysis_fps=camera.analysis_fps or fps,
-            analysis_width=camera.analysis_width or config.analysis_width,
-        )
+    async def enabled(self) -> list[CameraSpec]: ...
 
 
 class CameraAssignment(Protocol):
     """Decides which of the enabled cameras this process runs."""
 
-    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]: ...
+    async def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]: ...
 
 
 class LocalAssignment:
     """A single server: it runs every enabled camera."""
 
-    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]:
+    async def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]:
         return cameras
 
 
@@ -229,7 +196,7 @@ class CameraRunner:
     async def _on_status(self, change: StatusChange) -> None:
         if self.stop.is_set():  # retired: the camera was disabled, changed or deleted
             return
-        await self._manager.report(change)
+        self._manager.report(change)
 
     @property
     def queue_depth(self) -> int:
@@ -287,23 +254,21 @@ class PipelineManager:
     def __init__(
         self,
         *,
-        settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        bus: EventBus,
+        config: PipelineConfig,
+        catalog: CameraCatalog,
         assignment: CameraAssignment | None = None,
         estimator: Callable[[], PoseEstimator] | None = None,
-        publish: Publish | None = None,
+        publish: Callable[[object], None] | None = None,
         detector: Detector | None = None,
     ) -> None:
         """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
         configured model); `publish` takes every camera's `FrameAnalysis` records;
-        `detector` scores the tracked people (None: they are tracked only)."""
-        self.config = settings.pipeline
-        self._settings = settings
+        `detector` scores the tracked people (None: they are tracked only); `publish` also
+        takes every camera's `StatusChange`s."""
+        self.config = config
+        self._catalog = catalog
         self.assignment: CameraAssignment = assignment or LocalAssignment()
         self._estimator = estimator or self._make_pose
-        self._sessionmaker = sessionmaker
-        self._bus = bus
         self._runners: dict[int, CameraRunner] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -360,12 +325,8 @@ class PipelineManager:
         async with self._lock:
             if self._closing or not self.config.enabled:
                 return
-            async with self._sessionmaker() as session:
-                effective = await effective_settings(session=session, settings=self._settings)
-                fps = effective.detection.analysis_fps  # the admin may change it at run time
-                rows = await session.scalars(select(Camera).where(Camera.enabled.is_(True)))
-                specs = [CameraSpec.from_camera(c, self.config, fps) for c in rows]
-            wanted = {spec.camera_id: spec for spec in self.assignment.assigned(specs)}
+            specs = await self._catalog.enabled()
+            wanted = {spec.camera_id: spec for spec in await self.assignment.assigned(specs)}
             for camera_id, runner in list(self._runners.items()):
                 task_ended = runner.task is not None and runner.task.done()
                 if wanted.get(camera_id) != runner.spec or task_ended:
@@ -398,30 +359,16 @@ class PipelineManager:
             self.analysis.tracking.shutdown(wait=False, cancel_futures=True)
             self.analysis = None
         for runner in runners:
-            await self.report(
+            self.report(
                 StatusChange(
                     runner.spec.camera_id, CameraStatus.offline, STOPPED_ERROR, time.time()
                 )
             )
 
-    async def report(self, change: StatusChange) -> None:
-        """Store and announce a camera's status, unless it is gone or disabled meanwhile."""
-        try:
-            async with self._sessionmaker() as session:
-                await report_camera_status(
-                    session=session,
-                    bus=self._bus,
-                    camera_id=change.camera_id,
-                    status=change.status,
-                    error=change.error,
-                    now=datetime.fromtimestamp(change.at, UTC),
-                )
-        except Exception:  # the database may be down; the camera keeps running
-            logger.exception(
-                "camera %s: storing its status failed",
-                change.camera_id,
-                extra=ids(camera=change.camera_id),
-            )
+    def report(self, change: StatusChange) -> None:
+        """Publish a camera's status change (stored and announced by its subscriber)."""
+        if self.publish is not None:
+            self.publish(change)
 
     def _make_pose(self) -> PoseEstimator:
         return make_pose_estimator(self.config)

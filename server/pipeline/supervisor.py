@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from server.errors import CameraUnavailable
 from server.logs import ids
 from server.pipeline.source import CameraSource
+from server.records.cameras import StatusChange
 from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 
@@ -36,16 +37,6 @@ class SupervisorConfig:
     backoff_cap_s: float = 60.0
     jitter: float = 0.2
     offline_after: int = 3  # failures in a row before the camera counts as offline
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """What `on_status` receives on every transition (wire it to `report_camera_status`)."""
-
-    camera_id: int
-    status: CameraStatus
-    error: str | None
-    at: float  # wall-clock Unix seconds
 
 
 @dataclass(slots=True)

@@ -21,7 +21,8 @@ import pytest
 
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource
-from server.pipeline.supervisor import StatusChange, Supervisor, SupervisorConfig
+from server.pipeline.supervisor import Supervisor, SupervisorConfig
+from server.records.cameras import StatusChange
 from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 from tests.pipeline.live_servers import REQUIRE_RTSP, MjpegServer, RtspServer, rtsp_unavailable

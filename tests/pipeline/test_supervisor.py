@@ -14,11 +14,11 @@ import pytest
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource
 from server.pipeline.supervisor import (
-    StatusChange,
     Supervisor,
     SupervisorConfig,
     backoff_delay,
 )
+from server.records.cameras import StatusChange
 from server.records.video import Frame
 from shared.schemas.cameras import CameraStatus
 from tests.pipeline.media import synthetic_video
