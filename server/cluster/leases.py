@@ -117,7 +117,7 @@ class CameraLeases:
             logger.warning("worker %s could not renew its camera leases: %r", self.name, error)
             return self.held
         self._held, self._renewed_at, self._started = held, began, True
-        return held
+        return self.held  # empty after all if the round outlasted the fence
 
     async def run(self, on_change: Callable[[frozenset[int]], None]) -> None:
         """Renew every `heartbeat_s` until cancelled; `on_change(held)` after each change.
