@@ -59,13 +59,13 @@ class CameraCatalog(Protocol):
 class CameraAssignment(Protocol):
     """Decides which of the enabled cameras this process runs."""
 
-    async def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]: ...
+    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]: ...
 
 
 class LocalAssignment:
     """A single server: it runs every enabled camera."""
 
-    async def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]:
+    def assigned(self, cameras: Sequence[CameraSpec]) -> Sequence[CameraSpec]:
         return cameras
 
 
@@ -326,7 +326,7 @@ class PipelineManager:
             if self._closing or not self.config.enabled:
                 return
             specs = await self._catalog.enabled()
-            wanted = {spec.camera_id: spec for spec in await self.assignment.assigned(specs)}
+            wanted = {spec.camera_id: spec for spec in self.assignment.assigned(specs)}
             for camera_id, runner in list(self._runners.items()):
                 task_ended = runner.task is not None and runner.task.done()
                 if wanted.get(camera_id) != runner.spec or task_ended:
