@@ -47,19 +47,27 @@ async def cut_off(role: str) -> int:
     return killed
 
 
+async def let_in(role: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'ALTER ROLE "{role}" LOGIN')
+    finally:
+        await admin.close()
+
+
 @POSTGRES_ONLY
-async def test_cut_off_worker_lets_go_before_another_takes_over(
+async def test_cut_off_worker_lets_go_before_another_takes_over_then_shares_again(
     cluster: Cluster, own_role: str
 ) -> None:
     cameras = await cluster.add_cameras(4)
     a = cluster.worker("a", url=make_url(cluster.url).set(username=own_role).render_as_string())
+    b = cluster.worker("b")
     changes: list[tuple[float, frozenset[int]]] = []
     running = asyncio.create_task(a.run(lambda held: changes.append((time.monotonic(), held))))
     try:
         await wait_until(lambda: _is(a.held, frozenset(cameras)))
         assert await cut_off(own_role) >= 1
         cut = time.monotonic()
-        b = cluster.worker("b")
         b_first_held: list[float] = []
 
         async def b_holds_all() -> bool:
@@ -69,15 +77,23 @@ async def test_cut_off_worker_lets_go_before_another_takes_over(
             return held == frozenset(cameras)
 
         await wait_until(b_holds_all, step_s=0.1)
+        assert changes[0][1] == frozenset(cameras)
+        fenced_at, nothing = changes[-1]
+        assert nothing == frozenset()
+        assert fenced_at - cut <= LEASE_S  # a let go within one lease of losing the database
+        assert fenced_at < b_first_held[0]  # and before b could take any of its cameras
+
+        await let_in(own_role)  # a comes back: it gets a share, never a camera b runs
+
+        async def shared() -> bool:
+            held_b = await b.renew_and_claim()
+            assert not a.held & held_b
+            return (len(a.held), len(held_b)) == (2, 2)
+
+        await wait_until(shared, step_s=0.1)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    assert changes[0][1] == frozenset(cameras)
-    fenced_at, nothing = changes[-1]
-    assert nothing == frozenset()
-    assert fenced_at - cut <= LEASE_S  # a let go within one lease of losing the database
-    assert fenced_at < b_first_held[0]  # and before b could take any of its cameras
-    assert a.held == frozenset()
 
 
 async def _is(value: frozenset[int], expected: frozenset[int]) -> bool:
