@@ -48,6 +48,9 @@ class State:
     config_file: Path | None = None
 
 
+ROLES = ("all", "api", "worker")
+
+
 @app.callback()
 def root(config: ConfigOption = None) -> None:
     State.config_file = config
@@ -65,9 +68,19 @@ def _settings(**overrides: object) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (server.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (server.port).")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="all: API and cameras in one process (default); api: REST, WebSocket and "
+            "push only; worker: cameras claimed by lease (cluster.role)."
+        ),
+    ] = None,
 ) -> None:
     """Run the server (migrates the database and creates the first admin if needed)."""
-    settings = _settings()
+    if role is not None and role not in ROLES:
+        typer.echo(f"error: --role must be one of {', '.join(ROLES)}, not {role!r}", err=True)
+        raise typer.Exit(2)
+    settings = _settings(**({"cluster": {"role": role}} if role is not None else {}))
     if host is not None or port is not None:
         server = settings.server.model_copy(
             update={k: v for k, v in (("host", host), ("port", port)) if v is not None}

@@ -579,6 +579,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _split_roles_share_state(self) -> "Settings":
+        """API instances and workers on several machines share the database, the bus and
+        the evidence store; a single box (`all`) needs none of them."""
+        if self.cluster.role == "all":
+            return self
+        problems = []
+        if not self.resolved_database_url.startswith("postgresql"):
+            problems.append("database_url must be PostgreSQL")
+        if self.bus.backend != "redis":
+            problems.append("bus.backend must be redis")
+        if self.evidence.backend != "s3":
+            problems.append("evidence.backend must be s3")
+        if problems:
+            role = self.cluster.role
+            raise ValueError(f"cluster.role {role} shares state: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _production_is_safe(self) -> "Settings":
         if self.mode != "production":
             return self

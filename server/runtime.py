@@ -13,6 +13,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,6 +23,8 @@ from server.alerting.thresholds import CameraThresholds
 from server.annotate.pictures import PictureThreads
 from server.behaviour.live import LiveModels
 from server.behaviour.registry import ModelRegistry
+from server.bus import RecordBus, make_bus
+from server.cluster.leases import CameraLeases
 from server.config import Settings
 from server.datadir import prepare_data_dir
 from server.demo import ensure_demo_camera
@@ -37,6 +40,7 @@ from server.notify.dispatcher import PushDispatcher, RetryPolicy
 from server.notify.fcm import FcmNotifier
 from server.notify.outbox import AlertPushes
 from server.notify.push import Notifier
+from server.notify.shared_bus import SharedEventBus
 from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.posetracks.service import PoseTracks
@@ -66,6 +70,15 @@ ADMIN_PASSWORD_FILE = "initial_admin_password.txt"
 EVIDENCE_DIR = "evidence"  # snapshots and clips, under the data directory
 POSE_TRACKS_DIR = "pose-tracks"  # kept poses and labelled episodes, under the data directory
 VAPID_KEY_FILE = "vapid_private.pem"  # the server's Web Push key, made on first start
+
+
+# which unfinished clip jobs a starting process fails: one box, all (their video was in its
+# memory); a worker, only those no other worker can still be recording; an API instance, none
+_UNFINISHED_CLIPS: dict[str, Literal["all", "stale", "none"]] = {
+    "all": "all",
+    "worker": "stale",
+    "api": "none",
+}
 
 
 def make_notifiers(settings: Settings) -> dict[str, Notifier]:
@@ -128,7 +141,9 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    bus: LocalEventBus
+    bus: LocalEventBus | SharedEventBus
+    record_bus: RecordBus | None  # between processes (None: one box)
+    leases: CameraLeases | None  # a worker's hold on its cameras
     records: RecordHub
     auth: AuthService
     passwords: Passwords
@@ -165,16 +180,29 @@ class Runtime:
             await engine.dispose()
             raise
         sessionmaker = make_sessionmaker(engine)
-        bus = LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
+        role = settings.cluster.role
+        record_bus = make_bus(settings) if settings.bus.backend == "redis" else None
+        bus: LocalEventBus | SharedEventBus = (
+            LocalEventBus(subscriber_queue=settings.events.subscriber_queue)
+            if record_bus is None
+            else SharedEventBus(
+                record_bus, sessionmaker, subscriber_queue=settings.events.subscriber_queue
+            )
+        )
+        leases = CameraLeases(sessionmaker, settings.cluster) if role == "worker" else None
         records = RecordHub()  # the stages of this process, joined by their records
         registry = ModelRegistry.of(settings)  # the active behaviour model, any candidate
         live_models = LiveModels(registry, every_s=settings.pipeline.behaviour_every_s)
         statuses = CameraStatusRecorder(sessionmaker, bus)
         records.subscribe(StatusChange, statuses.take)
         pipeline = PipelineManager(
-            config=settings.pipeline,
+            config=(  # an API instance runs no cameras
+                settings.pipeline.model_copy(update={"enabled": False})
+                if role == "api"
+                else settings.pipeline
+            ),
             catalog=DatabaseCameraCatalog(settings, sessionmaker),
-            assignment=LocalAssignment(),
+            assignment=leases or LocalAssignment(),
             publish=records.publish,
             detector=live_models,  # the one place the detector is chosen
         )
@@ -229,6 +257,8 @@ class Runtime:
             engine=engine,
             sessionmaker=sessionmaker,
             bus=bus,
+            record_bus=record_bus,
+            leases=leases,
             records=records,
             auth=AuthService(
                 config=settings.auth,
@@ -262,7 +292,9 @@ class Runtime:
                     await ensure_demo_camera(session=session, video=settings.demo_video)
             except Exception:  # a demo is a convenience: never keep the API from starting
                 logger.exception("creating the demo camera failed")
-        await runtime.clips.start()
+        if isinstance(bus, SharedEventBus) and role != "worker":
+            await bus.start()  # this instance's live clients get every instance's events
+        await runtime.clips.start(unfinished=_UNFINISHED_CLIPS[role])
         await runtime.pushes.start()
         await runtime.thresholds.start()
         await runtime.alerts.start()
@@ -270,6 +302,10 @@ class Runtime:
         await runtime.models.start()
         await runtime.statuses.start()
         await runtime.pipeline.start()
+        if leases is not None:
+            runtime._tasks.append(
+                asyncio.create_task(leases.run(lambda _held: pipeline.request_reconcile()))
+            )
         runtime._tasks.append(asyncio.create_task(runtime._prune_events_forever()))
         access = runtime.bus.subscribe(events=False)
         runtime._tasks.append(
@@ -279,7 +315,11 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.live.close_all()
+        for task in self._tasks:  # the lease renewal first: its cameras stop next
+            task.cancel()
         await self.pipeline.stop()
+        if self.leases is not None:
+            await self.leases.release_all()  # the other workers take over at once
         await self.statuses.stop()  # the cameras' last word: offline
         await self.models.stop()
         await self.pose_tracks.stop()
@@ -287,6 +327,10 @@ class Runtime:
         await self.alerts.stop()
         await self.clips.stop()
         await self.pushes.stop()
+        if isinstance(self.bus, SharedEventBus):
+            await self.bus.stop()
+        if self.record_bus is not None:
+            await self.record_bus.close()  # what is buffered goes out first
         self.passwords.close()
         await self.auth.guard.aclose()
         self.pictures.close()

@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,7 @@ STALE_RETRIES = 5  # times an alert update is applied again after a concurrent o
 STORE_RETRY_S, STORE_RETRY_BASE_S, STORE_RETRY_CAP_S = 120.0, 1.0, 15.0  # store unreachable
 ENCODE_NICE = 10  # the evidence encoder's nice value (camera and pose threads: 0)
 RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
+STALE_JOB_S = 600.0  # a job whose clip ended this long ago is being recorded nowhere
 
 
 @dataclass(slots=True)
@@ -106,6 +108,7 @@ class ClipWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self.min_free_bytes = MIN_FREE_BYTES
         self._retention: asyncio.Task[None] | None = None
+        self._unfinished: Literal["all", "stale", "none"] = "all"
         # re-encoding (the annotated clips) one at a time, below the cameras' priority
         self._encoder = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="evidence-encode", initializer=_lower_priority
@@ -114,9 +117,15 @@ class ClipWorker:
         # is away: here, not on asyncio's default executor, where requests' work waits
         self._files = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evidence-files")
 
-    async def start(self) -> None:
-        """Fail, with the reason, the jobs a previous run left unfinished; start retention."""
-        await self._fail_unfinished()
+    async def start(self, unfinished: Literal["all", "stale", "none"] = "all") -> None:
+        """Fail, with the reason, the jobs a previous run left unfinished; start retention.
+
+        `unfinished`: "all" (one box: their video was in this process's memory), "stale"
+        (one worker of several: those past any recording, now and at each retention pass),
+        or "none" (an API instance records nothing)."""
+        self._unfinished = unfinished
+        if unfinished != "none":
+            await self._fail_unfinished(stale_only=unfinished == "stale")
         self._retention = asyncio.create_task(self._retain_forever(), name="evidence-retention")
 
     async def retain(self) -> Sweep | None:
@@ -139,17 +148,24 @@ class ClipWorker:
         while True:
             await self.retain()
             await asyncio.sleep(RETENTION_EVERY_S)
+            if self._unfinished == "stale":  # a worker that died left its jobs behind
+                try:
+                    await self._fail_unfinished(stale_only=True)
+                except Exception:  # the database may be away: the next pass tries again
+                    logger.exception("failing stale clip jobs failed")
 
-    async def _fail_unfinished(self) -> None:
-        """Fail, with the reason, the jobs a previous run left unfinished."""
+    async def _fail_unfinished(self, *, stale_only: bool) -> None:
+        """Fail, with the reason, the jobs a previous run left unfinished (`stale_only`:
+        those whose clip ended more than STALE_JOB_S ago)."""
+        query = select(ClipJob).where(
+            ClipJob.status.in_([ClipStatus.queued.value, ClipStatus.running.value])
+        )
+        if stale_only:
+            query = query.where(
+                ClipJob.clip_end < datetime.now(UTC) - timedelta(seconds=STALE_JOB_S)
+            )
         async with self._sessionmaker() as session:
-            jobs = (
-                await session.scalars(
-                    select(ClipJob).where(
-                        ClipJob.status.in_([ClipStatus.queued.value, ClipStatus.running.value])
-                    )
-                )
-            ).all()
+            jobs = (await session.scalars(query)).all()
             envelopes = []
             for job in jobs:
                 job.status, job.error = ClipStatus.failed.value, RESTARTED

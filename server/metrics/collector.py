@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from server.alerting.recorder import AlertRecorder
     from server.notify.bus import LocalEventBus
     from server.notify.dispatcher import PushDispatcher
+    from server.notify.shared_bus import SharedEventBus
     from server.pipeline.manager import CameraRunner, PipelineManager
     from server.runtime import Runtime
 
@@ -183,7 +184,7 @@ def pose_pool_metrics(pipeline: PipelineManager) -> Iterator[Metric]:
     yield inference
 
 
-def alert_metrics(recorder: AlertRecorder, bus: LocalEventBus) -> Iterator[Metric]:
+def alert_metrics(recorder: AlertRecorder, bus: LocalEventBus | SharedEventBus) -> Iterator[Metric]:
     """The alert recorder's queue and outcomes, and the live WebSocket clients."""
     stats = recorder.stats
     yield gauge(

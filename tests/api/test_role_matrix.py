@@ -466,6 +466,9 @@ MATRIX = [
     Row("POST", "/models/candidate/promote", 200, ADMIN, a_candidate),
     Row("POST", "/models/previous/restore", 200, ADMIN, a_previous),
     Row("DELETE", "/models/candidate", 204, ADMIN, a_candidate),
+    # Cluster status: admins only.
+    Row("GET", "/cluster/workers", 200, ADMIN),
+    Row("GET", "/cluster/cameras", 200, ADMIN),
 ]
 
 
