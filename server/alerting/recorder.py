@@ -56,6 +56,7 @@ RULES_EVERY_S = 3.0  # how often camera rules and settings are re-read
 RULES_NEW_CAMERA_S = 0.5  # ... at most, when a frame comes from a camera not known yet
 QUEUE_FRAMES = 256  # scored frames waiting for the recorder at most (each holds its picture)
 RETRY_BASE_S, RETRY_CAP_S = 0.5, 10.0
+TAKE_UP_AFTER_S = 10.0  # a camera quiet this long may have run elsewhere meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class AlertRecorder:
         self._global_threshold: float | None = settings.detection.threshold
         self._rules_read = -float("inf")
         self.dedup = Dedup(settings.detection.dedup_window_s)
+        self._frames_at: dict[int, float] = {}  # camera → when its last scored frame came
         self.stats = RecorderStats()
         self._task: asyncio.Task[None] | None = None
 
@@ -158,7 +160,6 @@ class AlertRecorder:
     # -- the recording task -------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._restore()
         self._task = asyncio.create_task(self._run(), name="alert-recorder")
 
     async def stop(self) -> None:
@@ -213,6 +214,7 @@ class AlertRecorder:
                 delay = min(delay * 2, RETRY_CAP_S)
 
     async def _record(self, scored: ScoredFrame) -> None:
+        await self._take_up(scored.camera_id)
         await self._refresh_rules()
         if scored.camera_id not in self._rules:  # a camera added since: read again
             await self._refresh_rules(max_age_s=RULES_NEW_CAMERA_S)
@@ -362,18 +364,29 @@ class AlertRecorder:
             return camera.threshold
         return self._thresholds.choice(camera, detection).rule
 
-    async def _restore(self) -> None:
-        """Reopen the episodes of alerts seen within the window before a restart."""
-        window = self._settings.detection.dedup_window_s
+    async def _take_up(self, camera_id: int) -> None:
+        """A camera whose frames come after a pause (or for the first time: another worker
+        ran it, or this one restarted) continues the alerts the database holds for it."""
+        now = time.monotonic()
+        last = self._frames_at.get(camera_id)
+        self._frames_at[camera_id] = now
+        if last is not None and now - last < TAKE_UP_AFTER_S:
+            return
+        for key in [k for k in self.dedup.episodes if k[0] == camera_id]:
+            self.dedup.forget(key)
+        await self._restore(camera_id)
+
+    async def _restore(self, camera_id: int | None = None) -> None:
+        """Reopen the episodes of alerts seen within the window (of one camera, or all)."""
+        window = self.dedup.window_s
         since = datetime.now(UTC) - timedelta(seconds=window)
+        query = select(Alert).where(
+            Alert.last_seen_at >= since, Alert.status != AlertStatus.reviewed.value
+        )
+        if camera_id is not None:
+            query = query.where(Alert.camera_id == camera_id)
         async with self._sessionmaker() as session:
-            open_alerts = (
-                await session.scalars(
-                    select(Alert).where(
-                        Alert.last_seen_at >= since, Alert.status != AlertStatus.reviewed.value
-                    )
-                )
-            ).all()
+            open_alerts = (await session.scalars(query)).all()
         for alert in open_alerts:
             key = (alert.camera_id, alert.zone, alert.event_type)
             known = self.dedup.episodes.get(key)
