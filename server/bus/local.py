@@ -111,7 +111,7 @@ class LocalBus:
         for pending in own:  # taken by an earlier run of this consumer, never acked
             if state.pending.get(pending.entry.id) is pending:
                 yield self._hand_out(topic, group, pending)
-        next_claim = 0.0
+        next_claim, handed = 0.0, 0
         while not self._closed:
             pending_or_none = None
             if time.monotonic() >= next_claim:
@@ -122,6 +122,9 @@ class LocalBus:
                 pending_or_none = self._take_new(stream, state, consumer)
             if pending_or_none is not None:
                 yield self._hand_out(topic, group, pending_or_none)
+                handed += 1
+                if handed % BATCH == 0:
+                    await asyncio.sleep(0)  # a long backlog must not hold the event loop
                 continue
             await self._wait(stream.changed)
 
@@ -169,6 +172,7 @@ class LocalBus:
             for entry in entries:
                 yield entry.id, cast(T, entry.record)
                 last = entry.order
+            await asyncio.sleep(0)  # a long backlog must not hold the event loop
 
     async def read_range(self, topic: Topic[T], after: str, limit: int) -> list[tuple[str, T]]:
         entries = self._stream(topic).after(entry_order(after), limit)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import pydantic
@@ -45,6 +46,15 @@ BACKEND_ERRORS: tuple[type[BaseException], ...] = (
 R = TypeVar("R")
 
 Entries = list[tuple[bytes, dict[bytes, bytes] | None]]
+
+
+@dataclass(slots=True)
+class _Place:
+    """Where a group consumer is: its own unacked entries after `backlog` (None: all
+    read), and when it next looks for idle entries to claim."""
+
+    backlog: str | None = FIRST_ID
+    next_claim: float = 0.0
 
 
 class RedisStreamsBus:
@@ -102,24 +112,14 @@ class RedisStreamsBus:
     ) -> AsyncGenerator[Delivery[T], None]:
         key = self.key(topic)
         await self._retry("create group", self._create_group, key, group)
-        backlog: str | None = FIRST_ID  # first: what this consumer took before and never acked
-        next_claim = 0.0
+        place = _Place()
         while not self._closed:
             try:
-                if backlog is not None:
-                    entries = await self._retry(
-                        "read", self._read_group, key, group, consumer, backlog
-                    )
-                    backlog = entries[-1][0].decode() if entries else None
-                    attempts = await self._attempts(key, group, consumer, entries)
-                elif time.monotonic() >= next_claim:
-                    entries = await self._retry("claim", self._claim, key, group, consumer)
-                    if len(entries) < BATCH:
-                        next_claim = time.monotonic() + self.claim_idle_s / 4
-                    attempts = await self._attempts(key, group, consumer, entries)
-                else:
-                    entries = await self._retry("read", self._read_group, key, group, consumer, ">")
-                    attempts = {}
+                entries, attempts = await self._fetch(key, group, consumer, place)
+            except BACKEND_ERRORS:
+                if self._closed:
+                    return  # closed while waiting for Redis: the end, not an error
+                raise
             except ResponseError as error:
                 if "NOGROUP" not in str(error):
                     raise
@@ -133,6 +133,25 @@ class RedisStreamsBus:
                     await self._retry("ack", self._redis.xack, key, group, entry_id)
                     continue
                 yield Delivery(entry_id, record, attempts.get(entry_id, 1), topic.name, group)
+
+    async def _fetch(
+        self, key: str, group: str, consumer: str, place: _Place
+    ) -> tuple[Entries, dict[str, int]]:
+        """The next entries for `consumer` and their delivery counts when above 1: first its
+        own unacked ones (a restart), then, every claim_idle_s / 4, idle ones of any
+        consumer (a dead one's), otherwise new ones (waiting up to the block time)."""
+        if place.backlog is not None:
+            entries = await self._retry(
+                "read", self._read_group, key, group, consumer, place.backlog
+            )
+            place.backlog = entries[-1][0].decode() if entries else None
+        elif time.monotonic() >= place.next_claim:
+            entries = await self._retry("claim", self._claim, key, group, consumer)
+            if len(entries) < BATCH:
+                place.next_claim = time.monotonic() + self.claim_idle_s / 4
+        else:
+            return await self._retry("read", self._read_group, key, group, consumer, ">"), {}
+        return entries, await self._attempts(key, group, consumer, entries)
 
     async def ack(self, delivery: Delivery[Any]) -> None:
         key = f"{self.prefix}:{delivery.topic}"
@@ -183,7 +202,12 @@ class RedisStreamsBus:
         key = self.key(topic)
         last = after if after is not None else await self.last_id(topic)
         while not self._closed:
-            answer = await self._retry("tail", self._read, key, last)
+            try:
+                answer = await self._retry("tail", self._read, key, last)
+            except BACKEND_ERRORS:
+                if self._closed:
+                    return
+                raise
             for raw_id, fields in answer:
                 last = raw_id.decode()
                 record = self._decode(topic, last, fields)

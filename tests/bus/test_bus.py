@@ -183,3 +183,24 @@ async def test_read_range_replays_stored_entries_after_an_id(bus: RecordBus) -> 
     )
     assert await bus.read_range(READINGS, after=ids[-1], limit=10) == []
     assert await bus.last_id(READINGS) == ids[-1]
+
+
+async def test_consumers_and_readers_end_quietly_when_the_bus_closes(bus: RecordBus) -> None:
+    await bus.publish(READINGS, Reading(n=0))
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for delivery in bus.consume(READINGS, group="g", consumer="c1"):
+            got.append(delivery.record.n)
+
+    async def tail() -> None:
+        async for _, reading in bus.tail(READINGS, after=FIRST_ID):
+            got.append(reading.n)
+
+    tasks = [asyncio.create_task(consume()), asyncio.create_task(tail())]
+    await until("both read the entry", lambda: len(got) == 2, WITHIN_S)
+    await bus.close()
+
+    async with asyncio.timeout(WITHIN_S):
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results == [None, None]  # ended, no error
