@@ -337,6 +337,13 @@ class ClusterConfig(BaseModel):
         max_length=128,
         description="This worker's name in the lease table; unset: host name and process id.",
     )
+    advertise_url: str | None = Field(
+        None,
+        max_length=300,
+        pattern=r"^https?://[^/\s]+$",
+        description="How API instances reach this worker for live views, e.g. "
+        "http://worker-1:8000; unset: http://<host name>:<server.port>.",
+    )
     worker_capacity: int = Field(
         10, ge=1, le=1000, description="Most cameras one worker runs at once."
     )

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +33,7 @@ from server.errors import ConfigError
 from server.evidence.s3_store import S3EvidenceStore
 from server.evidence.store import EvidenceStore, EvidenceStoreError, LocalEvidenceStore
 from server.evidence.worker import ClipWorker
+from server.live.forward import WorkerRelay
 from server.live.frames import LiveFrames
 from server.live.peers import LivePeers, Viewer
 from server.notify.apns import ApnsNotifier
@@ -79,6 +81,12 @@ _UNFINISHED_CLIPS: dict[str, Literal["all", "stale", "none"]] = {
     "worker": "stale",
     "api": "none",
 }
+
+
+def advertised_url(settings: Settings) -> str:
+    """Where API instances reach this worker for live views."""
+    configured = settings.cluster.advertise_url
+    return configured or f"http://{socket.gethostname()}:{settings.server.port}"
 
 
 def make_notifiers(settings: Settings) -> dict[str, Notifier]:
@@ -144,6 +152,7 @@ class Runtime:
     bus: LocalEventBus | SharedEventBus
     record_bus: RecordBus | None  # between processes (None: one box)
     leases: CameraLeases | None  # a worker's hold on its cameras
+    relay: WorkerRelay | None  # an API instance's live views, relayed to the workers
     records: RecordHub
     auth: AuthService
     passwords: Passwords
@@ -189,7 +198,11 @@ class Runtime:
                 record_bus, sessionmaker, subscriber_queue=settings.events.subscriber_queue
             )
         )
-        leases = CameraLeases(sessionmaker, settings.cluster) if role == "worker" else None
+        leases = (
+            CameraLeases(sessionmaker, settings.cluster, url=advertised_url(settings))
+            if role == "worker"
+            else None
+        )
         records = RecordHub()  # the stages of this process, joined by their records
         registry = ModelRegistry.of(settings)  # the active behaviour model, any candidate
         live_models = LiveModels(registry, every_s=settings.pipeline.behaviour_every_s)
@@ -259,6 +272,7 @@ class Runtime:
             bus=bus,
             record_bus=record_bus,
             leases=leases,
+            relay=WorkerRelay() if role == "api" else None,
             records=records,
             auth=AuthService(
                 config=settings.auth,
@@ -331,6 +345,8 @@ class Runtime:
             await self.bus.stop()
         if self.record_bus is not None:
             await self.record_bus.close()  # what is buffered goes out first
+        if self.relay is not None:
+            await self.relay.aclose()
         self.passwords.close()
         await self.auth.guard.aclose()
         self.pictures.close()

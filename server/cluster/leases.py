@@ -78,10 +78,12 @@ class CameraLeases:
         config: ClusterConfig,
         *,
         fence_margin_s: float | None = None,
+        url: str | None = None,
     ) -> None:
         """`fence_margin_s`: how long before its leases expire an unrenewed worker lets its
         cameras go (default: a quarter of `lease_s`), time to stop them."""
         self.name = config.worker_name or default_worker_name()
+        self.url = url  # where API instances reach it for live views
         self.capacity = config.worker_capacity
         self.lease_s = config.lease_s
         self.heartbeat_s = config.heartbeat_s
@@ -198,9 +200,14 @@ class CameraLeases:
         dialect = dialect_of(session)
         now = database_now(dialect)
         insert = upsert(dialect)(ClusterWorker).values(
-            name=self.name, capacity=self.capacity, started_at=now, heartbeat_at=now
+            name=self.name, capacity=self.capacity, started_at=now, heartbeat_at=now, url=self.url
         )
-        changes = {"capacity": self.capacity, "heartbeat_at": now, "stopped_at": None}
+        changes = {
+            "capacity": self.capacity,
+            "heartbeat_at": now,
+            "stopped_at": None,
+            "url": self.url,
+        }
         if not self._started:
             changes["started_at"] = now
         statement = insert.on_conflict_do_update(

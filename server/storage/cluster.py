@@ -39,6 +39,7 @@ async def list_workers(*, session: AsyncSession, lease_s: float) -> ClusterWorke
             alive=worker.stopped_at is None
             and worker.heartbeat_at > now - timedelta(seconds=lease_s),
             camera_ids=held.get(worker.name, []),
+            url=worker.url,
         )
         for worker in workers
     ]
@@ -68,3 +69,14 @@ async def list_camera_leases(*, session: AsyncSession) -> CameraLeasesPublic:
             )
         )
     return CameraLeasesPublic(data=data, count=len(data))
+
+
+async def camera_worker_url(*, session: AsyncSession, camera_id: int) -> str | None:
+    """Where the worker holding an unexpired lease on the camera serves its live view."""
+    now = await read_database_now(session)
+    url: str | None = await session.scalar(
+        select(ClusterWorker.url)
+        .join(CameraLease, CameraLease.worker_name == ClusterWorker.name)
+        .where(CameraLease.camera_id == camera_id, CameraLease.expires_at > now)
+    )
+    return url

@@ -427,6 +427,7 @@ class ClusterWorker(Base):
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    url: Mapped[str | None] = mapped_column(String(300), default=None)  # its live views
 
 
 class CameraLease(Base):

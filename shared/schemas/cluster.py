@@ -13,6 +13,7 @@ class ClusterWorkerPublic(BaseModel):
     stopped_at: datetime | None = Field(description="Set when it shut down cleanly.")
     alive: bool = Field(description="Renewed within the lease time and not stopped.")
     camera_ids: list[int] = Field(description="The cameras it holds an unexpired lease on.")
+    url: str | None = Field(description="Where API instances reach it for live views.")
 
 
 class ClusterWorkersPublic(BaseModel):

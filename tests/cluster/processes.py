@@ -37,6 +37,7 @@ class Serving:
         env |= self.env | {
             "SHOPGUARD_DATA_DIR": str(self.folder / "data"),
             "SHOPGUARD_CLUSTER__WORKER_NAME": self.name,
+            "SHOPGUARD_CLUSTER__ADVERTISE_URL": self.url,  # live views relayed here
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "serve.log").open("ab") as log:

@@ -201,6 +201,7 @@ async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, ds
 
         await until("alerts from both workers on the WebSocket", both_alerted)
         (before,) = client.alerts_of(first)
+        await _live_view_through_the_api(http, second)
 
         # SIGKILL the worker of the first camera: the other takes it over
         held = await holders()
@@ -258,6 +259,29 @@ async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, ds
     assert set(created) == {next(iter(client.alerts_of(c))) for c in (first, second, third, fourth)}
     assert all(count == 1 for count in created.values()), created
     assert_each_event_once(client, await logged_seqs(dsn))
+
+
+async def _live_view_through_the_api(http: httpx.AsyncClient, camera_id: int) -> None:
+    """The API instance has no frames: it relays the snapshot and the MJPEG stream from
+    the worker that runs the camera."""
+
+    async def snapshot() -> bool:
+        answer = await http.get(f"/cameras/{camera_id}/snapshot.jpg")
+        assert answer.status_code in (200, 409), answer.text  # 409: no picture yet
+        return answer.status_code == 200 and answer.content.startswith(b"\xff\xd8")
+
+    await until("a snapshot relayed from the worker", snapshot)
+    token = (await http.post(f"/cameras/{camera_id}/live-link")).json()["token"]
+    url = f"/cameras/{camera_id}/live.mjpeg"
+    async with http.stream("GET", url, params={"token": token}, headers={}) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("multipart/x-mixed-replace")
+        received = b""
+        async for chunk in stream.aiter_bytes():
+            received += chunk
+            if b"\xff\xd9" in received:  # a whole JPEG
+                break
+        assert b"\xff\xd8" in received
 
 
 def _after(iso: str, ts: float) -> bool:

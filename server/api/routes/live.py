@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aiortc import RTCSessionDescription
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -15,7 +15,7 @@ from server.api.deps import CurrentUser, RuntimeDep, SessionDep, bearer
 from server.errors import AuthError, Conflict, Forbidden
 from server.live.mjpeg import MEDIA_TYPE, jpeg_of, mjpeg_parts
 from server.services.auth import Principal
-from server.storage import cameras
+from server.storage import cameras, cluster
 from server.storage.models import Camera
 from shared.api_paths import LIVE_PAGE
 from shared.schemas.errors import ErrorResponse
@@ -56,6 +56,20 @@ async def live_viewer(
 
 
 LiveViewer = Annotated[Principal, Depends(live_viewer)]
+
+
+async def running_on(
+    runtime: RuntimeDep, session: SessionDep, principal: Principal, camera_id: int
+) -> str | None:
+    """The worker that runs the camera when this is an API instance of several (its URL);
+    None when it runs here (or nowhere: `watchable` says so)."""
+    if runtime.relay is None or camera_id in runtime.pipeline.runners:
+        return None
+    await cameras.get_camera(session=session, camera_id=camera_id, store_ids=principal.store_scope)
+    url = await cluster.camera_worker_url(session=session, camera_id=camera_id)
+    if url is None:
+        raise Conflict(f"camera {camera_id} runs on no worker now (disabled, or offline)")
+    return url
 
 
 async def watchable(
@@ -101,9 +115,13 @@ async def camera_snapshot(
     principal: CurrentUser,
     runtime: RuntimeDep,
     session: SessionDep,
+    request: Request,
     width: Annotated[int, Query(ge=64, le=1280, description="Width in pixels.")] = 320,
 ) -> Response:
     """The camera's newest analysed picture with its people drawn (for camera lists)."""
+    if (worker := await running_on(runtime, session, principal, camera_id)) is not None:
+        assert runtime.relay is not None
+        return await runtime.relay.relay(worker, request)
     camera = await watchable(runtime, session, principal, camera_id)
     frame = runtime.live.frames.latest(camera_id)
     if frame is None:
@@ -138,11 +156,20 @@ async def live_config(
     )
 
 
-@router.post("/{camera_id}/webrtc")
+@router.post("/{camera_id}/webrtc", response_model=LiveAnswer)
 async def webrtc_offer(
-    camera_id: int, body: LiveOffer, principal: LiveViewer, runtime: RuntimeDep, session: SessionDep
-) -> LiveAnswer:
-    """Start watching: the viewer's SDP offer in, the server's answer out."""
+    camera_id: int,
+    body: LiveOffer,
+    principal: LiveViewer,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    request: Request,
+) -> LiveAnswer | Response:
+    """Start watching: the viewer's SDP offer in, the server's answer out (the answer of
+    the worker that runs the camera, when this is an API instance: media from there)."""
+    if (worker := await running_on(runtime, session, principal, camera_id)) is not None:
+        assert runtime.relay is not None
+        return await runtime.relay.relay(worker, request)
     camera = await watchable(runtime, session, principal, camera_id)
     answer = await runtime.live.answer(
         RTCSessionDescription(sdp=body.sdp, type=body.type),
@@ -160,11 +187,15 @@ async def live_mjpeg(
     principal: LiveViewer,
     runtime: RuntimeDep,
     session: SessionDep,
+    request: Request,
     probe: Annotated[
         bool, Query(description="Only check the stream would start (204), as the player does.")
     ] = False,
 ) -> Response:
     """The fallback: JPEG frames at `live.mjpeg_fps`, for an <img>; counted in the caps."""
+    if (worker := await running_on(runtime, session, principal, camera_id)) is not None:
+        assert runtime.relay is not None
+        return await runtime.relay.relay(worker, request)
     camera = await watchable(runtime, session, principal, camera_id)
     if probe:
         runtime.live.admit(camera_id, principal.user.id)

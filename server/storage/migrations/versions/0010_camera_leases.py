@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("url", sa.String(length=300), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_cluster_workers")),
     )
     op.create_index(
