@@ -225,8 +225,12 @@ class Child:
             if message.get("done"):
                 self.done = message
         self.ended.set()
-        if not self.done:
-            raise RuntimeError(f"{self.name} ended without a result")
+
+    def wait(self) -> None:
+        self.process.wait(30)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
 
     def tell(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -283,7 +287,8 @@ async def _measure(
 ) -> dict[str, Any]:
     base = ["--redis-url", url, "--prefix", prefix]
     readers = [Child(name, ["reader", *base]) for name in READERS]
-    await asyncio.gather(*(r.ready.wait() for r in readers))
+    async with asyncio.timeout(60):  # a reader that crashed never gets ready
+        await asyncio.gather(*(r.ready.wait() for r in readers))
     redis_cpu = process_usage(redis_process.pid).cpu_s if redis_process else 0.0
     load_before, started = os.getloadavg(), time.monotonic()
     names = [f"store-{i // 10:03d}/cam-{i % 10}" for i in range(cameras)]
@@ -313,10 +318,12 @@ async def _measure(
     for r in readers:
         r.tell(f"expect {total}")
     await asyncio.gather(*(r.ended.wait() for r in readers))
+    if failed := [c.name for c in (*readers, *publishers) if not c.done]:
+        raise RuntimeError(f"ended without a result: {failed}")
     wall = time.monotonic() - started
     redis_cpu_s = process_usage(redis_process.pid).cpu_s - redis_cpu if redis_process else None
     for child in [*readers, *publishers]:
-        child.process.wait(30)
+        child.wait()
     per_100 = cameras / 100
     publisher_cpu = sum(p.done["cpu_s"] for p in publishers)
     reader_cpu = [r.done["cpu_s"] for r in readers]

@@ -79,7 +79,9 @@ class RecordBus(Protocol):
     ) -> AsyncGenerator[Delivery[T], None]:
         """Entries of `topic` for `consumer`, one of the consumers of `group`, until closed:
         first those it took before and did not ack, then idle ones of dead consumers, then
-        new ones. A new group starts at the first stored entry."""
+        new ones. A new group starts at the first stored entry. An entry held unacked for
+        claim_idle_s is handed out again, maybe to this same consumer: keep the work on one
+        entry shorter than that."""
         ...
 
     async def ack(self, delivery: Delivery[Any]) -> None:
