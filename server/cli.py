@@ -388,5 +388,44 @@ def bench_soak(
     soak(["--minutes", str(minutes), "--sample-s", str(sample_s), "--out", str(out)])
 
 
+@bench_app.command("bus")
+def bench_bus(
+    cameras: Annotated[int, typer.Option(help="Simulated cameras publishing.")] = 500,
+    seconds: Annotated[float, typer.Option(help="Seconds measured.")] = 30.0,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
+) -> None:
+    """Cameras' events through Redis Streams to 2 API instances (its own redis-server):
+    events/s, delivery latency, CPU per 100 cameras."""
+    from server.bench.bus import main as bus
+
+    bus(
+        ["--cameras", str(cameras), "--seconds", str(seconds)]
+        + (["--out", str(out)] if out else [])
+    )
+
+
+@bench_app.command("db-writes")
+def bench_db_writes(
+    cameras: Annotated[int, typer.Option(help="File cameras playing the clip of people.")] = 4,
+    minutes: Annotated[float, typer.Option(help="Minutes measured.")] = 3.0,
+    threshold: Annotated[
+        float | None, typer.Option(help="The cameras' threshold (0: everyone alerts).")
+    ] = None,
+    database_url: Annotated[
+        str, typer.Option(help="A PostgreSQL server; a scratch database is made there.")
+    ] = "postgresql://postgres@127.0.0.1/test",
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
+) -> None:
+    """What a camera writes to the shared database: commits and rows per camera and minute,
+    per table (for docs/scale.md)."""
+    from server.bench.db_writes import main as db_writes
+
+    db_writes(
+        ["--cameras", str(cameras), "--minutes", str(minutes), "--database-url", database_url]
+        + (["--threshold", str(threshold)] if threshold is not None else [])
+        + (["--out", str(out)] if out else [])
+    )
+
+
 def main() -> None:
     app()
