@@ -1,11 +1,12 @@
-"""One machine, real processes: PostgreSQL, Redis Streams (the bus), an S3 store, one API
-instance and two workers (`shopguard serve --role api|worker`) running file cameras.
+"""One machine, real processes: PostgreSQL, Redis Streams (the bus), an S3 store, two API
+instances and two workers (`shopguard serve --role api|worker`) running file cameras.
 
 A worker killed with SIGKILL has its camera running on the other within the lease time, and
-that camera's incident goes on extending its alert (no second one); a WebSocket client of
-the API instance sees both workers' alerts; the API instance restarted, the client resumes
-from its cursor; Redis stopped for 10 s while alerts happen: the client gets every event
-afterwards. Throughout, the client gets each event of the shared log once, in order.
+that camera's incident goes on extending its alert (no second one); WebSocket clients of
+either API instance see both workers' alerts; one API instance restarted, its client
+resumes on the other from its cursor; Redis stopped for 10 s while alerts happen: the
+clients get every event afterwards. Throughout, each client gets each event of the shared
+log once, in order, and a live view opens through an API instance.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ WITHIN_S = 120.0  # every wait polls its condition; this only bounds a failure
 
 
 class Client:
-    """A store manager's phone: a WebSocket that reconnects with its cursor."""
+    """A store manager's phone: a WebSocket that reconnects with its cursor, to the next of
+    `urls` (the load balancer's choice)."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
+    def __init__(self, urls: list[str], token: str) -> None:
+        self.urls, self.token = urls, token
         self.seqs: list[int] = []
         self.events: list[dict[str, Any]] = []
         self.connections = 0
@@ -62,8 +64,9 @@ class Client:
 
     async def _run(self) -> None:
         while True:
+            url = self.urls[self.connections % len(self.urls)]
             with contextlib.suppress(OSError, ConnectionClosed, TimeoutError):
-                async with connect(self.url, open_timeout=5) as ws:
+                async with connect(url, open_timeout=5) as ws:
                     since = self.seqs[-1] if self.seqs else None
                     await ws.send(Hello(token=self.token, since=since).model_dump_json())
                     welcome = json.loads(await ws.recv())
@@ -80,6 +83,13 @@ class Client:
 
     def alerts_created(self) -> Counter[int]:
         return Counter(e["alert"]["id"] for e in self.events if e["type"] == "alert.created")
+
+    def statuses_of(self, camera_id: int) -> list[str]:
+        return [
+            e["status"]
+            for e in self.events
+            if e["type"] == "camera.status" and e["camera_id"] == camera_id
+        ]
 
     def alerts_of(self, camera_id: int) -> set[int]:
         return {
@@ -141,34 +151,40 @@ async def test_failover_resume_and_bus_outage(tmp_path: Path, database_url: str)
             "SHOPGUARD_PIPELINE__ANALYSIS_WIDTH": "320",
             "SHOPGUARD_MEDIA_DIRS": json.dumps([str(PEOPLE_CLIP.parent)]),
         }
-        api = Serving("api-1", "api", free_port(), env, tmp_path / "api-1")
+        apis = [Serving(f"api-{n}", "api", free_port(), env, tmp_path / f"api-{n}") for n in (1, 2)]
         workers = [
             Serving(f"worker-{n}", "worker", free_port(), env, tmp_path / f"worker-{n}")
             for n in (1, 2)
         ]
-        processes = [api, *workers]
+        processes = [*apis, *workers]
         try:
-            api.start()
-            api.wait_ready()  # migrated once, by the API instance
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.wait_ready()
-            await _scenario(api, workers, redis, dsn)
+            apis[0].start()
+            apis[0].wait_ready()  # migrated once, by the first API instance
+            for process in processes[1:]:
+                process.start()
+            for process in processes[1:]:
+                process.wait_ready()
+            await _scenario(apis, workers, redis, dsn)
         finally:
             for process in processes:
                 process.terminate()
             redis.stop()
 
 
-async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, dsn: str) -> None:
-    base = f"{api.url}/api/v1"
+async def _scenario(
+    apis: list[Serving], workers: list[Serving], redis: RedisServer, dsn: str
+) -> None:
+    api, other = apis
+    base = f"{other.url}/api/v1"  # the requests go to the instance that stays up
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         body = {"username": "admin", "password": ADMIN_PASSWORD}
         token = (await http.post("/auth/login", json=body)).json()["access_token"]
         http.headers["Authorization"] = f"Bearer {token}"
-        client = Client(f"ws://127.0.0.1:{api.port}/api/v1/ws", token)
+        ws_urls = [f"ws://127.0.0.1:{a.port}/api/v1/ws" for a in apis]
+        client = Client(ws_urls, token)  # on api-1 first, then api-2 after its restart
+        steady = Client(ws_urls[::-1], token)  # on api-2 throughout
         client.start()
+        steady.start()
         store = (await http.post("/stores", json={"name": "Chain 1"})).json()["id"]
 
         async def add_camera(name: str) -> int:
@@ -216,6 +232,12 @@ async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, ds
         await until("the survivor holds the dead worker's camera", taken_over)
         takeover_s = time.monotonic() - killed_at
         assert takeover_s <= LEASE_S + 3 * HEARTBEAT_S, takeover_s
+        statuses_before = len(client.statuses_of(first))
+
+        async def online_again() -> bool:
+            return "online" in client.statuses_of(first)[statuses_before:]
+
+        await until("the camera online again on the survivor", online_again)
 
         async def first_extended_again() -> bool:
             answer = (await http.get(f"/alerts/{before}")).json()
@@ -230,16 +252,16 @@ async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, ds
 
         await until("an alert raised after the failover", third_alerted)
 
-        # restart the API instance: the client resumes from its cursor
+        # restart api-1: its client resumes on api-2 from its cursor
         connections = client.connections
         api.terminate()
-        api.start()
-        api.wait_ready()
 
         async def reconnected() -> bool:
             return client.connections > connections
 
-        await until("the client reconnected to the restarted API", reconnected)
+        await until("the client resumed on the other API instance", reconnected)
+        api.start()
+        api.wait_ready()
 
         # the bus away for 10 s while a camera is added and alerts
         redis.stop()
@@ -253,12 +275,17 @@ async def _scenario(api: Serving, workers: list[Serving], redis: RedisServer, ds
         await until("the alert raised during the outage reaches the client", fourth_alerted)
         await asyncio.sleep(2 * HEARTBEAT_S)  # the events right behind it, too
         await client.stop()
+        await steady.stop()
 
-    assert client.alerts_of(first) == {before}, "the failover opened a second alert"
-    created = client.alerts_created()
-    assert set(created) == {next(iter(client.alerts_of(c))) for c in (first, second, third, fourth)}
-    assert all(count == 1 for count in created.values()), created
-    assert_each_event_once(client, await logged_seqs(dsn))
+    logged = await logged_seqs(dsn)
+    for phone in (client, steady):
+        assert phone.alerts_of(first) == {before}, "the failover opened a second alert"
+        created = phone.alerts_created()
+        assert set(created) == {
+            next(iter(phone.alerts_of(c))) for c in (first, second, third, fourth)
+        }
+        assert all(count == 1 for count in created.values()), created
+        assert_each_event_once(phone, logged)
 
 
 async def _live_view_through_the_api(http: httpx.AsyncClient, camera_id: int) -> None:
