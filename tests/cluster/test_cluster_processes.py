@@ -32,6 +32,7 @@ from tests.bus.redis_server import RedisServer
 from tests.cluster.processes import Serving
 from tests.conftest import PG_ADMIN_DSN
 from tests.helpers import ADMIN_PASSWORD
+from tests.live.client import watching
 from tests.pipeline.conftest import PEOPLE_CLIP
 from tests.s3_server import free_port, running_s3
 
@@ -217,7 +218,7 @@ async def _scenario(
 
         await until("alerts from both workers on the WebSocket", both_alerted)
         (before,) = client.alerts_of(first)
-        await _live_view_through_the_api(http, second)
+        await _live_view_through_the_api(http, other.url, second)
 
         # SIGKILL the worker of the first camera: the other takes it over
         held = await holders()
@@ -288,9 +289,9 @@ async def _scenario(
         assert_each_event_once(phone, logged)
 
 
-async def _live_view_through_the_api(http: httpx.AsyncClient, camera_id: int) -> None:
-    """The API instance has no frames: it relays the snapshot and the MJPEG stream from
-    the worker that runs the camera."""
+async def _live_view_through_the_api(http: httpx.AsyncClient, root: str, camera_id: int) -> None:
+    """The API instance has no frames: it relays the snapshot, the MJPEG stream and the
+    WebRTC signalling to the worker that runs the camera (the video comes from there)."""
 
     async def snapshot() -> bool:
         answer = await http.get(f"/cameras/{camera_id}/snapshot.jpg")
@@ -309,6 +310,10 @@ async def _live_view_through_the_api(http: httpx.AsyncClient, camera_id: int) ->
             if b"\xff\xd9" in received:  # a whole JPEG
                 break
         assert b"\xff\xd8" in received
+    async with httpx.AsyncClient(base_url=root, timeout=30) as plain:
+        async with watching(plain, camera_id, token) as viewer:  # a real aiortc peer
+            frames = await viewer.collect(5, within_s=60)
+    assert all(frame.image.shape[2] == 3 for frame in frames)
 
 
 def _after(iso: str, ts: float) -> bool:
