@@ -11,7 +11,7 @@ import pytest
 from server.security.redis_sign_in_guard import RedisSignInGuard
 from server.security.sign_in_guard import LocalSignInGuard, SignInRules, Ticket
 from server.security.throttle import SWEEP_AT, LoginThrottle
-from tests.security.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 Guard = LocalSignInGuard | RedisSignInGuard
 MakeGuard = Callable[[SignInRules], Guard]

@@ -23,7 +23,7 @@ from tests.api.test_auth import (
 )
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, create_user, error_of, login
-from tests.security.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 HOME = ("203.0.113.7", 50000)  # where the store's people sign in
 STRANGER = ("198.51.100.23", 50000)

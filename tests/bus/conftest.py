@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from server.bus import LocalBus, RecordBus, RedisStreamsBus, Topic
-from tests.bus.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 CLAIM_IDLE_S = 1.0  # small, so a dead consumer's entries move on quickly
 

@@ -8,7 +8,7 @@ import time
 
 from server.bus import FIRST_ID, Delivery, RecordBus, entry_order
 from tests.bus.conftest import CLAIM_IDLE_S, READINGS, Reading
-from tests.bus.redis_server import until
+from tests.redis_server import until
 
 WITHIN_S = 60.0  # a read that should come at once; generous for a loaded CI box
 

@@ -11,7 +11,7 @@ import pytest
 
 from server.bus import FIRST_ID, BusUnavailable, RedisStreamsBus, entry_order
 from tests.bus.conftest import CLAIM_IDLE_S, READINGS, Reading
-from tests.bus.redis_server import RedisServer, until, until_async
+from tests.redis_server import RedisServer, until, until_async
 
 logger = logging.getLogger(__name__)
 

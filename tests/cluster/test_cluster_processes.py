@@ -28,12 +28,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from shared.schemas.events import Hello
-from tests.bus.redis_server import RedisServer
 from tests.cluster.processes import Serving
 from tests.conftest import PG_ADMIN_DSN
 from tests.helpers import ADMIN_PASSWORD
 from tests.live.client import watching
 from tests.pipeline.conftest import PEOPLE_CLIP
+from tests.redis_server import RedisServer
 from tests.s3_server import free_port, running_s3
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

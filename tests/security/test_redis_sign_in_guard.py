@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from server.security.redis_sign_in_guard import KNOWN_TTL_S, RedisSignInGuard
 from server.security.sign_in_guard import SignInRules, Ticket
-from tests.security.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 RULES = SignInRules(
     free_failures=3,

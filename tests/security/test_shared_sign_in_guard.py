@@ -21,7 +21,7 @@ from tests.api.test_auth import assert_too_many, assert_unauthorized, client_for
 from tests.api.test_sign_in_guard import HOME, STRANGER, try_password, user_record
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, LIFESPAN_S, NEW_PASSWORD, create_user, login
-from tests.security.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 FIRST_WAIT_S = 30  # lockout_first_delay_s's default
 

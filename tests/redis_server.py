@@ -1,17 +1,25 @@
-"""A real Redis for the bus tests: Debian's redis-server on a free 127.0.0.1 port, in its own
-folder with an append-only file fsynced on every write, so that stopping it (SIGTERM) and
-starting it again on the same port and folder keeps every entry it acknowledged."""
+"""A real Redis of the test's own: Debian's redis-server on a free 127.0.0.1 port (never the
+machine's own on 6379), in its own folder with an append-only file fsynced on every write,
+so that stopping it (SIGTERM) and starting it again on the same port and folder keeps every
+entry it acknowledged. Used by the bus, the shared sign-in throttle and the cluster tests."""
+
+from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from pydantic import SecretStr
+
+from server.config import RedisConfig, Settings
 
 REDIS_SERVER = "/usr/bin/redis-server"
 START_S = 30.0  # a loaded CI box may take its time; polled, not slept
@@ -33,8 +41,26 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def settings_for(self, settings: Settings) -> Settings:
+        """`settings` sharing this Redis, under a prefix of their own (one Redis, many tests)."""
+        prefix = f"test-{uuid.uuid4().hex[:12]}"
+        return settings.model_copy(
+            update={"redis": RedisConfig(url=SecretStr(self.url), prefix=prefix)}
+        )
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, folder: Path) -> Iterator[RedisServer]:
+        server = cls(folder)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
     def start(self) -> None:
         """Start it and wait until it answers PING (the append-only file loaded)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(
             [
