@@ -39,6 +39,7 @@ from tests.s3_server import free_port, running_s3
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 LEASE_S, HEARTBEAT_S = 4.0, 1.0
+CAMERA_OPEN_S = 10.0  # a file camera's first frame on a loaded box
 WITHIN_S = 120.0  # every wait polls its condition; this only bounds a failure
 
 
@@ -239,6 +240,8 @@ async def _scenario(
             return "online" in client.statuses_of(first)[statuses_before:]
 
         await until("the camera online again on the survivor", online_again)
+        online_s = time.monotonic() - killed_at  # the lease, then opening the camera
+        assert online_s <= LEASE_S + 3 * HEARTBEAT_S + CAMERA_OPEN_S, online_s
 
         async def first_extended_again() -> bool:
             answer = (await http.get(f"/alerts/{before}")).json()
