@@ -6,8 +6,8 @@ until the push request reaches the push service.
 (`--database-url` must name a scratch database: the bench creates its tables there.)
 
 A real server (uvicorn on 127.0.0.1, SQLite in a temporary folder unless a URL is given)
-with the pipeline off; each alert starts as a scored frame handed to the alert recorder
-exactly as the camera loop hands it (`AlertRecorder.take`), on its own camera so dedup and
+with the pipeline off; each alert starts as a scored frame published exactly as a camera's
+chain publishes it (a `FrameAnalysis` on the runtime's `RecordHub`), on its own camera so dedup and
 the push cooldown let every one through. A WebSocket client timestamps `alert.created`; a
 local Web Push service timestamps each push request (the server encrypts and sends it
 through pywebpush as for a browser). Prints median and p95 in ms.
@@ -42,8 +42,10 @@ from websockets.asyncio.client import connect
 
 from server.app import create_app
 from server.config import AuthConfig, PipelineConfig, PushConfig, Settings
+from server.records.analysis import FrameAnalysis
 from server.records.people import NUM_KEYPOINTS, Tracks, Verdicts
 from server.records.video import Frame
+from server.runtime import Runtime
 from shared.schemas.events import Hello
 
 PASSWORD = "bench-admin-password-1"
@@ -129,7 +131,7 @@ async def run(alerts: int, database_url: str | None) -> dict[str, Any]:
                     "source_url": f"rtsp://192.0.2.1/ch{n + 1}",  # never opened: pipeline off
                 }
                 cameras.append((await http.post("/cameras", json=body)).json()["id"])
-            recorder = app.state.runtime.alerts
+            runtime: Runtime = app.state.runtime
             async with connect(f"ws://127.0.0.1:{port}/api/v1/ws") as ws:
                 await ws.send(Hello(token=token).model_dump_json())
                 await ws.recv()  # welcome
@@ -146,7 +148,7 @@ async def run(alerts: int, database_url: str | None) -> dict[str, Any]:
                     await http.post("/devices", json=device)
                     await asyncio.sleep(0.05)
                     decided[camera] = time.perf_counter()
-                    recorder.take(*scored_frame(camera))
+                    runtime.records.publish(FrameAnalysis(*scored_frame(camera)))  # as a camera
                     while camera not in created:
                         message = json.loads(await asyncio.wait_for(ws.recv(), 30))
                         event = message.get("event", {})
