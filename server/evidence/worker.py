@@ -103,6 +103,8 @@ class ClipWorker:
         self._ring_of = ring_of
         self._pictures = pictures
         self._captures: dict[int, Capture] = {}
+        # alerts whose capture is being set up, with any growth that came meanwhile
+        self._grown: dict[int, AlertRaised | None] = {}
         # what the annotated clips draw; kept as long as the rings keep video
         self._overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -210,11 +212,12 @@ class ClipWorker:
             return
         if not raised.opened:
             capture = self._captures.get(raised.alert_id)
-            if capture is not None:  # the post-roll runs from the latest detection
-                wanted = raised.last_ts + capture.post_roll_s
-                capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
-                capture.highlight |= raised.track_ids
+            if capture is not None:
+                _grow(capture, raised)
+            elif raised.alert_id in self._grown:  # its capture is still being set up
+                self._grown[raised.alert_id] = raised
             return
+        self._grown[raised.alert_id] = None
         self._spawn(self._evidence(raised))
 
     def _spawn(self, work: object) -> None:
@@ -227,13 +230,18 @@ class ClipWorker:
     async def _evidence(self, raised: AlertRaised) -> None:
         alert_id, store_id, image = raised.alert_id, raised.store_id, raised.image
         found = raised.detection
-        async with self._sessionmaker() as session:
-            job = (
-                await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
-            ).one_or_none()
-            clips = (await effective_settings(session=session, settings=self._settings)).clips
-            camera = await session.get(Camera, found.camera_id)
+        try:
+            async with self._sessionmaker() as session:
+                job = (
+                    await session.scalars(select(ClipJob).where(ClipJob.alert_id == alert_id))
+                ).one_or_none()
+                clips = (await effective_settings(session=session, settings=self._settings)).clips
+                camera = await session.get(Camera, found.camera_id)
+        except BaseException:
+            self._grown.pop(alert_id, None)
+            raise
         if job is None:  # planned by whoever stored the alert; none: no clip wanted
+            self._grown.pop(alert_id, None)
             return
         capture = Capture(
             alert_id=alert_id,
@@ -246,6 +254,8 @@ class ClipWorker:
             highlight=set(raised.track_ids),
         )
         self._captures[alert_id] = capture
+        if (grown := self._grown.pop(alert_id, None)) is not None:
+            _grow(capture, grown)
         try:
             if image is not None:  # beside the recording: a slow store must not delay it
                 self._spawn(self._snapshot(alert_id, store_id, image, found))
@@ -442,6 +452,13 @@ class ClipWorker:
                 )
                 await commit_and_announce(session, self._bus, envelope)
                 return
+
+
+def _grow(capture: Capture, raised: AlertRaised) -> None:
+    """The post-roll runs from the alert's latest detection (up to the clip's limit)."""
+    wanted = raised.last_ts + capture.post_roll_s
+    capture.end_ts = min(max(capture.end_ts, wanted), capture.limit_ts)
+    capture.highlight |= raised.track_ids
 
 
 def _when(ts: float) -> datetime:
