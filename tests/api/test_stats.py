@@ -31,6 +31,14 @@ def nonzero(buckets: list[dict[str, Any]], origin: datetime, step: timedelta) ->
     return {int((parse(b["start"]) - origin) / step): b["count"] for b in buckets if b["count"] > 0}
 
 
+def old_fields(camera: dict[str, Any]) -> dict[str, Any]:
+    """A camera's entry as the first clients read it (later fields are in
+    test_stats_outcomes.py)."""
+    return {
+        key: camera[key] for key in ("camera_id", "store_id", "alerts", "reviewed", "confirmed")
+    }
+
+
 async def stats(
     client: httpx.AsyncClient, headers: dict[str, str], **params: Any
 ) -> dict[str, Any]:
@@ -96,7 +104,7 @@ async def test_totals_shares_review_time_and_buckets(
     low = (reviews_began - started["a2"]).total_seconds()
     high = (reviews_ended - started["a2"]).total_seconds()
     assert low - 1e-3 <= result["median_time_to_review_s"] <= high + 1e-3
-    assert result["per_camera"] == [
+    assert [old_fields(camera) for camera in result["per_camera"]] == [
         {"camera_id": cam_a, "store_id": store_a, "alerts": 4, "reviewed": 2, "confirmed": 1},
         {"camera_id": cam_b, "store_id": store_b, "alerts": 2, "reviewed": 1, "confirmed": 1},
     ]

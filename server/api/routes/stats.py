@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.deps import CurrentUser, SessionDep
 from server.api.params import as_utc, time_zone
@@ -31,10 +32,13 @@ async def read_stats(
     store_id: int | None = None,
     camera_id: int | None = None,
 ) -> StatsPublic:
-    """Alerts per hour, day, camera and store; shares reviewed and confirmed; review time.
+    """Alerts per hour, per day by outcome, per hour of the day, per camera (with a hint for
+    cameras with many false alarms) and per store; shares reviewed, confirmed and false
+    alarms; the median time to review.
 
     The range defaults to the last 7 days and may span at most 366 days. Hours and days are
-    counted in `tz`, else in the time zone of `store_id`, else in UTC.
+    counted in `tz`, else in the time zone of `store_id`, else in the one zone all the
+    caller's stores share, else in UTC.
     """
     end = as_utc(until) or utcnow()
     start = as_utc(since) or end - timedelta(days=7)
@@ -49,7 +53,17 @@ async def read_stats(
         since=start,
         until=end,
     )
-    if tz is None and store_id is not None:  # like a filter: another store just finds nothing
-        visible = await stores.list_stores(session=session, store_ids=principal.store_scope)
-        tz = next((store.timezone for store in visible if store.id == store_id), None)
-    return await stats.alert_stats(session=session, where=where, tz=time_zone(tz or "UTC"))
+    if tz is None:
+        tz = await _default_zone(session, principal.store_scope, store_id)
+    return await stats.alert_stats(session=session, where=where, tz=time_zone(tz))
+
+
+async def _default_zone(
+    session: AsyncSession, scope: list[int] | None, store_id: int | None
+) -> str:
+    """The zone of `store_id`, or the one zone all visible stores share; else UTC."""
+    visible = await stores.list_stores(session=session, store_ids=scope)
+    if store_id is not None:  # like a filter: another store just finds nothing
+        visible = [store for store in visible if store.id == store_id]
+    zones = {store.timezone for store in visible}
+    return zones.pop() if len(zones) == 1 else "UTC"
