@@ -447,3 +447,34 @@ class CameraLease(Base):
     token: Mapped[str | None] = mapped_column(String(32), default=None)
     acquired_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+invite_stores = Table(
+    "invite_stores",
+    Base.metadata,
+    Column("invite_id", ForeignKey("invites.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Invite(Base):
+    """An admin's invitation for one person to join with a role and stores, redeemed once with
+    a short code (kept only as its SHA-256) and a password the person chooses."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))  # the admin's user name
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(String(64), default=None)  # the new user's name
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    stores: Mapped[list[Store]] = relationship(secondary=invite_stores, lazy="selectin")
+
+    @property
+    def store_ids(self) -> list[int]:
+        return sorted(store.id for store in self.stores)

@@ -163,6 +163,21 @@ async def fresh_user(ctx: Ctx, caller: str) -> Call:
     return Call(params={"user_id": await ctx.new_user()})
 
 
+async def new_invite_body(ctx: Ctx, caller: str) -> Call:
+    return Call(body={"role": "viewer", "store_ids": [ctx.store_a]})
+
+
+async def fresh_invite(ctx: Ctx, caller: str) -> Call:
+    invite = await ctx.post("/invites", {"role": "viewer"})
+    return Call(params={"invite_id": int(invite["id"])})
+
+
+async def fresh_invite_code(ctx: Ctx, caller: str) -> Call:
+    invite = await ctx.post("/invites", {"role": "viewer"})
+    body = {"code": invite["code"], "username": ctx.unique("invited"), "password": USER_PASSWORD}
+    return Call(body=body)
+
+
 async def new_store_body(ctx: Ctx, caller: str) -> Call:
     return Call(body={"name": ctx.unique("Store")})
 
@@ -379,6 +394,11 @@ MATRIX = [
     Row("GET", "/users/{user_id}", 200, ADMIN, fixed(user_id=lambda c: c.user_ids["viewer_a"])),
     Row("PATCH", "/users/{user_id}", 200, ADMIN, fresh_user_update),
     Row("POST", "/users/{user_id}/reset-password", 200, ADMIN, fresh_user),
+    # Invites: admins invite; anyone with a code joins (the code is the credential).
+    Row("GET", "/invites", 200, ADMIN),
+    Row("POST", "/invites", 201, ADMIN, new_invite_body),
+    Row("DELETE", "/invites/{invite_id}", 204, ADMIN, fresh_invite),
+    Row("POST", "/invites/redeem", 200, ALL, fresh_invite_code, public=True),
     # Stores: everyone reads their own, admins write.
     Row("GET", "/stores", 200, ALL),
     Row("POST", "/stores", 201, ADMIN, new_store_body),
