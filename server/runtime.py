@@ -47,7 +47,7 @@ from server.notify.webpush import WebPushNotifier, load_vapid
 from server.pipeline.manager import LocalAssignment, PipelineManager
 from server.posetracks.service import PoseTracks
 from server.posetracks.store import LocalPoseStore
-from server.records.alerts import AlertRaised
+from server.records.alerts import AlertRaised, AlertsDecided
 from server.records.analysis import FrameAnalysis
 from server.records.cameras import StatusChange
 from server.records.hub import RecordHub
@@ -264,6 +264,7 @@ class Runtime:
         ):
             records.subscribe(FrameAnalysis, take_analysis)
         records.subscribe(AlertRaised, clips.alert_raised)  # snapshot and clip
+        records.subscribe(AlertsDecided, clips.alerts_decided)  # when a clip may close
         records.subscribe(AlertRaised, frames.alert_raised)  # its people highlighted
         runtime = cls(
             settings=settings,

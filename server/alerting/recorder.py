@@ -38,7 +38,7 @@ from server.config import Settings
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.notify.outbox import OPENED, RAISED, AlertPushes
-from server.records.alerts import AlertRaised
+from server.records.alerts import AlertRaised, AlertsDecided
 from server.records.analysis import FrameAnalysis
 from server.records.people import Tracks, Verdicts
 from server.services.alerts import commit_and_announce, record_alert
@@ -74,9 +74,10 @@ class ScoredFrame:
     tracks: Tracks
     verdicts: Verdicts
     image: npt.NDArray[np.uint8]  # the analysis frame (read-only, shared, not copied)
+    captured_at: float
 
 
-PublishAlert = Callable[[AlertRaised], None]  # quick: it runs on the event loop
+PublishAlert = Callable[[AlertRaised | AlertsDecided], None]  # quick: on the event loop
 
 
 @dataclass(slots=True)
@@ -103,7 +104,8 @@ class AlertRecorder:
         thresholds: CameraThresholds | None = None,
     ) -> None:
         """`publish` takes an `AlertRaised` for every stored opening and extension, with
-        the deciding frame's picture; `thresholds` sets cameras' thresholds from their alert
+        the deciding frame's picture, and an `AlertsDecided` as each camera's frames are
+        weighed; `thresholds` sets cameras' thresholds from their alert
         budgets (None: a camera's own threshold or the global one)."""
         self._settings = settings
         self._sessionmaker = sessionmaker
@@ -117,6 +119,8 @@ class AlertRecorder:
         self._rules_read = -float("inf")
         self.dedup = Dedup(settings.detection.dedup_window_s)
         self._frames_at: dict[int, float] = {}  # camera → when its last scored frame came
+        self._queued: dict[int, int] = {}  # camera → its frames waiting in the queue
+        self._seen_at: dict[int, float] = {}  # camera → its latest frame, while some wait
         self.stats = RecorderStats()
         self._task: asyncio.Task[None] | None = None
 
@@ -126,24 +130,48 @@ class AlertRecorder:
         """Queue a freshly scored frame when somebody in it reaches the camera's threshold
         (any frame of a camera whose rules are not read yet)."""
         frame, tracks, verdicts = analysis.frame, analysis.tracks, analysis.verdicts
+        camera_id = frame.camera_id
         if verdicts is None or len(verdicts) == 0:
+            self._weighed(camera_id, frame.captured_at)
             return
-        rules = self._rules.get(frame.camera_id)
+        rules = self._rules.get(camera_id)
         if rules is not None and verdicts.top < self._threshold(rules, verdicts):
+            self._weighed(camera_id, frame.captured_at)
             return
         scored = ScoredFrame(
-            frame.camera_id, (frame.width, frame.height), tracks, verdicts, frame.image
+            camera_id, (frame.width, frame.height), tracks, verdicts, frame.image, frame.captured_at
         )
         try:
             self._queue.put_nowait(scored)
-            self.stats.queued += 1
         except asyncio.QueueFull:
             self.stats.dropped += 1
             logger.warning(
                 "camera %s: alert queue full, a scored frame dropped",
-                frame.camera_id,
-                extra=ids(camera=frame.camera_id),
+                camera_id,
+                extra=ids(camera=camera_id),
             )
+            self._weighed(camera_id, frame.captured_at)
+            return
+        self.stats.queued += 1
+        self._queued[camera_id] = self._queued.get(camera_id, 0) + 1
+
+    def _weighed(self, camera_id: int, captured_at: float) -> None:
+        """A frame needs no recording: decided at once, unless earlier ones still wait."""
+        if self._queued.get(camera_id):
+            self._seen_at[camera_id] = captured_at
+        elif self._publish is not None:
+            self._publish(AlertsDecided(camera_id, captured_at))
+
+    def _recorded(self, scored: ScoredFrame) -> None:
+        """A queued frame is recorded: its camera is decided through it, or through the
+        latest frame when no other waits."""
+        camera_id, through = scored.camera_id, scored.captured_at
+        left = self._queued[camera_id] = self._queued.get(camera_id, 1) - 1
+        if left <= 0:
+            del self._queued[camera_id]
+            through = max(through, self._seen_at.pop(camera_id, through))
+        if self._publish is not None:
+            self._publish(AlertsDecided(camera_id, through))
 
     @property
     def queue_depth(self) -> int:
@@ -190,6 +218,7 @@ class AlertRecorder:
                     extra=ids(camera=scored.camera_id),
                 )
             finally:
+                self._recorded(scored)
                 self._queue.task_done()
 
     async def _with_retries(self, scored: ScoredFrame) -> None:

@@ -42,7 +42,7 @@ from server.evidence.store import EvidenceStore, EvidenceStoreError, evidence_ke
 from server.logs import ids
 from server.notify.bus import EventBus
 from server.pipeline.ring_buffer import PacketRing
-from server.records.alerts import AlertRaised, Detection
+from server.records.alerts import AlertRaised, AlertsDecided, Detection
 from server.records.analysis import FrameAnalysis
 from server.records.video import Packet, StreamInfo
 from server.services.alerts import commit_and_announce
@@ -62,6 +62,7 @@ STORE_RETRY_S, STORE_RETRY_BASE_S, STORE_RETRY_CAP_S = 120.0, 1.0, 15.0  # store
 ENCODE_NICE = 10  # the evidence encoder's nice value (camera and pose threads: 0)
 RESTARTED = "the server restarted before the clip was complete (its video was in memory only)"
 STALE_JOB_S = 600.0  # a job whose clip ended this long ago is being recorded nowhere
+GROWTH_WAIT_S = 10.0  # how long past its end a clip waits for its frames to be weighed
 
 
 @dataclass(slots=True)
@@ -105,6 +106,7 @@ class ClipWorker:
         self._captures: dict[int, Capture] = {}
         # alerts whose capture is being set up, with any growth that came meanwhile
         self._grown: dict[int, AlertRaised | None] = {}
+        self._decided: dict[int, float] = {}  # camera → its frames weighed for alerts up to
         # what the annotated clips draw; kept as long as the rings keep video
         self._overlays = OverlayLog(settings.pipeline.ring_seconds + 2 * POLL_S)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -219,6 +221,24 @@ class ClipWorker:
             return
         self._grown[raised.alert_id] = None
         self._spawn(self._evidence(raised))
+
+    def alerts_decided(self, decided: AlertsDecided) -> None:
+        """How far each camera's frames have been weighed: no growth can come before it."""
+        if decided.through_ts > self._decided.get(decided.camera_id, -float("inf")):
+            self._decided[decided.camera_id] = decided.through_ts
+
+    def _settled(self, capture: Capture) -> bool:
+        """Past its end, a clip may close: at its limit, once every frame captured before its
+        end has been weighed (any growth they bring has come), or when weighing lags too far."""
+        now = time.time()
+        if now < capture.end_ts:
+            return False
+        decided = self._decided.get(capture.camera_id, -float("inf"))
+        return (
+            capture.end_ts >= capture.limit_ts
+            or decided >= capture.end_ts
+            or now >= capture.end_ts + GROWTH_WAIT_S
+        )
 
     def _spawn(self, work: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)  # type: ignore[arg-type]
@@ -337,7 +357,7 @@ class ClipWorker:
             capture.overlays += [o for o in drawn if o.ts > seen]
             if capture.packets:
                 last = capture.packets[-1].captured_at
-            if time.time() >= capture.end_ts:
+            if self._settled(capture):
                 break
             await asyncio.sleep(POLL_S)
         if capture.stream is None:

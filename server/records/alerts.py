@@ -53,3 +53,13 @@ class AlertRaised:
     @property
     def camera_id(self) -> int:
         return self.detection.camera_id
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsDecided:
+    """Every analysed frame of `camera_id` captured up to `through_ts` has been weighed for
+    alerts: whatever opening or growth they brought is already published as `AlertRaised`.
+    A clip waits for this before it closes, so a late growth still lengthens it."""
+
+    camera_id: int
+    through_ts: float
