@@ -26,6 +26,8 @@ BACK = "back"
 SIGN_OUT = "sign-out"
 STATS_TOTALS = "stats-totals"
 STATS_RANGE = "stats-range"
+STATS_DATES = "stats-dates"
+STATS_CAMERAS = "stats-cameras"
 LOAD_MORE = "load-more"
 CLIP_STATE = "clip-state"
 ADD_CAMERA = "add-camera"
@@ -53,6 +55,10 @@ def alert_row(alert_id: int) -> str:
 
 def camera_row(camera_id: int) -> str:
     return f"camera-{camera_id}"
+
+
+def stats_camera(camera_id: int) -> str:
+    return f"stats-camera-{camera_id}"
 
 
 def admin_camera_row(camera_id: int) -> str:

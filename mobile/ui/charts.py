@@ -1,0 +1,164 @@
+"""Bar charts that stay readable on a 360 px phone: whole-number ticks only, room reserved
+for every label, a label on every n-th bar when they would crowd, and bars with space
+between them and from the edges."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import flet as ft
+import flet_charts as fch
+
+MUTED = ft.Colors.ON_SURFACE_VARIANT
+GRID = ft.Colors.OUTLINE_VARIANT
+LABEL_SIZE = 11  # points, axis labels
+CHAR_PX = 7.0  # a label character's width at LABEL_SIZE, a little generous
+LABEL_GAP_PX = 10.0  # at least this much between two bottom labels
+HEIGHT = 190
+PADDING = ft.Padding(left=0, top=14, right=14, bottom=0)  # off the card's edges
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    value: int
+    color: ft.ColorValue
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar: its label under the axis, its parts stacked bottom up, and what a tap on it
+    says."""
+
+    label: str
+    segments: list[Segment] = field(default_factory=list)
+    tooltip: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(segment.value for segment in self.segments)
+
+
+def nice_step(top: int, most_ticks: int = 4) -> int:
+    """The whole-number tick step (1, 2, 5, 10, 20, 50...) that labels 0..`top` with at most
+    `most_ticks` steps."""
+    if top <= most_ticks:
+        return 1
+    magnitude = int(10 ** int(math.log10(top / most_ticks)))  # top > most_ticks: >= 1
+    for factor in (1, 2, 5, 10):
+        if math.ceil(top / (factor * magnitude)) <= most_ticks:
+            return factor * magnitude
+    return 10 * magnitude  # pragma: no cover: factor 10 always fits
+
+
+def label_every(count: int, plot_px: float, label_px: float, step: int = 1) -> int:
+    """Label every n-th of `count` bars so that labels `label_px` wide never touch; n is a
+    multiple of `step` (every 3rd hour, say)."""
+    if count <= 1:
+        return 1
+    fit = math.ceil((label_px + LABEL_GAP_PX) / (plot_px / count))
+    return max(step, math.ceil(fit / step) * step)
+
+
+def bar_width(count: int, plot_px: float) -> float:
+    """About 60% of a bar's slot, the rest is space between bars; 2 to 22 px."""
+    return min(22.0, max(2.0, plot_px / max(count, 1) * 0.6))
+
+
+def text_px(text: str) -> float:
+    """About how wide `text` is at the label size, for its widest line."""
+    return max((len(line) for line in text.splitlines()), default=0) * CHAR_PX
+
+
+def bar_chart(
+    bars: list[Bar], *, width_px: float, label_lines: int = 1, label_step: int = 1
+) -> ft.Control:
+    """A bar chart of `bars` for a chart `width_px` wide (the screen's width less its
+    margins), labelling every `label_step`-th bar or fewer."""
+    top = max((bar.total for bar in bars), default=0)
+    step = nice_step(top)
+    max_y = max(step, math.ceil(top / step) * step)  # the top tick is a whole step
+    left_px = text_px(str(max_y)) + 12
+    plot_px = max(width_px - left_px - PADDING.right, 40.0)
+    widest = max((text_px(bar.label) for bar in bars), default=0.0)
+    every = label_every(len(bars), plot_px, widest, label_step)
+    width = bar_width(len(bars), plot_px)
+    chart = fch.BarChart(
+        groups=[
+            fch.BarChartGroup(
+                x=index,
+                rods=[
+                    fch.BarChartRod(
+                        from_y=0,
+                        to_y=bar.total,
+                        width=width,
+                        color=bar.segments[0].color if len(bar.segments) == 1 else None,
+                        stack_items=_stack(bar) if len(bar.segments) > 1 else [],
+                        border_radius=ft.BorderRadius.only(top_left=2, top_right=2),
+                        tooltip=bar.tooltip or str(bar.total),
+                    )
+                ],
+            )
+            for index, bar in enumerate(bars)
+        ],
+        group_alignment=ft.MainAxisAlignment.SPACE_AROUND,  # half a gap at each edge
+        left_axis=fch.ChartAxis(
+            labels=[
+                fch.ChartAxisLabel(value=value, label=_label(str(value)))
+                for value in range(0, max_y + 1, step)
+            ],
+            label_spacing=step,
+            label_size=left_px,
+        ),
+        bottom_axis=fch.ChartAxis(
+            labels=[
+                fch.ChartAxisLabel(value=index, label=_label(bar.label))
+                for index, bar in enumerate(bars)
+                if index % every == 0
+            ],
+            label_size=8 + 15 * label_lines,
+        ),
+        horizontal_grid_lines=fch.ChartGridLines(interval=step, color=GRID, width=0.5),
+        border=ft.Border(bottom=ft.BorderSide(1, GRID)),
+        min_y=0,
+        max_y=max_y,
+        height=HEIGHT,
+    )
+    return ft.Container(chart, padding=PADDING)
+
+
+def legend(entries: list[tuple[str, ft.ColorValue]]) -> ft.Control:
+    """Colour swatches with their names, wrapping onto more lines on a narrow screen."""
+    return ft.Row(
+        [
+            ft.Row(
+                [
+                    ft.Container(width=12, height=12, bgcolor=color, border_radius=2),
+                    ft.Text(name, size=12),
+                ],
+                spacing=4,
+                tight=True,
+            )
+            for name, color in entries
+        ],
+        wrap=True,
+        spacing=12,
+        run_spacing=4,
+    )
+
+
+def _stack(bar: Bar) -> list[fch.BarChartRodStackItem]:
+    items, bottom = [], 0
+    for segment in bar.segments:
+        if segment.value:
+            items.append(
+                fch.BarChartRodStackItem(
+                    from_y=bottom, to_y=bottom + segment.value, color=segment.color
+                )
+            )
+            bottom += segment.value
+    return items
+
+
+def _label(text: str) -> ft.Text:
+    return ft.Text(text, size=LABEL_SIZE, color=MUTED, text_align=ft.TextAlign.CENTER)
