@@ -47,6 +47,19 @@ QUIET_START = "quiet-start"
 QUIET_END = "quiet-end"
 SAVE_NOTIFICATIONS = "save-notifications"
 SAVE_SETTINGS = "save-settings"
+HAVE_INVITE = "have-invite"
+PAIRING_SERVER = "pairing-server"
+INVITE_CODE = "invite-code"
+NEW_USERNAME = "new-username"
+NEW_PASSWORD = "new-password"
+REPEAT_PASSWORD = "repeat-password"
+JOIN = "join"
+PAIRING_ERROR = "pairing-error"
+BACK_TO_SIGN_IN = "back-to-sign-in"
+INVITE_ROLE = "invite-role"
+CREATE_INVITE = "create-invite"
+INVITE_CREATED = "invite-created"
+INVITE_QR = "invite-qr"
 
 
 def alert_row(alert_id: int) -> str:
@@ -63,6 +76,10 @@ def stats_camera(camera_id: int) -> str:
 
 def admin_camera_row(camera_id: int) -> str:
     return f"admin-camera-{camera_id}"
+
+
+def invite_row(invite_id: int) -> str:
+    return f"invite-{invite_id}"
 
 
 def tagged(identifier: str, control: ft.Control) -> ft.Semantics:
