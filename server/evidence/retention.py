@@ -4,7 +4,8 @@
   after `confirmed_days`.
 - Above the disk cap (or with less than `min_free_bytes` left on the disk), the oldest
   alerts' files go first; confirmed thefts' only when nothing else is left.
-- Files no alert refers to (a crash between writing and recording) are removed.
+- Files no alert refers to (a crash between writing and recording) are removed; the files
+  made from an alert's evidence (`derived.py`: thumbnail, sha256) go with the alert's.
 
 The alert keeps its row and review; its evidence references are cleared, so the API
 says the file was removed rather than failing to find it.
@@ -22,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.evidence.derived import derived_keys
 from server.evidence.store import EvidenceStore, LocalEvidenceStore
 from server.storage.models import Alert
 from shared.schemas.alerts import AlertOutcome
@@ -78,7 +80,7 @@ async def sweep(
                 .order_by(Alert.started_at, Alert.id)
             )
         ).all()
-        referenced = {ref for a in rows for ref in a.evidence_refs}
+        referenced = {ref for a in rows for ref in [*a.evidence_refs, *derived_keys(a)]}
         orphans = [key for key in settled if key not in referenced]
         freed = await asyncio.to_thread(_delete, store, orphans, sizes)
 
@@ -107,7 +109,12 @@ async def sweep(
             capped.append(alert)
             used -= size
             short -= size
-        doomed = [ref for alert in [*expired, *capped] for ref in alert.evidence_refs]
+        doomed = [
+            ref
+            for alert in [*expired, *capped]
+            # with the thumbnail and sha256s listed above (one made since: an orphan later)
+            for ref in [*alert.evidence_refs, *(k for k in derived_keys(alert) if k in sizes)]
+        ]
         freed += await asyncio.to_thread(_delete, store, doomed, sizes)
         for alert in [*expired, *capped]:
             alert.forget_evidence()

@@ -87,6 +87,12 @@ class AlertPublic(BaseModel):
         default=None, description="The evidence clip's progress; null when none is made."
     )
     version: int
+    thumbnail_url: str | None = Field(
+        default=None,
+        description="Signed path of the snapshot as a small JPEG (240 px wide) for lists, "
+        "good for 1 to 2 hours; null without a snapshot, and in live events (ask "
+        "`POST /alerts/thumbnail-links`).",
+    )
 
 
 class AlertsPublic(BaseModel):
@@ -112,3 +118,57 @@ class MediaLinksPublic(BaseModel):
         default=None, description="The annotated clip's signed link; null: none yet."
     )
     expires_at: datetime
+
+
+class ThumbnailLinksRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alert_ids: list[int] = Field(min_length=1, max_length=200)
+
+
+class ThumbnailLink(BaseModel):
+    alert_id: int
+    url: str | None = Field(description="Signed path of the thumbnail; null: no snapshot yet.")
+
+
+class ThumbnailLinksPublic(BaseModel):
+    data: list[ThumbnailLink] = Field(
+        description="The alerts asked for that you may see and that exist, in the order asked."
+    )
+    expires_at: datetime
+
+
+SHARE_DEFAULT_S = 72 * 3600
+SHARE_MAX_S = 7 * 24 * 3600
+
+
+class EvidenceShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    annotated: bool = Field(
+        default=False, description="Share the annotated clip too (it must be made already)."
+    )
+    expires_in_s: int = Field(
+        default=SHARE_DEFAULT_S,
+        ge=1,
+        le=SHARE_MAX_S,
+        description="Seconds the download links work (default 72 hours, at most 7 days).",
+    )
+
+
+class SharedEvidenceFile(BaseModel):
+    name: EvidenceName
+    filename: str = Field(description="The name it downloads as, e.g. shopguard-alert-7-clip.mp4.")
+    path: str = Field(description="Signed path of the download; no sign-in needed.")
+    url: str = Field(description="The whole link, on the address the request came to.")
+    size_bytes: int
+    sha256: str = Field(description="Hex SHA-256 of the stored file: the download's bytes.")
+
+
+class EvidenceSharePublic(BaseModel):
+    alert_id: int
+    clip: SharedEvidenceFile
+    annotated: SharedEvidenceFile | None = Field(description="Only when asked for.")
+    expires_at: datetime
+    shared_by: str
+    shared_at: datetime

@@ -24,14 +24,18 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from PIL import Image
 from starlette.routing import WebSocketRoute
 
 from server.app import create_app
 from server.config import Settings
 from server.evidence.store import evidence_key
 from server.runtime import Runtime
+from server.services.evidence_share import share_path
+from server.services.thumbnails import thumbnail_path
 from server.storage.models import Alert, utcnow
 from shared.api_paths import API_V1
+from shared.schemas.alerts import EvidenceName
 from tests.helpers import (
     ADMIN_PASSWORD,
     NEW_PASSWORD,
@@ -246,11 +250,14 @@ def alert_a(ctx: Ctx) -> int:
     return ctx.alert_a
 
 
-async def alert_with_snapshot(ctx: Ctx) -> int:
-    """A new alert of store A whose snapshot is stored."""
+async def alert_with_snapshot(ctx: Ctx, real: bool = False) -> int:
+    """A new alert of store A whose snapshot is stored (`real`: a picture Pillow reads)."""
     alert = await add_alert(ctx.runtime, ctx.camera_a, started_at=utcnow(), zone=ctx.unique("z"))
     picture = ctx.runtime.settings.data_dir / "snapshot-source.jpg"
-    picture.write_bytes(b"\xff\xd8\xff\xe0 a jpeg \xff\xd9")
+    if real:
+        Image.new("RGB", (320, 180), (90, 120, 60)).save(picture, format="JPEG")
+    else:
+        picture.write_bytes(b"\xff\xd8\xff\xe0 a jpeg \xff\xd9")
     key = evidence_key(alert.store_id, alert.camera_id, alert.id, "snapshot.jpg")
     ctx.runtime.clips.store.put(key, picture)
     async with ctx.runtime.sessionmaker() as session:
@@ -269,6 +276,45 @@ async def signed_evidence(ctx: Ctx, caller: str) -> Call:
     alert_id = await alert_with_snapshot(ctx)
     query, _ = ctx.runtime.media_links.link(alert_id, "snapshot.jpg")
     return Call(params={"alert_id": alert_id, "name": "snapshot.jpg"}, query=f"?{query}")
+
+
+async def alert_with_clip(ctx: Ctx) -> int:
+    """A new alert of store A whose (small, made-up) clip is stored."""
+    alert = await add_alert(ctx.runtime, ctx.camera_a, started_at=utcnow(), zone=ctx.unique("z"))
+    clip = ctx.runtime.settings.data_dir / "clip-source.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42 a clip")
+    key = evidence_key(alert.store_id, alert.camera_id, alert.id, "clip.mp4")
+    ctx.runtime.clips.store.put(key, clip)
+    async with ctx.runtime.sessionmaker() as session:
+        stored = await session.get(Alert, alert.id)
+        assert stored is not None
+        stored.clip_ref, stored.clip_status = key, "done"
+        await session.commit()
+    return alert.id
+
+
+async def share_clip(ctx: Ctx, caller: str) -> Call:
+    return Call(params={"alert_id": await alert_with_clip(ctx)}, body={"expires_in_s": 60})
+
+
+async def shared_clip(ctx: Ctx, caller: str) -> Call:
+    alert_id = await alert_with_clip(ctx)
+    path = share_path(ctx.runtime.media_links, alert_id, EvidenceName.clip, int(time.time()) + 60)
+    return Call(params={"alert_id": alert_id, "name": "clip.mp4"}, query="?" + path.split("?")[1])
+
+
+async def signed_thumbnail(ctx: Ctx, caller: str) -> Call:
+    alert_id = await alert_with_snapshot(ctx, real=True)
+    async with ctx.runtime.sessionmaker() as session:
+        alert = await session.get(Alert, alert_id)
+        assert alert is not None
+    path = thumbnail_path(ctx.runtime.media_links, alert, int(time.time()) + 60)
+    assert path is not None
+    return Call(params={"alert_id": alert_id}, query="?" + path.split("?")[1])
+
+
+async def thumbnail_ids(ctx: Ctx, caller: str) -> Call:
+    return Call(body={"alert_ids": [ctx.alert_a]})
 
 
 async def settings_update(ctx: Ctx, caller: str) -> Call:
@@ -461,6 +507,11 @@ MATRIX = [
         "POST", "/alerts/{alert_id}/media-links", 200, STORE_A, fixed(alert_id=lambda c: c.alert_a)
     ),
     Row("GET", "/media/{alert_id}/{name}", 200, ALL, signed_evidence, public=True),
+    Row("POST", "/alerts/thumbnail-links", 200, ALL, thumbnail_ids),
+    Row("GET", "/media/{alert_id}/thumbnail.jpg", 200, ALL, signed_thumbnail, public=True),
+    # Sharing evidence outside the app: supervisors (their stores) and admins.
+    Row("POST", "/alerts/{alert_id}/share", 200, "F O O F N", share_clip),
+    Row("GET", "/media/shared/{alert_id}/{name}", 200, ALL, shared_clip, public=True),
     # Labelled episodes: supervisors (their stores) and admins mark missed thefts and see
     # what reviews kept as training data.
     Row("POST", "/cameras/{camera_id}/missed-thefts", 201, "F O O F N", missed_theft_on_camera_a),

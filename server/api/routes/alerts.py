@@ -1,5 +1,6 @@
 """Alerts: filtered pages, detail, and review by supervisors and admins."""
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 from server.api.deps import AuditDep, CurrentUser, ReviewerUser, RuntimeDep, SessionDep
 from server.api.evidence_response import evidence_response
 from server.api.params import as_utc
+from server.services import evidence_share, thumbnails
 from server.services.alerts import commit_and_announce
 from server.services.evidence import evidence_file, evidence_ref
 from server.storage import alerts
@@ -21,7 +23,13 @@ from shared.schemas.alerts import (
     AlertStatus,
     AlertUpdate,
     EvidenceName,
+    EvidenceSharePublic,
+    EvidenceShareRequest,
     MediaLinksPublic,
+    SharedEvidenceFile,
+    ThumbnailLink,
+    ThumbnailLinksPublic,
+    ThumbnailLinksRequest,
 )
 from shared.schemas.events import AlertUpdated
 
@@ -32,6 +40,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 async def list_alerts(
     principal: CurrentUser,
     session: SessionDep,
+    runtime: RuntimeDep,
     store_id: int | None = None,
     camera_id: int | None = None,
     status: Annotated[list[AlertStatus], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
@@ -56,18 +65,47 @@ async def list_alerts(
     rows, count, next_cursor = await alerts.list_alerts(
         session=session, where=where, limit=limit, cursor=cursor
     )
+    links, expires = runtime.media_links, thumbnails.link_expiry(time.time())
     return AlertsPublic(
-        data=[alerts.alert_public(a) for a in rows], count=count, next_cursor=next_cursor
+        data=[thumbnails.with_thumbnail(alerts.alert_public(a), a, links, expires) for a in rows],
+        count=count,
+        next_cursor=next_cursor,
+    )
+
+
+@router.post("/thumbnail-links")
+async def thumbnail_links(
+    body: ThumbnailLinksRequest, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> ThumbnailLinksPublic:
+    """Signed thumbnail links for many alerts at once (those of live events, or to renew a
+    long list's); alerts you may not see, or that do not exist, are left out."""
+    found = await thumbnails.visible_alerts(
+        session=session, alert_ids=body.alert_ids, store_ids=principal.store_scope
+    )
+    expires = thumbnails.link_expiry(time.time())
+    return ThumbnailLinksPublic(
+        data=[
+            ThumbnailLink(
+                alert_id=a.id, url=thumbnails.thumbnail_path(runtime.media_links, a, expires)
+            )
+            for a in found
+        ],
+        expires_at=thumbnails.expiry_time(expires),
     )
 
 
 @router.get("/{alert_id}")
-async def read_alert(alert_id: int, principal: CurrentUser, session: SessionDep) -> AlertPublic:
+async def read_alert(
+    alert_id: int, principal: CurrentUser, session: SessionDep, runtime: RuntimeDep
+) -> AlertPublic:
     """One alert."""
     alert = await alerts.get_alert(
         session=session, alert_id=alert_id, store_ids=principal.store_scope
     )
-    return alerts.alert_public(alert)
+    expires = thumbnails.link_expiry(time.time())
+    return thumbnails.with_thumbnail(
+        alerts.alert_public(alert), alert, runtime.media_links, expires
+    )
 
 
 @router.patch("/{alert_id}")
@@ -137,4 +175,60 @@ async def media_links(
         clip_url=urls["clip.mp4"],
         annotated_url=urls["annotated.mp4"],
         expires_at=datetime.fromtimestamp(expires, UTC),
+    )
+
+
+@router.post("/{alert_id}/share")
+async def share_evidence(
+    alert_id: int,
+    principal: ReviewerUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    audit: AuditDep,
+    request: Request,
+    body: EvidenceShareRequest | None = None,
+) -> EvidenceSharePublic:
+    """Download links for the alert's clip (and the annotated one when asked) that need no
+    sign-in and expire, with each file's sha256; the audit log records who shared it."""
+    asked = body or EvidenceShareRequest()
+    alert = await alerts.get_alert(
+        session=session, alert_id=alert_id, store_ids=principal.store_scope
+    )
+    names = [EvidenceName.clip] + ([EvidenceName.annotated] if asked.annotated else [])
+    keys = {name: evidence_share.shareable_key(alert, name) for name in names}
+    now = utcnow()
+    expires = int(now.timestamp()) + asked.expires_in_s
+    base = str(request.base_url).rstrip("/")
+    shared: dict[EvidenceName, SharedEvidenceFile] = {}
+    for name, key in keys.items():
+        digest = await evidence_share.file_digest(runtime.clips.store, key)
+        path = evidence_share.share_path(runtime.media_links, alert.id, name, expires)
+        shared[name] = SharedEvidenceFile(
+            name=name,
+            filename=evidence_share.download_name(alert.id, name),
+            path=path,
+            url=base + path,
+            size_bytes=digest.size,
+            sha256=digest.sha256,
+        )
+    expires_at = datetime.fromtimestamp(expires, UTC)
+    await audit.record(
+        "evidence.share",
+        "alert",
+        alert.id,
+        {
+            "files": {
+                f.name.value: {"sha256": f.sha256, "bytes": f.size_bytes} for f in shared.values()
+            },
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    await session.commit()
+    return EvidenceSharePublic(
+        alert_id=alert.id,
+        clip=shared[EvidenceName.clip],
+        annotated=shared.get(EvidenceName.annotated),
+        expires_at=expires_at,
+        shared_by=principal.user.username,
+        shared_at=now,
     )
