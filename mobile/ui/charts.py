@@ -61,8 +61,8 @@ def label_every(count: int, plot_px: float, label_px: float, step: int = 1) -> i
 
 
 def bar_width(count: int, plot_px: float) -> float:
-    """About 60% of a bar's slot, the rest is space between bars; 2 to 22 px."""
-    return min(22.0, max(2.0, plot_px / max(count, 1) * 0.6))
+    """Half a bar's slot, the other half is space between bars and at the ends; 2 to 22 px."""
+    return min(22.0, max(2.0, plot_px / max(count, 1) * 0.5))
 
 
 def text_px(text: str) -> float:
@@ -101,7 +101,7 @@ def bar_chart(
             )
             for index, bar in enumerate(bars)
         ],
-        group_alignment=ft.MainAxisAlignment.SPACE_AROUND,  # half a gap at each edge
+        group_alignment=ft.MainAxisAlignment.SPACE_EVENLY,  # a whole gap at each edge too
         left_axis=fch.ChartAxis(
             labels=[
                 fch.ChartAxisLabel(value=value, label=_label(str(value)))

@@ -242,7 +242,7 @@ class StatsScreen:
                 or _("Camera {id}").format(id=camera.camera_id)
             )
             rows.append(ids.tagged(ids.stats_camera(camera.camera_id), _camera_row(name, camera)))
-        return ft.Column(rows, spacing=0)
+        return ft.Column(rows, spacing=0, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _chart_width(self) -> float:
         try:

@@ -235,7 +235,7 @@ async def test_axes_are_whole_numbers_and_labels_do_not_crowd(served: Served) ->
                 )
                 rods = [g.rods[0] for g in chart.groups]
                 assert all(rod.width is not None and 2 <= rod.width <= 22 for rod in rods)
-                assert chart.group_alignment == ft.MainAxisAlignment.SPACE_AROUND
+                assert chart.group_alignment == ft.MainAxisAlignment.SPACE_EVENLY  # off the edges
             # a week: every day labelled, as weekday over day; a month: about every 4th day
             bottom = axis_labels(per_day.bottom_axis)
             assert len(bottom) == day_labels, bottom
