@@ -12,8 +12,8 @@ stage() {
     rm -rf "$into"
     mkdir -p "$into/mobile" "$into/shared"
     cp infra/app/pyproject.toml infra/app/main.py "$into/"
-    for package in mobile shared; do  # the sources only, no caches
-        (cd "$package" && find . -name '*.py' -exec cp --parents {} "$into/$package/" \;)
+    for package in mobile shared; do  # the sources and text catalogues (.po), no caches
+        (cd "$package" && find . \( -name '*.py' -o -name '*.po' \) -exec cp --parents {} "$into/$package/" \;)
     done
 }
 

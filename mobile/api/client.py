@@ -15,14 +15,16 @@ from pydantic import BaseModel, ValidationError
 
 from mobile.api.errors import (
     ApiError,
-    NotAllowed,
     Rejected,
     ServerFailed,
     SignedOut,
     Unreachable,
+    server_error,
+    sign_in_refused,
     transport_error,
 )
 from mobile.api.probe import normalise_address
+from mobile.i18n import _
 from shared.api_paths import API_V1
 from shared.schemas.alerts import (
     AlertOutcome,
@@ -85,7 +87,7 @@ class ApiClient:
         try:
             tokens = await self._call("POST", "/auth/login", TokenPair, body=body, signed=False)
         except SignedOut as exc:  # here: the wrong name or password
-            raise Rejected(exc.message, status=exc.status, code=exc.code) from None
+            raise sign_in_refused(exc) from None
         await self._keep(tokens)
         return tokens
 
@@ -234,7 +236,7 @@ class ApiClient:
         """An access token good for a while (for the WebSocket's hello)."""
         await self.me()  # refreshes the pair if the access token has expired
         if self.tokens is None:
-            raise SignedOut("sign in first", status=401)
+            raise SignedOut(_("sign in first"), status=401)
         return self.tokens.access_token
 
     # plumbing
@@ -255,7 +257,13 @@ class ApiClient:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
-            raise ServerFailed(f"the server's answer to {path} was not understood: {exc}") from exc
+            raise ServerFailed(
+                _(
+                    "The server's answer was not understood: the app and the server may be "
+                    "different versions."
+                ),
+                detail=f"the server's answer to {path} was not understood: {exc}",
+            ) from exc
 
     async def _send(
         self,
@@ -287,7 +295,7 @@ class ApiClient:
         headers = {"Content-Type": "application/json"} if content is not None else {}
         if signed:
             if self.tokens is None:
-                raise SignedOut("sign in first", status=401)
+                raise SignedOut(_("sign in first"), status=401)
             headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         try:
             return await self._http.request(
@@ -314,7 +322,7 @@ class ApiClient:
             )
             if not response.is_success:
                 await self._keep(None)
-                raise SignedOut("your sign-in has ended: sign in again", status=401)
+                raise SignedOut(_("your sign-in has ended: sign in again"), status=401)
             await self._keep(TokenPair.model_validate_json(response.content))
             return True
 
@@ -327,17 +335,6 @@ class ApiClient:
 def _error(response: httpx.Response) -> ApiError:
     try:
         detail = ErrorResponse.model_validate_json(response.content).error
-        message, code = detail.message, detail.code
     except ValidationError:
-        message, code = f"HTTP {response.status_code}", ""
-    status = response.status_code
-    kind: type[ApiError]
-    if status == 401:
-        kind = SignedOut
-    elif status == 403:
-        kind = NotAllowed
-    elif status >= 500:
-        kind = ServerFailed
-    else:
-        kind = Rejected
-    return kind(message, status=status, code=code)
+        return server_error(response.status_code, "", f"HTTP {response.status_code}", [])
+    return server_error(response.status_code, detail.code, detail.message, detail.fields)

@@ -14,7 +14,8 @@ import websockets
 from pydantic import TypeAdapter, ValidationError
 
 from mobile.api.client import ApiClient
-from mobile.api.errors import ApiError, SignedOut
+from mobile.api.errors import ApiError, SignedOut, server_message
+from mobile.i18n import _
 from shared.api_paths import WS_EVENTS
 from shared.schemas.events import (
     AlertCreated,
@@ -59,11 +60,11 @@ class EventStream:
         """Until cancelled or signed out."""
         failures = 0
         while True:
-            await self._on_state(LinkState.connecting, "connecting…")
+            await self._on_state(LinkState.connecting, _("connecting…"))
             try:
                 await self._session()
                 failures = 0
-                reason = "the server closed the connection"
+                reason = _("the server closed the connection")
             except SignedOut as exc:
                 await self._on_state(LinkState.signed_out, exc.message)
                 return
@@ -71,7 +72,10 @@ class EventStream:
                 failures += 1
                 reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             delay = min(MAX_BACKOFF_S, 0.5 * 2 ** min(failures, 6))
-            await self._on_state(LinkState.offline, f"{reason}; retrying in {delay:.0f} s")
+            retrying = _("{reason}; retrying in {seconds} s").format(
+                reason=reason, seconds=f"{delay:.0f}"
+            )
+            await self._on_state(LinkState.offline, retrying)
             await asyncio.sleep(delay)
 
     async def _session(self) -> None:
@@ -86,7 +90,7 @@ class EventStream:
                     logger.warning("an event the app does not know: %.200s", raw)
                     continue
                 if isinstance(message, Welcome):
-                    await self._on_state(LinkState.live, "live")
+                    await self._on_state(LinkState.live, _("live"))
                     if message.resync_required or self.last_seq is None:
                         self.last_seq = message.last_seq  # missed events replay from here
                         await self._on_resync()
@@ -97,4 +101,7 @@ class EventStream:
                 with contextlib.suppress(ApiError):
                     await self._client.me()  # refresh now; SignedOut when it cannot
                 if self._client.tokens is None:
-                    raise SignedOut(socket.close_reason or "signed out", status=401)
+                    reason = socket.close_reason or "signed out"
+                    raise SignedOut(
+                        server_message("unauthorized", reason), status=401, detail=reason
+                    )

@@ -9,6 +9,7 @@ import httpx
 from pydantic import ValidationError
 
 from mobile.api.errors import ApiError, NotShopGuard, transport_error
+from mobile.i18n import _
 from shared.api_paths import HEALTH
 from shared.schemas.health import Health
 
@@ -23,12 +24,12 @@ def normalise_address(address: str) -> str:
     """
     address = address.strip().rstrip("/")
     if not address:
-        raise ApiError("enter the server's address, e.g. http://192.168.1.20:8000")
+        raise ApiError(_("enter the server's address, e.g. http://192.168.1.20:8000"))
     if "://" not in address:
         address = f"http://{address}"
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApiError(f"{address} is not an http:// or https:// address")
+        raise ApiError(_("{address} is not an http:// or https:// address").format(address=address))
     return address
 
 
@@ -48,5 +49,7 @@ async def check_server(address: str, *, verify: bool | ssl.SSLContext = True) ->
         return Health.model_validate_json(response.content)
     except ValidationError:
         raise NotShopGuard(
-            f"{base} answered (HTTP {response.status_code}) but is not a ShopGuard server"
+            _("{address} answered (HTTP {status}) but is not a ShopGuard server").format(
+                address=base, status=response.status_code
+            )
         ) from None

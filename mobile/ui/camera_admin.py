@@ -10,14 +10,26 @@ from dataclasses import dataclass
 import flet as ft
 
 from mobile.api.errors import ApiError
+from mobile.i18n import _, ngettext
 from mobile.state.account import Account
 from mobile.ui import common, forms, ids
 from mobile.ui.camera_form import CameraForm, threshold_in_force
 from mobile.ui.dvr_form import DvrForm
-from shared.schemas.cameras import CameraPublic, DvrPublic
+from shared.schemas.cameras import CameraPublic, CameraStatus, DvrPublic
 from shared.schemas.stores import StorePublic
 
 OpenForm = Callable[[ft.Control], None]
+
+
+def status_words(status: CameraStatus) -> str:
+    """A camera's connection state in the app's language."""
+    return {
+        CameraStatus.connecting: _("connecting"),
+        CameraStatus.online: _("online"),
+        CameraStatus.degraded: _("degraded"),
+        CameraStatus.offline: _("offline"),
+        CameraStatus.disabled: _("disabled"),
+    }[status]
 
 
 @dataclass
@@ -42,8 +54,8 @@ class CameraAdmin:
         self.dvr_deletes: dict[int, ft.IconButton] = {}
         self.dialog: ft.AlertDialog | None = None
         self.result = ft.Text("")
-        self.add_camera = ft.Button("Add camera", icon=ft.Icons.ADD, on_click=self._add_camera)
-        self.add_dvr = ft.Button("Add DVR", icon=ft.Icons.ADD, on_click=self._add_dvr)
+        self.add_camera = ft.Button(_("Add camera"), icon=ft.Icons.ADD, on_click=self._add_camera)
+        self.add_dvr = ft.Button(_("Add DVR"), icon=ft.Icons.ADD, on_click=self._add_dvr)
         self.control = ft.Column([common.loading()])
 
     async def refresh(
@@ -62,11 +74,11 @@ class CameraAdmin:
             common.redraw(self.control)
             return
         self.camera_rows, self.dvr_deletes = {}, {}
-        rows: list[ft.Control] = [ft.Text("Cameras and DVRs", weight=ft.FontWeight.BOLD)]
+        rows: list[ft.Control] = [ft.Text(_("Cameras and DVRs"), weight=ft.FontWeight.BOLD)]
         if not self.stores:
-            rows.append(common.empty("No stores yet: add one on the server first."))
+            rows.append(common.empty(_("No stores yet: add one on the server first.")))
         elif not self.cameras:
-            rows.append(common.empty("No cameras yet: add a camera or a DVR."))
+            rows.append(common.empty(_("No cameras yet: add a camera or a DVR.")))
         rows += [self._camera_row(c) for c in self.cameras]
         rows += [self._dvr_row(d) for d in self.dvrs]
         rows += [
@@ -82,24 +94,29 @@ class CameraAdmin:
 
     def _camera_row(self, camera: CameraPublic) -> ft.Control:
         store = next((s.name for s in self.stores if s.id == camera.store_id), "")
-        status = camera.status.value
-        if camera.last_error and status in ("offline", "degraded"):
-            status = f"{status}: {camera.last_error}"
+        status = status_words(camera.status)
+        if camera.last_error and camera.status in (CameraStatus.offline, CameraStatus.degraded):
+            status = _("{status}: {error}").format(status=status, error=camera.last_error)
         switch = ft.Switch(value=camera.enabled, on_change=self._toggle(camera))
 
-        async def edit(_: ft.Event[ft.IconButton]) -> None:
+        async def edit(event: ft.Event[ft.IconButton]) -> None:
             self._show(CameraForm(self._account, self.stores, camera, self._closed))
 
-        async def delete(_: ft.Event[ft.IconButton]) -> None:
+        async def delete(event: ft.Event[ft.IconButton]) -> None:
             client = self._account.client
             assert client is not None
-            self._confirm(f"Delete {camera.name}?", lambda: client.delete_camera(camera.id))
+            question = _("Delete {camera}?").format(camera=camera.name)
+            self._confirm(question, lambda: client.delete_camera(camera.id))
 
         controls = CameraRow(
             switch=switch,
-            edit=ft.IconButton(ft.Icons.EDIT, tooltip=f"Edit {camera.name}", on_click=edit),
+            edit=ft.IconButton(
+                ft.Icons.EDIT, tooltip=_("Edit {camera}").format(camera=camera.name), on_click=edit
+            ),
             delete=ft.IconButton(
-                ft.Icons.DELETE_OUTLINE, tooltip=f"Delete {camera.name}", on_click=delete
+                ft.Icons.DELETE_OUTLINE,
+                tooltip=_("Delete {camera}").format(camera=camera.name),
+                on_click=delete,
             ),
         )
         self.camera_rows[camera.id] = controls
@@ -108,7 +125,11 @@ class CameraAdmin:
                 ft.Column(
                     [
                         ft.Text(camera.name, weight=ft.FontWeight.W_500),
-                        ft.Text(f"{store} · {status}", size=12, color=common.MUTED),
+                        ft.Text(
+                            _("{store} · {status}").format(store=store, status=status),
+                            size=12,
+                            color=common.MUTED,
+                        ),
                         ft.Text(threshold_in_force(camera), size=12, color=common.MUTED),
                     ],
                     spacing=2,
@@ -122,24 +143,33 @@ class CameraAdmin:
         return ids.tagged(ids.admin_camera_row(camera.id), row)
 
     def _dvr_row(self, dvr: DvrPublic) -> ft.Control:
-        async def delete(_: ft.Event[ft.IconButton]) -> None:
-            question = f"Delete {dvr.name} and its {len(dvr.camera_ids)} cameras?"
+        async def delete(event: ft.Event[ft.IconButton]) -> None:
+            count = len(dvr.camera_ids)
+            question = ngettext(
+                "Delete {dvr} and its {count} camera?",
+                "Delete {dvr} and its {count} cameras?",
+                count,
+            ).format(dvr=dvr.name, count=count)
             client = self._account.client
             assert client is not None
             self._confirm(question, lambda: client.delete_dvr(dvr.id))
 
         last = dvr.first_channel + dvr.channels - 1
         remove = ft.IconButton(
-            ft.Icons.DELETE_OUTLINE, tooltip=f"Delete DVR {dvr.name}", on_click=delete
+            ft.Icons.DELETE_OUTLINE,
+            tooltip=_("Delete DVR {dvr}").format(dvr=dvr.name),
+            on_click=delete,
         )
         self.dvr_deletes[dvr.id] = remove
         return ft.Row(
             [
                 ft.Column(
                     [
-                        ft.Text(f"DVR {dvr.name}", weight=ft.FontWeight.W_500),
+                        ft.Text(_("DVR {dvr}").format(dvr=dvr.name), weight=ft.FontWeight.W_500),
                         ft.Text(
-                            f"channels {dvr.first_channel} to {last} · {dvr.url_template}",
+                            _("channels {first} to {last} · {template}").format(
+                                first=dvr.first_channel, last=last, template=dvr.url_template
+                            ),
                             size=12,
                             color=common.MUTED,
                         ),
@@ -159,7 +189,11 @@ class CameraAdmin:
                 await self._account.client.set_camera_enabled(camera.id, wanted)
             except ApiError as exc:
                 event.control.value = not wanted
-                forms.say(self.result, f"{camera.name}: {exc.message}", ok=False)
+                forms.say(
+                    self.result,
+                    _("{camera}: {problem}").format(camera=camera.name, problem=exc.message),
+                    ok=False,
+                )
                 common.redraw(self.control)
                 return
             await self.refresh()
@@ -167,7 +201,7 @@ class CameraAdmin:
         return toggled
 
     def _confirm(self, question: str, action: Callable[[], Awaitable[None]]) -> None:
-        async def yes(_: object) -> None:
+        async def yes(event: object) -> None:
             self.control.page.pop_dialog()
             try:
                 await action()
@@ -177,23 +211,28 @@ class CameraAdmin:
                 return
             await self.refresh()
 
-        async def no(_: object) -> None:
+        async def no(event: object) -> None:
             self.control.page.pop_dialog()
 
         self.dialog = ft.AlertDialog(
             title=ft.Text(question),
             content=ft.Text(
-                "A camera with alerts cannot be deleted: disable it, and its alerts and "
-                "evidence stay."
+                _(
+                    "A camera with alerts cannot be deleted: disable it, and its alerts and "
+                    "evidence stay."
+                )
             ),
-            actions=[ft.TextButton("Delete", on_click=yes), ft.TextButton("Keep", on_click=no)],
+            actions=[
+                ft.TextButton(_("Delete"), on_click=yes),
+                ft.TextButton(_("Keep"), on_click=no),
+            ],
         )
         self.control.page.show_dialog(self.dialog)
 
-    async def _add_camera(self, _: object) -> None:
+    async def _add_camera(self, event: object) -> None:
         self._show(CameraForm(self._account, self.stores, None, self._closed))
 
-    async def _add_dvr(self, _: object) -> None:
+    async def _add_dvr(self, event: object) -> None:
         self._show(DvrForm(self._account, self.stores, self._closed))
 
     def _show(self, form: CameraForm | DvrForm) -> None:

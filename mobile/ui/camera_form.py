@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from mobile.api.errors import ApiError
+from mobile.i18n import N_, _, formats
 from mobile.state.account import Account
 from mobile.ui import common, forms, ids
 from shared.schemas.cameras import (
@@ -21,38 +22,79 @@ from shared.schemas.cameras import (
 )
 from shared.schemas.stores import StorePublic
 
-KINDS = {
-    SourceKind.rtsp.value: "RTSP (DVR, NVR, IP camera)",
-    SourceKind.http.value: "HTTP MJPEG",
-    SourceKind.usb.value: "USB camera on the server",
-    SourceKind.file.value: "Video file on the server",
+KINDS = {  # translated where shown: kinds()
+    SourceKind.rtsp.value: N_("RTSP (DVR, NVR, IP camera)"),
+    SourceKind.http.value: N_("HTTP MJPEG"),
+    SourceKind.usb.value: N_("USB camera on the server"),
+    SourceKind.file.value: N_("Video file on the server"),
 }
-URL_HINT = "e.g. rtsp://user:password@192.168.1.64:554/Streaming/Channels/101"
+URL_HINT = "rtsp://user:password@192.168.1.64:554/Streaming/Channels/101"
 
 Done = Callable[[], Awaitable[None]]
+
+
+def kinds(*keys: str) -> dict[str, str]:
+    """The source kinds (those of `keys`, or all) in the app's language."""
+    return {key: _(words) for key, words in KINDS.items() if not keys or key in keys}
 
 
 def threshold_in_force(camera: CameraPublic) -> str:
     """The camera's threshold in force, where it comes from and what it gives, in words."""
     value = camera.effective_threshold
-    shown = "the model's" if value is None else f"{round(value, 3):g}"
-    per_day = camera.expected_alerts_per_day
-    gives = "" if per_day is None else f", about {per_day:.1f} alerts a day"
+    words = {
+        "threshold": _("the model's") if value is None else formats.number(round(value, 3)),
+        "per_day": ""
+        if camera.expected_alerts_per_day is None
+        else formats.number(camera.expected_alerts_per_day, 1),
+        "budget": formats.number(camera.aimed_alerts_per_day or 0.0),
+        "factor": formats.number(camera.review_factor),
+        "days": formats.number(camera.scored_days),
+    }
+    gives, cut = bool(words["per_day"]), camera.review_factor < 1
     source = camera.threshold_source
     if source is ThresholdSource.manual:
-        return f"Threshold {shown} (its own){gives}"
-    if source is ThresholdSource.model:
-        return f"Threshold {shown} (the server's){gives}"
-    aimed = camera.aimed_alerts_per_day or 0.0
-    budget = f"a budget of {aimed:g} a day"
-    if camera.review_factor < 1:
-        budget += f" (cut to {camera.review_factor:g} of it by false alarms)"
-    if source is ThresholdSource.learning:
-        return (
-            f"Learning this camera's scores ({camera.scored_days:g} of 1 day): threshold "
-            f"{shown} until {budget} sets it"
+        sentence = (
+            _("Threshold {threshold} (its own), about {per_day} alerts a day")
+            if gives
+            else _("Threshold {threshold} (its own)")
         )
-    return f"Threshold {shown} from {budget}{gives}"
+    elif source is ThresholdSource.model:
+        sentence = (
+            _("Threshold {threshold} (the server's), about {per_day} alerts a day")
+            if gives
+            else _("Threshold {threshold} (the server's)")
+        )
+    elif source is ThresholdSource.learning:
+        sentence = (
+            _(
+                "Learning this camera's scores ({days} of 1 day): threshold {threshold} until "
+                "a budget of {budget} a day (cut to {factor} of it by false alarms) sets it"
+            )
+            if cut
+            else _(
+                "Learning this camera's scores ({days} of 1 day): threshold {threshold} until "
+                "a budget of {budget} a day sets it"
+            )
+        )
+    elif cut:
+        sentence = (
+            _(
+                "Threshold {threshold} from a budget of {budget} a day (cut to {factor} of it "
+                "by false alarms), about {per_day} alerts a day"
+            )
+            if gives
+            else _(
+                "Threshold {threshold} from a budget of {budget} a day (cut to {factor} of it "
+                "by false alarms)"
+            )
+        )
+    else:
+        sentence = (
+            _("Threshold {threshold} from a budget of {budget} a day, about {per_day} alerts a day")
+            if gives
+            else _("Threshold {threshold} from a budget of {budget} a day")
+        )
+    return sentence.format(**words)
 
 
 class CameraForm:
@@ -65,49 +107,49 @@ class CameraForm:
     ) -> None:
         self._account, self._camera, self._on_done = account, camera, on_done
 
-        async def nothing(_: ft.Event[ft.Dropdown]) -> None:
+        async def nothing(event: ft.Event[ft.Dropdown]) -> None:
             return None
 
         store_names = {str(s.id): s.name for s in stores}
         first_store = str(camera.store_id if camera else stores[0].id) if stores else ""
-        self.store = common.choice("Store", first_store, store_names, nothing, width=300)
+        self.store = common.choice(_("Store"), first_store, store_names, nothing, width=300)
         self.store.disabled = camera is not None  # a camera stays in its store
-        self.name = ft.TextField(label="Name", value=camera.name if camera else "")
+        self.name = ft.TextField(label=_("Name"), value=camera.name if camera else "")
         kind = camera.source_kind.value if camera else SourceKind.rtsp.value
-        self.kind = common.choice("Source type", kind, KINDS, nothing, width=300)
+        self.kind = common.choice(_("Source type"), kind, kinds(), nothing, width=300)
         self.source_url = ft.TextField(
-            label="Source URL (main stream)",
+            label=_("Source URL (main stream)"),
             value=camera.source_url if camera else "",
-            hint_text=URL_HINT,
-            helper=ft.Text("*** keeps the saved password") if camera else None,
+            hint_text=_("e.g. {example}").format(example=URL_HINT),
+            helper=ft.Text(_("*** keeps the saved password")) if camera else None,
         )
         self.substream_url = ft.TextField(
-            label="Sub-stream URL for analysis (optional)",
+            label=_("Sub-stream URL for analysis (optional)"),
             value=(camera.substream_url or "") if camera else "",
         )
-        self.location = ft.TextField(label="Location", value=camera.location if camera else "")
+        self.location = ft.TextField(label=_("Location"), value=camera.location if camera else "")
         threshold = camera.threshold if camera else None
         self.threshold = ft.TextField(
-            label="Alert threshold for this camera (empty: from its budget)",
+            label=_("Alert threshold for this camera (empty: from its budget)"),
             value="" if threshold is None else f"{threshold:g}",
         )
         budget = camera.alert_budget_per_day if camera else None
         self.budget = ft.TextField(
-            label="At most this many alerts a day (empty: the server's budget)",
+            label=_("At most this many alerts a day (empty: the server's budget)"),
             value="" if budget is None else f"{budget:g}",
         )
         self.in_force = ft.Text(
             threshold_in_force(camera) if camera else "", size=12, color=common.MUTED
         )
         self.enabled = ft.Switch(
-            label="Analyse this camera", value=camera.enabled if camera else True
+            label=_("Analyse this camera"), value=camera.enabled if camera else True
         )
-        self.test = ft.OutlinedButton("Test connection", on_click=self._test)
+        self.test = ft.OutlinedButton(_("Test connection"), on_click=self._test)
         self.test_result = ft.Text("")
-        self.save = ft.FilledButton("Save", on_click=self._save)
-        self.cancel = ft.TextButton("Cancel", on_click=self._cancel)
+        self.save = ft.FilledButton(_("Save"), on_click=self._save)
+        self.cancel = ft.TextButton(_("Cancel"), on_click=self._cancel)
         self.result = ft.Text("")
-        title = f"Edit {camera.name}" if camera else "Add a camera"
+        title = _("Edit {camera}").format(camera=camera.name) if camera else _("Add a camera")
         self.control = ft.Column(
             [
                 ft.Text(title, weight=ft.FontWeight.BOLD, size=18),
@@ -130,7 +172,7 @@ class CameraForm:
             expand=True,
         )
 
-    async def _test(self, _: object) -> None:
+    async def _test(self, event: object) -> None:
         assert self._account.client is not None
         try:
             probe = SourceProbe(
@@ -141,7 +183,7 @@ class CameraForm:
             forms.refuse(self.test_result, self.control, forms.first_problem(exc))
             return
         self.test.disabled = True
-        self.test_result.value, self.test_result.color = "Connecting…", None
+        self.test_result.value, self.test_result.color = _("Connecting…"), None
         common.redraw(self.control)
         try:
             found = await self._account.client.test_source(
@@ -150,17 +192,19 @@ class CameraForm:
         except ApiError as exc:
             forms.say(self.test_result, exc.message, ok=False)
         else:
-            words = f"Works: {found.message}" if found.ok else f"Does not work: {found.message}"
+            words = (_("Works: {message}") if found.ok else _("Does not work: {message}")).format(
+                message=found.message
+            )
             forms.say(self.test_result, words, ok=found.ok)
         self.test.disabled = False
         common.redraw(self.control)
 
-    async def _save(self, _: object) -> None:
+    async def _save(self, event: object) -> None:
         client = self._account.client
         assert client is not None
         try:
-            threshold = forms.optional_number(self.threshold, "the threshold")
-            budget = forms.optional_number(self.budget, "the alerts a day")
+            threshold = forms.optional_number(self.threshold, _("the threshold"))
+            budget = forms.optional_number(self.budget, _("the alerts a day"))
             fields = {
                 "name": forms.text(self.name),
                 "source_kind": SourceKind(self.kind.value or "rtsp"),
@@ -173,18 +217,18 @@ class CameraForm:
             }
             if self._camera is None:
                 if not self.store.value:
-                    raise ValueError("add a store first")
+                    raise ValueError(_("add a store first"))
                 created = CameraCreate.model_validate(fields | {"store_id": int(self.store.value)})
             else:
                 change = CameraUpdate.model_validate(fields)
         except ValueError as exc:
             labels = {
-                "name": "Name",
-                "source_url": "Source URL",
-                "substream_url": "Sub-stream URL",
-                "location": "Location",
-                "threshold": "Alert threshold",
-                "alert_budget_per_day": "Alerts a day",
+                "name": _("Name"),
+                "source_url": _("Source URL"),
+                "substream_url": _("Sub-stream URL"),
+                "location": _("Location"),
+                "threshold": _("Alert threshold"),
+                "alert_budget_per_day": _("Alerts a day"),
             }
             forms.refuse(self.result, self.control, forms.first_problem(exc, labels))
             return
@@ -195,5 +239,5 @@ class CameraForm:
         )
         await forms.submit(call, self.result, self.control, self._on_done)
 
-    async def _cancel(self, _: object) -> None:
+    async def _cancel(self, event: object) -> None:
         await self._on_done()

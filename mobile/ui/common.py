@@ -8,12 +8,14 @@ from datetime import datetime
 import flet as ft
 
 from mobile.api.errors import ApiError, SignedOut, Unreachable
+from mobile.i18n import _, formats
 
 MUTED = ft.Colors.ON_SURFACE_VARIANT
 
 
-def loading(text: str = "Loading…") -> ft.Control:
-    return ft.Row([ft.ProgressRing(width=18, height=18), ft.Text(text)], spacing=10)
+def loading(text: str | None = None) -> ft.Control:
+    words = _("Loading…") if text is None else text
+    return ft.Row([ft.ProgressRing(width=18, height=18), ft.Text(words)], spacing=10)
 
 
 def empty(text: str) -> ft.Control:
@@ -23,20 +25,20 @@ def empty(text: str) -> ft.Control:
 def failed(error: ApiError, retry: Callable[[], Awaitable[None]]) -> ft.Control:
     """What went wrong in words, and Try again."""
     if isinstance(error, Unreachable):
-        hint = "Check that the server is on and this device is on the store's network."
+        hint = _("Check that the server is on and this device is on the store's network.")
     elif isinstance(error, SignedOut):
-        hint = "Sign in again."
+        hint = _("Sign in again.")
     else:
         hint = ""
 
-    async def again(_: ft.Event[ft.Button]) -> None:
+    async def again(event: ft.Event[ft.Button]) -> None:
         await retry()
 
     return ft.Column(
         [
             ft.Text(error.message, color=ft.Colors.ERROR),
             ft.Text(hint, color=MUTED, visible=bool(hint)),
-            ft.Button("Try again", on_click=again),
+            ft.Button(_("Try again"), on_click=again),
         ]
     )
 
@@ -59,8 +61,8 @@ def choice(
 
 
 def when(moment: datetime) -> str:
-    """Local time, short."""
-    return moment.astimezone().strftime("%d %b %H:%M")
+    """Local day and time, short, in the app's language (`Dec 7, 2:05 PM`, `7 dic, 14:05`)."""
+    return formats.when(moment)
 
 
 def redraw(control: ft.Control) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 import flet as ft
 from pydantic import ValidationError
 
-from mobile.api.errors import ApiError
+from mobile.api.errors import ApiError, field_problem
+from mobile.i18n import _
 from mobile.ui import common
 
 
@@ -21,7 +22,7 @@ def number(field: ft.TextField, name: str) -> float:
     try:
         return float(text(field))
     except ValueError:
-        raise ValueError(f"{name} must be a number") from None
+        raise ValueError(_("{field} must be a number").format(field=name)) from None
 
 
 def whole(field: ft.TextField, name: str) -> int:
@@ -29,7 +30,7 @@ def whole(field: ft.TextField, name: str) -> int:
     try:
         return int(text(field))
     except ValueError:
-        raise ValueError(f"{name} must be a whole number") from None
+        raise ValueError(_("{field} must be a whole number").format(field=name)) from None
 
 
 def optional_number(field: ft.TextField, name: str) -> float | None:
@@ -37,14 +38,14 @@ def optional_number(field: ft.TextField, name: str) -> float | None:
 
 
 def first_problem(exc: ValueError, labels: Mapping[str, str] | None = None) -> str:
-    """`field: message` of a schema's first complaint (the field by its label on screen when
-    `labels` names it), or the error's own words."""
+    """`field: problem` of a schema's first complaint, in the app's language (the field by
+    its label on screen when `labels` names it), or the error's own words."""
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         path = [str(p) for p in first.get("loc", ())]
         where = (labels or {}).get(path[-1], ".".join(path)) if path else ""
-        message = str(first.get("msg", "")).removeprefix("Value error, ")
-        return f"{where}: {message}" if where else message
+        limits = first.get("ctx") or {}
+        return field_problem(where, first["type"], limits, str(first.get("msg", "")))
     return str(exc)
 
 

@@ -7,12 +7,14 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
+from mobile.i18n import N_, _
+
 WIDE_PX = 840  # Material's expanded width: a rail instead of a bar
 PLACES = (
-    (ft.Icons.HOME_OUTLINED, "Home"),
-    (ft.Icons.NOTIFICATIONS_OUTLINED, "Alerts"),
-    (ft.Icons.BAR_CHART, "Stats"),
-    (ft.Icons.SETTINGS_OUTLINED, "Settings"),
+    (ft.Icons.HOME_OUTLINED, N_("Home")),
+    (ft.Icons.NOTIFICATIONS_OUTLINED, N_("Alerts")),
+    (ft.Icons.BAR_CHART, N_("Stats")),
+    (ft.Icons.SETTINGS_OUTLINED, N_("Settings")),
 )
 ALERTS_PLACE = 1
 
@@ -25,7 +27,7 @@ class Navigation:
         self.bar = ft.NavigationBar(
             destinations=[
                 ft.NavigationBarDestination(
-                    icon=self.bar_alerts_icon if i == ALERTS_PLACE else icon, label=label
+                    icon=self.bar_alerts_icon if i == ALERTS_PLACE else icon, label=_(label)
                 )
                 for i, (icon, label) in enumerate(PLACES)
             ],
@@ -34,7 +36,7 @@ class Navigation:
         self.rail = ft.NavigationRail(
             destinations=[
                 ft.NavigationRailDestination(
-                    icon=self.rail_alerts_icon if i == ALERTS_PLACE else icon, label=label
+                    icon=self.rail_alerts_icon if i == ALERTS_PLACE else icon, label=_(label)
                 )
                 for i, (icon, label) in enumerate(PLACES)
             ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile.api.errors import ApiError
+from mobile.i18n import _
 from mobile.state.account import Account
 from mobile.ui import common, forms, ids
 from shared.schemas.cameras import CameraPublic
@@ -16,17 +17,17 @@ from shared.schemas.stores import StorePublic
 class NotificationSettings:
     def __init__(self, account: Account) -> None:
         self._account = account
-        self.enabled = ft.Switch(label="Push alerts to my phones")
-        self.all_stores = ft.Checkbox(label="All my stores", on_change=self._scope_changed)
+        self.enabled = ft.Switch(label=_("Push alerts to my phones"))
+        self.all_stores = ft.Checkbox(label=_("All my stores"), on_change=self._scope_changed)
         self.all_cameras = ft.Checkbox(
-            label="All cameras of these stores", on_change=self._scope_changed
+            label=_("All cameras of these stores"), on_change=self._scope_changed
         )
         self.store_boxes: dict[int, ft.Checkbox] = {}
         self.camera_boxes: dict[int, ft.Checkbox] = {}
-        self.quiet = ft.Switch(label="Quiet hours (no pushes)", on_change=self._scope_changed)
-        self.quiet_start = ft.TextField(label="From (HH:MM)", width=140)
-        self.quiet_end = ft.TextField(label="Until (HH:MM)", width=140)
-        self.save = ft.FilledButton("Save notifications", on_click=self._save)
+        self.quiet = ft.Switch(label=_("Quiet hours (no pushes)"), on_change=self._scope_changed)
+        self.quiet_start = ft.TextField(label=_("From (HH:MM)"), width=140)
+        self.quiet_end = ft.TextField(label=_("Until (HH:MM)"), width=140)
+        self.save = ft.FilledButton(_("Save notifications"), on_click=self._save)
         self.result = ft.Text("")
         self._stores_column = ft.Column(spacing=0)
         self._cameras_column = ft.Column(spacing=0)
@@ -44,7 +45,7 @@ class NotificationSettings:
             return
         self._fill(current, stores, cameras)
         self.control.controls = [
-            ft.Text("Notifications", weight=ft.FontWeight.BOLD),
+            ft.Text(_("Notifications"), weight=ft.FontWeight.BOLD),
             ids.tagged(ids.PUSH_ENABLED, self.enabled),
             self.all_stores,
             self._stores_column,
@@ -94,7 +95,7 @@ class NotificationSettings:
         self._cameras_column.visible = not self.all_cameras.value
         self.quiet_start.disabled = self.quiet_end.disabled = not self.quiet.value
 
-    async def _scope_changed(self, _: ft.Event[ft.Checkbox] | ft.Event[ft.Switch]) -> None:
+    async def _scope_changed(self, event: ft.Event[ft.Checkbox] | ft.Event[ft.Switch]) -> None:
         self._scope_shown()
         common.redraw(self.control)
 
@@ -102,7 +103,9 @@ class NotificationSettings:
         stores = None if self.all_stores.value else _ticked(self.store_boxes)
         cameras = None if self.all_cameras.value else _ticked(self.camera_boxes)
         if stores == [] or cameras == []:
-            raise ValueError("tick at least one store and one camera, or switch pushes off above")
+            raise ValueError(
+                _("tick at least one store and one camera, or switch pushes off above")
+            )
         quiet = (
             QuietHours(start=forms.text(self.quiet_start), end=forms.text(self.quiet_end))
             if self.quiet.value
@@ -115,7 +118,7 @@ class NotificationSettings:
             quiet_hours=quiet,
         )
 
-    async def _save(self, _: ft.Event[ft.Button]) -> None:
+    async def _save(self, event: ft.Event[ft.Button]) -> None:
         assert self._account.client is not None
         try:
             change = self._choice()
@@ -127,7 +130,7 @@ class NotificationSettings:
         except ApiError as exc:
             forms.say(self.result, exc.message, ok=False)
         else:
-            forms.say(self.result, "Saved", ok=True)
+            forms.say(self.result, _("Saved"), ok=True)
         common.redraw(self.control)
 
 

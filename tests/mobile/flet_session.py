@@ -27,6 +27,8 @@ from flet.messaging.session import Session
 from flet.pubsub.pubsub_hub import PubSubHub
 
 from mobile.app import ShopGuardApp
+from mobile.i18n import SOURCE, set_language
+from mobile.i18n.language import choose_language
 from mobile.state.preferences import MemoryPreferences
 from mobile.state.push import PushTokens
 
@@ -34,8 +36,10 @@ _encode = configure_encode_object_for_msgpack(BaseControl)
 
 
 class RecordingConnection(Connection):
-    def __init__(self) -> None:
+    def __init__(self, device_locale: str = "en-US") -> None:
         super().__init__()
+        self.session: Session | None = None  # set once the session exists
+        self.device_locale = device_locale  # what the browser says its language is
         self.loop = asyncio.get_running_loop()
         self.executor = ThreadPoolExecutor(1)
         self.pubsubhub = PubSubHub(loop=self.loop, executor=self.executor)
@@ -47,6 +51,20 @@ class RecordingConnection(Connection):
         self.sent += 1
         if message.action == MessageAction.INVOKE_METHOD:
             self.invoked.append((message.body.control_id, message.body.name))
+            if message.body.name == "get_device_info" and self.session is not None:
+                self.loop.call_soon(
+                    self.session.handle_invoke_method_results,
+                    message.body.control_id,
+                    message.body.call_id,
+                    self.device_info(),
+                    None,
+                )
+
+    def device_info(self) -> dict[str, Any]:
+        """A web client's answer to `page.get_device_info()` (its locales, mostly)."""
+        language, _, country = self.device_locale.partition("-")
+        locale = {"language_code": language, "country_code": country or None}
+        return {"browser_name": "chrome", "locales": [locale], "language": self.device_locale}
 
 
 @dataclass
@@ -121,10 +139,13 @@ async def running_app(
     route: str = "/",
     size: tuple[int, int] = (360, 800),
     push_tokens: PushTokens | None = None,
+    device_locale: str = "en-US",
 ) -> AsyncIterator[AppUnderTest]:
-    """The app started as a web client of `size` (a phone's, by default) would start it."""
-    connection = RecordingConnection()
+    """The app started as a web client of `size` (a phone's, by default) would start it, in
+    the language chosen in `preferences` or else the device's."""
+    connection = RecordingConnection(device_locale)
     session = Session(connection)
+    connection.session = session
     session.apply_page_patch(
         {"route": route, "width": size[0], "height": size[1], "web": True, "platform": "android"}
     )
@@ -133,6 +154,7 @@ async def running_app(
     _context_page.set(session.page)
     context.reset_auto_update()
     preferences = preferences if preferences is not None else MemoryPreferences()
+    await choose_language(session.page, preferences)  # as main() does, before the screens
     app = ShopGuardApp(session.page, preferences, push_tokens)
     await app.start()
     try:
@@ -143,3 +165,4 @@ async def running_app(
             await app.account.client.aclose()
         session.close()
         connection.executor.shutdown(wait=False)
+        set_language(SOURCE)  # the next test starts in English
