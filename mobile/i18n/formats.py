@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    parse_decimal,
+)
 from babel.units import format_unit
 
 from mobile.i18n import locale
@@ -48,6 +54,28 @@ def number(value: float, decimals: int | None = None) -> str:
         return format_decimal(value, locale=locale())
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     return format_decimal(value, format=pattern, locale=locale())
+
+
+def plain(value: float) -> str:
+    """A number to edit in a field: the language's decimal sign, no grouping (`1500.25`,
+    `1500,25`); `read_number` takes it back."""
+    return format_decimal(value, format="0.######", locale=locale())
+
+
+def read_number(text: str) -> float:
+    """A number as typed: with the language's decimal sign (`0,8`) or a point (`0.8`).
+
+    Raises:
+        ValueError: not a number.
+    """
+    text = text.strip()
+    sign = get_decimal_symbol(locale())
+    if sign != "." and sign in text:
+        try:
+            return float(parse_decimal(text, locale=locale(), strict=True))
+        except NumberFormatError as exc:
+            raise ValueError(str(exc)) from None
+    return float(text)
 
 
 def percent(fraction: float, decimals: int = 0) -> str:

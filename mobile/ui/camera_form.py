@@ -131,12 +131,12 @@ class CameraForm:
         threshold = camera.threshold if camera else None
         self.threshold = ft.TextField(
             label=_("Alert threshold for this camera (empty: from its budget)"),
-            value="" if threshold is None else f"{threshold:g}",
+            value="" if threshold is None else formats.plain(threshold),
         )
         budget = camera.alert_budget_per_day if camera else None
         self.budget = ft.TextField(
             label=_("At most this many alerts a day (empty: the server's budget)"),
-            value="" if budget is None else f"{budget:g}",
+            value="" if budget is None else formats.plain(budget),
         )
         self.in_force = ft.Text(
             threshold_in_force(camera) if camera else "", size=12, color=common.MUTED

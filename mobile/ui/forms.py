@@ -9,7 +9,7 @@ import flet as ft
 from pydantic import ValidationError
 
 from mobile.api.errors import ApiError, field_problem
-from mobile.i18n import _
+from mobile.i18n import _, formats
 from mobile.ui import common
 
 
@@ -20,7 +20,7 @@ def text(field: ft.TextField) -> str:
 def number(field: ft.TextField, name: str) -> float:
     """The field's value as a number, or a clear error."""
     try:
-        return float(text(field))
+        return formats.read_number(text(field))
     except ValueError:
         raise ValueError(_("{field} must be a number").format(field=name)) from None
 

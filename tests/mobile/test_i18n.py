@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import flet as ft
 import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
@@ -22,6 +23,7 @@ from mobile.api.errors import CODES, Rejected, ServerFailed, SignedOut, server_e
 from mobile.i18n import SOURCE, _, catalogue, formats, language, set_language
 from mobile.i18n.language import LANGUAGE_KEY, choose_language
 from mobile.state.preferences import MemoryPreferences
+from mobile.ui.language_choice import DEVICE, LanguageChoice
 from tests.helpers import ADMIN_PASSWORD
 from tests.mobile.conftest import Served
 from tests.mobile.flet_session import running_app
@@ -157,6 +159,38 @@ async def test_the_device_language_is_the_default() -> None:
     async with running_app(chosen, device_locale="es-AR") as ui:
         assert ui.shows("Server address")
         assert await choose_language(ui.page, MemoryPreferences()) == "es"
+
+
+async def test_settings_choose_the_language_over_the_devices() -> None:
+    async with running_app(device_locale="en-GB") as ui:
+        remade: list[str] = []
+
+        async def remake() -> None:
+            remade.append(language())
+
+        choice = LanguageChoice(ui.page, ui.preferences, remake)
+        ui.page.add(choice.control)
+        await choice.load()
+        assert choice.control.value == DEVICE and choice.control.label == "Language"
+        await ui.select(choice.control, "es")
+        assert (ui.preferences.values[LANGUAGE_KEY], remade) == ("es", ["es"])
+        settings = ui.page.locale_configuration
+        assert settings is not None and settings.current_locale == ft.Locale("es")
+        assert LanguageChoice(ui.page, ui.preferences, remake).control.label == "Idioma"
+        await ui.select(choice.control, DEVICE)  # back to the device's: British English
+        assert (ui.preferences.values[LANGUAGE_KEY], remade) == ("", ["es", "en"])
+        assert formats.when(datetime(2026, 12, 7, 14, 5).astimezone()) == "7 Dec, 14:05"
+
+
+def test_numbers_are_read_as_typed_in_the_language() -> None:
+    set_language("es")
+    assert formats.read_number("0,8") == formats.read_number("0.8") == 0.8
+    assert (formats.plain(1500.25), formats.read_number(formats.plain(1500.25))) == (
+        "1500,25",
+        1500.25,
+    )
+    with pytest.raises(ValueError):
+        formats.read_number("1,2,3")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
