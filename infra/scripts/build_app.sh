@@ -13,8 +13,11 @@ stage() {
     mkdir -p "$into/mobile" "$into/shared"
     cp infra/app/pyproject.toml infra/app/main.py "$into/"
     for package in mobile shared; do  # the sources and text catalogues (.po), no caches
-        (cd "$package" && find . \( -name '*.py' -o -name '*.po' \) -exec cp --parents {} "$into/$package/" \;)
-    done
+        (cd "$package" && find . -path ./extensions -prune -o \( -name '*.py' -o -name '*.po' \) -exec cp --parents {} "$into/$package/" \;)
+    done  # mobile/extensions: packages of their own, installed by the phone builds
+    if [[ -d infra/app/firebase ]]; then  # the Firebase project's files (docs/push.md)
+        cp -r infra/app/firebase "$into/"
+    fi
 }
 
 if [[ "${1:-}" == "--stage-only" ]]; then

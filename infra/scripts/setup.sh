@@ -15,4 +15,7 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -m pip install --quiet -e ".[${extras}]" 2>&1 | grep -v '^WARNING: Location' || true
+case ",${extras}," in  # the app's push extension, a package of its own (docs/push.md)
+  *,dev,*|*,mobile,*) .venv/bin/python -m pip install --quiet --no-deps -e mobile/extensions/flet_push 2>&1 | grep -v '^WARNING: Location' || true ;;
+esac
 .venv/bin/python -c 'import server, shared' || { echo "installation failed" >&2; exit 1; }

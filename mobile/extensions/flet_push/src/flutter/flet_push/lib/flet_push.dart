@@ -1,0 +1,3 @@
+library flet_push;
+
+export "src/extension.dart" show Extension;
