@@ -41,7 +41,8 @@ async def device_locale(page: ft.Page) -> str | None:
     """The device's first locale (`es-MX`), or None when the client does not say."""
     try:
         info = await asyncio.wait_for(page.get_device_info(), DEVICE_TIMEOUT_S)
-    except (TimeoutError, RuntimeError) as exc:  # an older or silent client
+    except (TimeoutError, RuntimeError, TypeError, ValueError, KeyError) as exc:
+        # a silent client, or an answer Flet could not read: the app starts in English
         logger.info("the device did not say its locale: %s", exc)
         return None
     if info is None or not info.locales:
