@@ -18,12 +18,18 @@ from shared.schemas.stores import StorePublic
 QR_SIZE = 220  # logical pixels: a phone's camera reads it off another phone's screen
 
 
-def role_names() -> dict[str, str]:
+def role_choices() -> dict[str, str]:
+    """Each role and what it may do, for the drop-down."""
     return {
         Role.viewer.value: _("Viewer: sees alerts and cameras"),
         Role.supervisor.value: _("Supervisor: also reviews alerts"),
         Role.admin.value: _("Admin: everything"),
     }
+
+
+def role_name(role: Role) -> str:
+    names = {Role.viewer: _("Viewer"), Role.supervisor: _("Supervisor"), Role.admin: _("Admin")}
+    return names[role]
 
 
 class InvitesAdmin:
@@ -37,7 +43,7 @@ class InvitesAdmin:
         self.role = ft.Dropdown(
             label=_("Role"),
             value=Role.viewer.value,
-            options=[ft.DropdownOption(key=k, text=t) for k, t in role_names().items()],
+            options=[ft.DropdownOption(key=k, text=t) for k, t in role_choices().items()],
             width=320,
         )
         self.store_boxes: dict[int, ft.Checkbox] = {}
@@ -96,7 +102,7 @@ class InvitesAdmin:
         async def revoke(_event: ft.Event[ft.IconButton]) -> None:
             await self._revoke(invite)
 
-        who = invite.note or role_names()[invite.role.value].split(":")[0]
+        who = invite.note or role_name(invite.role)
         button = ft.IconButton(
             ft.Icons.CANCEL_OUTLINED,
             tooltip=_("Revoke the invite for {who}").format(who=who),
@@ -106,7 +112,7 @@ class InvitesAdmin:
         names = {s.id: s.name for s in self.stores}
         stores = ", ".join(names.get(i, str(i)) for i in invite.store_ids) or _("no stores")
         details = _("{role} · {stores} · until {when}").format(
-            role=role_names()[invite.role.value].split(":")[0],
+            role=role_name(invite.role),
             stores=stores,
             when=common.when(invite.expires_at),
         )
