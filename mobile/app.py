@@ -1,5 +1,6 @@
-"""The app: sign-in, then Home, Alerts, Stats and Settings under a navigation bar, with the
-live events keeping the alerts (and the unread badge) current. `main` is Flet's entry point.
+"""The app: sign-in, then Home, Alerts, Stats and Settings under a navigation bar and an app
+bar naming the store (or server) in use, with a menu to switch servers; the live events keep
+the alerts (and the unread badge) current. `main` is Flet's entry point.
 
 A route `/alerts/<id>` (a push notification's deep link, or a browser address) opens that
 alert once signed in.
@@ -14,20 +15,23 @@ import flet as ft
 
 from mobile.api.errors import ApiError
 from mobile.api.events import Event, EventStream, LinkState
+from mobile.i18n import _
 from mobile.state.account import Account
 from mobile.state.alerts import AlertBook
 from mobile.state.preferences import DevicePreferences, Preferences
 from mobile.state.push import PushRegistration, PushTokens, platform_tokens
-from mobile.ui import ids
+from mobile.ui import common, ids
 from mobile.ui.alert_detail import AlertDetail
 from mobile.ui.alerts import AlertsScreen
+from mobile.ui.appearance import Appearance
 from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
 from mobile.ui.login import LoginScreen
 from mobile.ui.navigation import Navigation
+from mobile.ui.servers import ServerList, ServerMenu, place_name
 from mobile.ui.settings import SettingsScreen
 from mobile.ui.stats import StatsScreen
-from shared.schemas.alerts import AlertPublic
+from shared.schemas.alerts import AlertPublic, AlertStatus
 from shared.schemas.events import AlertCreated, AlertUpdated, CameraStatusChanged
 
 HOME, ALERTS, STATS, SETTINGS = range(4)
@@ -49,9 +53,21 @@ class ShopGuardApp:
         self._shown: tuple[ft.Control, bool] | None = None
         self._signed_in = False
         self.home = HomeScreen(self.account, self.open_camera)
-        self.alerts = AlertsScreen(self.account, self.book, self.camera_names, self.open_alert)
+        self.alerts = AlertsScreen(
+            self.account, self.book, self.camera_names, self.open_alert, self.place_of
+        )
+        self.title = ft.Text("ShopGuard", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+        self.servers = ServerMenu(self.account, self.switch_server, self.add_server)
         self.stats = StatsScreen(self.account, self.camera_names)
-        self.settings = SettingsScreen(self.account, self.attention, self.push, self.show_login)
+        self.appearance = Appearance(page, preferences)
+        self.settings = SettingsScreen(
+            self.account,
+            self.attention,
+            self.push,
+            self.show_login,
+            self.appearance,
+            ServerList(self.account, self.switch_server, self.add_server),
+        )
         self.detail: AlertDetail | None = None
         self.login: LoginScreen | None = None
         self._events: asyncio.Task[None] | None = None
@@ -61,6 +77,7 @@ class ShopGuardApp:
         self.page.title = "ShopGuard"
         self.page.on_route_change = self._route_changed
         self.page.on_resize = self._resized
+        await self.appearance.load()
         await self.attention.load()
         if await self.account.load():
             try:
@@ -73,12 +90,34 @@ class ShopGuardApp:
             await self.show_login()
 
     # screens
-    async def show_login(self, message: str = "") -> None:
+    async def show_login(self, message: str = "", *, address: str | None = None) -> None:
         await self._stop_events()
         self._signed_in = False
         self.login = LoginScreen(self.account, self.show_main)
+        if address is not None:
+            self.login.address.value = address
         self.login.error.value = message
         self._show(self.login.control, with_link=False)
+
+    async def switch_server(self, address: str) -> None:
+        """Use another of this device's servers: its alerts, cameras and stats."""
+        await self._stop_events()
+        self.book.reset()
+        self.alerts.thumbnails.clear()
+        self.home.forget()
+        if await self.account.switch(address):
+            try:
+                await self.account.resume()
+            except ApiError as exc:
+                await self.show_login(exc.message, address=address)
+                return
+            await self.show_main()
+        else:
+            await self.show_login(address=address)
+
+    async def add_server(self) -> None:
+        """Sign in to one more server (the others keep their sign-ins)."""
+        await self.show_login(address="")
 
     async def show_main(self) -> None:
         self.login = None
@@ -87,6 +126,7 @@ class ShopGuardApp:
         platform = self.page.platform.value if self.page.platform else "unknown"
         await self.push.register(name=f"ShopGuard app ({platform})")
         await self.home.refresh()
+        self._name_the_place()
         if self._wanted_alert is not None:
             wanted, self._wanted_alert = self._wanted_alert, None
             await self.open_alert(wanted)
@@ -116,12 +156,9 @@ class ShopGuardApp:
         self.book.mark_read(alert_id)
         self._badge()
         self.navigation.selected = ALERTS
+        place = self.place_of(alert.camera_id)
         self.detail = AlertDetail(
-            self.account,
-            alert,
-            self.camera_names().get(alert.camera_id, f"Camera {alert.camera_id}"),
-            self._alert_changed,
-            self._back_to_alerts,
+            self.account, alert, place, self._alert_changed, self._back_to_alerts
         )
         self._show(self.detail.control)
         await self.detail.refresh()
@@ -134,6 +171,14 @@ class ShopGuardApp:
 
     def camera_names(self) -> dict[int, str]:
         return {c.id: c.name for c in self.home.cameras.values()}
+
+    def place_of(self, camera_id: int) -> tuple[str, str]:
+        """The camera's and its store's names."""
+        camera = self.home.cameras.get(camera_id)
+        if camera is None:
+            return _("Camera {id}").format(id=camera_id), ""
+        store = self.home.stores.get(camera.store_id)
+        return camera.name, store.name if store is not None else ""
 
     # live events
     async def _run_events(self) -> None:
@@ -150,7 +195,10 @@ class ShopGuardApp:
         if isinstance(event, CameraStatusChanged):
             self.home.camera_status(event.camera_id, event.status, event.since)
             return
+        await self._count_open(event)
         changed = self.book.apply(event)
+        if event.alert.has_snapshot:
+            await self.alerts.snapshot_ready(event.alert)
         if isinstance(event, AlertCreated):
             self.attention.new_alert()
             if self.navigation.selected == ALERTS and self.detail is None:
@@ -181,13 +229,21 @@ class ShopGuardApp:
     # plumbing
     def _show(self, control: ft.Control, *, with_link: bool = True) -> None:
         self._shown = (control, with_link)
+        if control is not self.home.control:
+            self.home.pause()
         link = ids.tagged(ids.LINK_STATE, self.link)
         shown = [link, control] if with_link else [control]
         body: ft.Control = ft.Column(shown, expand=True)
         if self._signed_in:
             body = self.navigation.place(self.page, body)
+            self.page.appbar = ft.AppBar(
+                title=ids.tagged(ids.APP_TITLE, self.title),
+                actions=[self.servers.control],
+                center_title=False,
+            )
         else:
             self.page.navigation_bar = None
+            self.page.appbar = None
         self.page.controls = [ft.SafeArea(body, expand=True)]  # bounded: screens scroll
         self.page.update()
 
@@ -196,6 +252,24 @@ class ShopGuardApp:
         if self._shown is not None:
             control, with_link = self._shown
             self._show(control, with_link=with_link)
+
+    async def _count_open(self, event: AlertCreated | AlertUpdated) -> None:
+        """Home's counts of alerts to review follow the live events."""
+        alert, before = event.alert, self.book.get(event.alert.id)
+        if isinstance(event, AlertCreated) and alert.status is not AlertStatus.reviewed:
+            self.home.alert_counted(alert.camera_id, +1)
+        elif isinstance(event, AlertUpdated) and alert.status is AlertStatus.reviewed:
+            if before is None:  # not loaded here: ask the server
+                await self.home.recount()
+            elif before.status is not AlertStatus.reviewed:
+                self.home.alert_counted(alert.camera_id, -1)
+
+    def _name_the_place(self) -> None:
+        """The app bar names what the user looks after: the store, or the server."""
+        self.title.value = place_name(self.home.stores.values(), self.account.address)
+        self.servers.draw()
+        self.settings.servers.draw()
+        common.redraw(self.title)
 
     def _badge(self) -> None:
         self.navigation.badge(self.book.unread)

@@ -49,6 +49,7 @@ from shared.schemas.cameras import (
 from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic
 from shared.schemas.errors import ErrorResponse
 from shared.schemas.live import LiveLink
+from shared.schemas.models import ModelsPublic
 from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
 from shared.schemas.settings import RuntimeSettings, RuntimeSettingsUpdate
 from shared.schemas.stats import StatsPublic
@@ -198,6 +199,10 @@ class ApiClient:
         except ValidationError as exc:
             raise Rejected(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
         return await self._call("PATCH", f"/alerts/{alert.id}", AlertPublic, body=change)
+
+    async def models(self) -> ModelsPublic:
+        """The behaviour models and their figures (supervisors and admins)."""
+        return await self._call("GET", "/models", ModelsPublic)
 
     async def media_links(self, alert_id: int) -> MediaLinksPublic:
         return await self._call("POST", f"/alerts/{alert_id}/media-links", MediaLinksPublic)

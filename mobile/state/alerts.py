@@ -31,6 +31,10 @@ class AlertBook:
     _alerts: dict[int, AlertPublic] = field(default_factory=dict)
     _unread: set[int] = field(default_factory=set)
 
+    def reset(self) -> None:
+        """Nothing known (another server is in use)."""
+        self._alerts, self._unread, self.next_cursor = {}, set(), None
+
     def replace(self, alerts: list[AlertPublic], next_cursor: str | None) -> None:
         """A fresh page from the server for the current filter (read state kept)."""
         self._alerts = {alert.id: alert for alert in alerts}

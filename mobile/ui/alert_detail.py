@@ -1,6 +1,7 @@
-"""One alert: its snapshot, the clip to play, camera, zone, score, time and the people
-involved; supervisors and admins acknowledge it and mark it reviewed with an outcome and a
-note, viewers only read."""
+"""One alert: the snapshot as the clip's poster, the clip playing inline (clean or with people
+and scores drawn, one tap to switch), where and when, the level, the people involved, and the
+review: large outcome buttons (Confirmed theft, Deterred, False alarm) with a note.
+Supervisors and admins review and share the evidence; viewers only read."""
 
 from __future__ import annotations
 
@@ -10,29 +11,16 @@ import flet as ft
 import flet_video as ftv
 
 from mobile.api.errors import ApiError
+from mobile.i18n import _
 from mobile.state.account import Account
-from mobile.ui import common, ids
-from mobile.ui.alerts import title
-from shared.schemas.alerts import (
-    AlertOutcome,
-    AlertPublic,
-    AlertStatus,
-    ClipStatus,
-    MediaLinksPublic,
-)
+from mobile.ui import alert_words, common, ids
+from mobile.ui.alert_words import title
+from mobile.ui.evidence_share import ShareEvidence
+from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, MediaLinksPublic
 
-OUTCOME_WORDS = {
-    AlertOutcome.confirmed_theft: "Confirmed theft",
-    AlertOutcome.false_alarm: "False alarm",
-    AlertOutcome.deterred: "Deterred",
-    AlertOutcome.unclear: "Unclear",
-}
-
-CLIP_WORDS = {
-    ClipStatus.queued: "The clip is being recorded (it ends a few seconds after the event)…",
-    ClipStatus.running: "The clip is being written…",
-    ClipStatus.failed: "The clip could not be made.",
-}
+PLAYER_HEIGHT = 220
+BIG_OUTCOMES = (AlertOutcome.confirmed_theft, AlertOutcome.deterred, AlertOutcome.false_alarm)
+CLEAN, ANNOTATED = "clean", "annotated"
 
 
 class AlertDetail:
@@ -40,34 +28,47 @@ class AlertDetail:
         self,
         account: Account,
         alert: AlertPublic,
-        camera_name: str,
+        place: tuple[str, str],
         on_changed: Callable[[AlertPublic], Awaitable[None]],
         on_back: Callable[[], Awaitable[None]],
     ) -> None:
-        self._account, self.alert, self._camera = account, alert, camera_name
+        """`place`: the alert's camera and store names."""
+        self._account, self.alert = account, alert
+        self._camera, self._store = place
         self._on_changed, self._on_back = on_changed, on_back
-        self.outcome = ft.RadioGroup(
-            content=ft.Column(
-                [ft.Radio(value=o.value, label=w) for o, w in OUTCOME_WORDS.items()], spacing=0
-            )
+        self.links: MediaLinksPublic | None = None
+        self.view = ANNOTATED
+        self.notes = ft.TextField(
+            label=_("Note"), multiline=True, min_lines=2, max_lines=4, value=alert.notes
         )
-        self.notes = ft.TextField(label="Note", multiline=True, min_lines=2, max_lines=4)
         self.result = ft.Text("")
-        self.acknowledge = ft.Button("Acknowledge", on_click=self._acknowledge)
-        self.mark_reviewed = ft.FilledButton("Mark reviewed", on_click=self._review)
-        self.media = ft.Column([common.loading("Loading the evidence…")])
-        self.control = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True)
+        self.acknowledge = ft.OutlinedButton(
+            _("I'm on it"), icon=ft.Icons.VISIBILITY, on_click=self._acknowledge
+        )
+        self.outcomes = {o: self._outcome_button(o) for o in AlertOutcome}
+        self.save_note = ft.TextButton(_("Save note"), on_click=self._save_note)
+        self.switch = ft.SegmentedButton(
+            segments=[
+                ft.Segment(value=ANNOTATED, label=_("People marked")),
+                ft.Segment(value=CLEAN, label=_("Original")),
+            ],
+            selected=[ANNOTATED],
+            on_change=self._switched,
+        )
+        self.share = ShareEvidence(account, alert)
+        self.media = ft.Column([common.loading(_("Loading the evidence…"))])
+        self.control = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True, spacing=12)
         self._draw()
 
     async def refresh(self) -> None:
-        """Signed links to the snapshot and the clip (good for a few minutes)."""
+        """Signed links to the snapshot and the clips (good for a few minutes)."""
         assert self._account.client is not None
         try:
-            links = await self._account.client.media_links(self.alert.id)
+            self.links = await self._account.client.media_links(self.alert.id)
         except ApiError as exc:
             self.media.controls = [common.failed(exc, self.refresh)]
         else:
-            self.media.controls = self._evidence(links)
+            self.media.controls = self._evidence()
         self._update()
 
     async def changed_elsewhere(self, alert: AlertPublic) -> None:
@@ -76,83 +77,201 @@ class AlertDetail:
         if alert.version < self.alert.version:
             return
         before, self.alert = self.alert, alert
+        self.share.alert = alert
         self._draw()
         self._update()
-        if (before.clip_status, before.has_snapshot) != (alert.clip_status, alert.has_snapshot):
+        evidence = ("clip_status", "has_snapshot", "has_clip", "has_annotated_clip")
+        if any(getattr(before, name) != getattr(alert, name) for name in evidence):
             await self.refresh()
 
-    def _evidence(self, links: MediaLinksPublic) -> list[ft.Control]:
-        base = self._account.client.address if self._account.client else ""
+    # -- evidence ---------------------------------------------------------------------------
+
+    def _evidence(self) -> list[ft.Control]:
+        links, base = self.links, self._account.client.address if self._account.client else ""
+        assert links is not None
+        poster = base + links.snapshot_url if links.snapshot_url else None
+        clips = {CLEAN: links.clip_url, ANNOTATED: links.annotated_url}
         shown: list[ft.Control] = []
-        if links.snapshot_url:
-            shown.append(ft.Image(src=base + links.snapshot_url, fit=ft.BoxFit.CONTAIN))
-        clip = links.annotated_url or links.clip_url
-        if clip:
-            shown.append(
-                ft.Container(
-                    ftv.Video(playlist=[ftv.VideoMedia(base + clip)], autoplay=False),
-                    height=220,
-                )
+        if any(clips.values()):
+            if clips[self.view] is None:  # the annotated one may come later than the clean
+                self.view = CLEAN if clips[CLEAN] else ANNOTATED
+            self.switch.selected = [self.view]
+            self.switch.visible = all(clips.values())
+            clip = clips[self.view]
+            assert clip is not None
+            player = ftv.Video(
+                playlist=[ftv.VideoMedia(base + clip)],
+                autoplay=False,
+                title=_("Evidence clip"),
+                fill_color=ft.Colors.BLACK,
             )
-        elif self.alert.clip_status is not None:
-            status = self.alert.clip_status
-            words = CLIP_WORDS.get(status, f"Clip: {status.value}")
+            shown += [
+                ids.tagged(ids.CLIP_PLAYER, ft.Container(player, height=PLAYER_HEIGHT)),
+                ids.tagged(ids.CLIP_SWITCH, self.switch),
+            ]
+        elif poster is not None:
+            shown.append(self._poster(poster))
+        if not any(clips.values()) and self.alert.clip_status is not None:
+            words = alert_words.clip_words(self.alert.clip_status)
             shown.append(ids.tagged(ids.CLIP_STATE, ft.Text(words, color=common.MUTED)))
-        return shown or [common.empty("No snapshot or clip for this alert.")]
+        return shown or [common.empty(_("No snapshot or clip for this alert."))]
+
+    def _poster(self, address: str) -> ft.Control:
+        return ft.Container(
+            ft.Image(
+                src=address,
+                fit=ft.BoxFit.CONTAIN,
+                height=PLAYER_HEIGHT,
+                semantics_label=_("Snapshot of the moment the alert was raised"),
+            ),
+            bgcolor=ft.Colors.BLACK,
+            border_radius=8,
+            clip_behavior=ft.ClipBehavior.ANTI_ALIAS,
+        )
+
+    async def _switched(self, event: ft.Event[ft.SegmentedButton]) -> None:
+        chosen = event.control.selected
+        self.view = chosen[0] if chosen else ANNOTATED
+        if self.links is not None:
+            self.media.controls = self._evidence()
+            self._update()
+
+    # -- what happened ----------------------------------------------------------------------
 
     def _draw(self) -> None:
         alert = self.alert
-        people = ", ".join(f"#{t}" for t in alert.track_ids) or "—"
-        facts = [
-            ("Camera", self._camera),
-            ("Zone", alert.zone or "—"),
-            ("Score", f"{alert.peak_score:.2f}"),
-            ("Started", common.when(alert.started_at)),
-            ("Last seen", common.when(alert.last_seen_at)),
-            ("People", people),
-            ("Status", alert.status.value),
-        ]
-        if alert.outcome is not None:
-            facts.append(("Outcome", OUTCOME_WORDS[alert.outcome]))
-        if alert.reviewed_by:
-            facts.append(("Reviewed by", alert.reviewed_by))
-        if alert.notes:
-            facts.append(("Note", alert.notes))
-        back = ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self._back)
+        where = (
+            _("{camera} · {store}").format(camera=self._camera, store=self._store)
+            if self._store
+            else self._camera
+        )
+        if alert.zone:
+            where = _("{where} · {zone}").format(where=where, zone=alert.zone)
+        when = _("{moment} ({ago})").format(
+            moment=common.when(alert.started_at), ago=alert_words.ago(alert.started_at)
+        )
+        status = alert_words.chip(
+            alert_words.status_words(alert.status), alert_words.STATUS_COLOURS[alert.status]
+        )
+        back = ft.IconButton(ft.Icons.ARROW_BACK, tooltip=_("Back"), on_click=self._back)
+        header = ft.Row(
+            [
+                ids.tagged(ids.BACK, back),
+                ft.Text(title(alert), size=20, weight=ft.FontWeight.W_600, expand=True),
+                status,
+            ]
+        )
+        facts = ft.Column(
+            [
+                _fact(ft.Icons.VIDEOCAM_OUTLINED, where),
+                _fact(ft.Icons.SCHEDULE, when),
+                _level(alert.peak_score),
+                _fact(ft.Icons.PEOPLE_OUTLINE, self._people()),
+                *self._review_facts(),
+            ],
+            spacing=6,
+        )
         self.control.controls = [
-            ft.Row([ids.tagged(ids.BACK, back), ft.Text(title(alert), size=20)]),
+            header,
             self.media,
-            *(ft.Row([ft.Text(k, width=100, color=common.MUTED), ft.Text(v)]) for k, v in facts),
+            ids.tagged(ids.ALERT_FACTS, facts),
             *self._review_controls(),
             ids.tagged(ids.REVIEW_RESULT, self.result),
         ]
 
+    def _people(self) -> str:
+        people = [_("person {n}").format(n=track) for track in self.alert.track_ids]
+        if not people:
+            return _("No one tracked")
+        return _("Involved: {people}").format(people=", ".join(people))
+
+    def _review_facts(self) -> list[ft.Control]:
+        alert, shown = self.alert, list[ft.Control]()
+        if alert.outcome is not None:
+            outcome = alert_words.chip(
+                alert_words.outcome_words(alert.outcome),
+                alert_words.OUTCOME_COLOURS[alert.outcome],
+            )
+            by = alert.reviewed_by or "?"
+            when = common.when(alert.reviewed_at) if alert.reviewed_at else ""
+            shown.append(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.FACT_CHECK_OUTLINED, size=18),
+                        outcome,
+                        ft.Text(_("by {user} {when}").format(user=by, when=when), expand=True),
+                    ],
+                    wrap=True,
+                )
+            )
+        elif alert.acknowledged_by:
+            shown.append(
+                _fact(
+                    ft.Icons.VISIBILITY_OUTLINED,
+                    _("Seen by {user}").format(user=alert.acknowledged_by),
+                )
+            )
+        if alert.notes and not self._account.may_review:
+            shown.append(_fact(ft.Icons.NOTES, alert.notes))
+        return shown
+
+    # -- the review -------------------------------------------------------------------------
+
+    def _outcome_button(self, outcome: AlertOutcome) -> ft.Control:
+        async def chosen(_event: object) -> None:
+            await self._change(outcome=outcome, notes=self.notes.value or None)
+
+        words = alert_words.outcome_words(outcome)
+        if outcome not in BIG_OUTCOMES:
+            return ft.TextButton(words, on_click=chosen)
+        return ft.FilledTonalButton(
+            words,
+            icon={
+                AlertOutcome.confirmed_theft: ft.Icons.GAVEL,
+                AlertOutcome.deterred: ft.Icons.BACK_HAND_OUTLINED,
+                AlertOutcome.false_alarm: ft.Icons.DO_NOT_DISTURB_ON_OUTLINED,
+            }[outcome],
+            icon_color=alert_words.OUTCOME_COLOURS[outcome],
+            height=52,
+            expand=True,
+            on_click=chosen,
+        )
+
     def _review_controls(self) -> list[ft.Control]:
         if not self._account.may_review:
-            return [
-                ft.Text("Viewers can read alerts; supervisors review them.", color=common.MUTED)
-            ]
-        if self.alert.status is AlertStatus.reviewed:
-            return []
+            note = _("Viewers can read alerts; supervisors review them.")
+            return [ft.Text(note, color=common.MUTED)]
         shown: list[ft.Control] = []
         if self.alert.status is AlertStatus.new:
             shown.append(ids.tagged(ids.ACKNOWLEDGE, self.acknowledge))
+        reviewed = self.alert.status is AlertStatus.reviewed
+        shown.append(
+            ft.Text(
+                _("Change the outcome") if reviewed else _("What happened?"),
+                weight=ft.FontWeight.W_600,
+            )
+        )
+        shown += [ids.tagged(ids.outcome_button(o.value), self.outcomes[o]) for o in BIG_OUTCOMES]
         shown += [
-            ft.Text("Outcome", color=common.MUTED),
-            ids.tagged(ids.OUTCOME, self.outcome),
+            ft.Row(
+                [
+                    ids.tagged(
+                        ids.outcome_button(AlertOutcome.unclear.value),
+                        self.outcomes[AlertOutcome.unclear],
+                    )
+                ],
+            ),
             ids.tagged(ids.NOTES, self.notes),
-            ids.tagged(ids.MARK_REVIEWED, self.mark_reviewed),
+            ft.Row([ids.tagged(ids.SAVE_NOTE, self.save_note)]),
+            ids.tagged(ids.SHARE_EVIDENCE, self.share.control),
         ]
         return shown
 
-    async def _acknowledge(self, _: ft.Event[ft.Button]) -> None:
+    async def _acknowledge(self, _event: ft.Event[ft.OutlinedButton]) -> None:
         await self._change(status=AlertStatus.acknowledged)
 
-    async def _review(self, _: ft.Event[ft.Button]) -> None:
-        if not self.outcome.value:
-            self.result.value, self.result.color = "choose an outcome first", ft.Colors.ERROR
-            return
-        await self._change(outcome=AlertOutcome(self.outcome.value), notes=self.notes.value or None)
+    async def _save_note(self, _event: ft.Event[ft.TextButton]) -> None:
+        await self._change(notes=self.notes.value or "")
 
     async def _change(self, **change: object) -> None:
         assert self._account.client is not None
@@ -162,14 +281,32 @@ class AlertDetail:
             self.result.value, self.result.color = exc.message, ft.Colors.ERROR
             self._update()
             return
-        self.alert = updated
-        self.result.value, self.result.color = f"Saved: {updated.status.value}", ft.Colors.GREEN
+        self.alert = self.share.alert = updated
+        if updated.outcome is not None and "outcome" in change:
+            saved = alert_words.outcome_words(updated.outcome)
+        elif "notes" in change and "outcome" not in change:
+            saved = _("note")
+        else:
+            saved = alert_words.status_words(updated.status)
+        self.result.value = _("Saved: {what}").format(what=saved)
+        self.result.color = ft.Colors.GREEN
         self._draw()
         self._update()
         await self._on_changed(updated)
 
-    async def _back(self, _: ft.Event[ft.IconButton]) -> None:
+    async def _back(self, _event: ft.Event[ft.IconButton]) -> None:
         await self._on_back()
 
     def _update(self) -> None:
         common.redraw(self.control)
+
+
+def _fact(icon: ft.IconData, words: str) -> ft.Control:
+    return ft.Row(
+        [ft.Icon(icon, size=18), ft.Text(words, expand=True, selectable=True)],
+        vertical_alignment=ft.CrossAxisAlignment.START,
+    )
+
+
+def _level(score: float) -> ft.Control:
+    return ft.Row([ft.Icon(ft.Icons.SPEED, size=18), alert_words.level_bars(score)])

@@ -60,10 +60,44 @@ INVITE_ROLE = "invite-role"
 CREATE_INVITE = "create-invite"
 INVITE_CREATED = "invite-created"
 INVITE_QR = "invite-qr"
+CLIP_PLAYER = "clip-player"
+CLIP_SWITCH = "clip-switch"
+ALERT_FACTS = "alert-facts"
+SAVE_NOTE = "save-note"
+SHARE_EVIDENCE = "share-evidence"
+SHARE_LINK = "share-link"
+SHARE_FACTS = "share-facts"
+REFRESH = "refresh"
+SERVER_MENU = "server-menu"
+APP_TITLE = "app-title"
+SECTION_SERVER = "section-server"
+SECTION_ACCOUNT = "section-account"
+SECTION_NOTIFICATIONS = "section-notifications"
+SECTION_APPEARANCE = "section-appearance"
+SECTION_CAMERAS = "section-cameras"
+SECTION_DETECTION = "section-detection"
+SECTION_USERS = "section-users"
+SECTION_ABOUT = "section-about"
+THEME_MODE = "theme-mode"
+ABOUT_VERSIONS = "about-versions"
+ABOUT_MODEL = "about-model"
+ADD_SERVER = "add-server"
 
 
 def alert_row(alert_id: int) -> str:
     return f"alert-{alert_id}"
+
+
+def outcome_button(outcome: str) -> str:
+    return f"outcome-{outcome}"
+
+
+def server_row(address: str) -> str:
+    return f"server-{address}"
+
+
+def store_heading(store_id: int) -> str:
+    return f"store-{store_id}"
 
 
 def camera_row(camera_id: int) -> str:

@@ -1,6 +1,7 @@
-"""Settings: the server's address (tested before it is kept), who is signed in, signing out,
-and notifications; for admins, the alert budget per camera, the detection threshold, the
-dedup window, the clip lengths, evidence retention, and the cameras and DVRs."""
+"""Settings, in sections: the servers (switch, add, forget; a moved server's new address),
+the account (who is signed in, signing out), notifications, appearance; for admins the
+cameras and DVRs, detection (alert budget, threshold, dedup window, clip lengths, evidence
+retention) and users (invites); and about (versions, licences, the model's figures)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from mobile.api.errors import ApiError
+from mobile.i18n import _
 from mobile.state.account import Account
 from mobile.state.push import PushRegistration
 from mobile.ui import common, forms, ids
+from mobile.ui.about import AboutSection
+from mobile.ui.appearance import Appearance, mode_words
 from mobile.ui.attention import Attention
 from mobile.ui.camera_admin import CameraAdmin
 from mobile.ui.notifications import NotificationSettings
+from mobile.ui.servers import ServerList
+from shared.schemas.auth import Role
 from shared.schemas.settings import (
     ClipSettings,
     DetectionSettings,
@@ -31,30 +37,40 @@ class SettingsScreen:
         attention: Attention,
         push: PushRegistration,
         on_signed_out: Callable[[], Awaitable[None]],
+        appearance: Appearance,
+        servers: ServerList,
     ) -> None:
         self._account, self._attention, self._on_signed_out = account, attention, on_signed_out
-        self._push = push
+        self._push, self._appearance, self.servers = push, appearance, servers
         self.push_state = ft.Text("", size=12, color=common.MUTED)
-        self.sign_out = ft.Button("Sign out", on_click=self._sign_out)
-        self.sound = ft.Switch(label="Sound for new alerts on this device", on_change=self._sound)
-        self.address = ft.TextField(label="Server address", value=account.address or "")
+        self.sign_out = ft.Button(_("Sign out"), on_click=self._sign_out)
+        self.sound = ft.Switch(
+            label=_("Sound for new alerts on this device"), on_change=self._sound
+        )
+        self.address = ft.TextField(
+            label=_("Address of the server in use"), value=account.address or ""
+        )
         self.address_result = ft.Text("")
+        self.theme = common.choice(
+            _("Theme"), appearance.mode, mode_words(), self._theme_chosen, 200
+        )
         self.budget = ft.TextField(
-            label="At most this many alerts per camera a day (empty: the model's figure)"
+            label=_("At most this many alerts per camera a day (empty: the model's figure)")
         )
         self.threshold = ft.TextField(
-            label="Alert threshold while a camera learns, 0 to 1 (empty: the model's)"
+            label=_("Alert threshold while a camera learns, 0 to 1 (empty: the model's)")
         )
-        self.dedup = ft.TextField(label="Dedup window (s)")
-        self.pre_roll = ft.TextField(label="Clip before (s)")
-        self.post_roll = ft.TextField(label="Clip after (s)")
-        self.unreviewed_days = ft.TextField(label="Keep unreviewed and false alarms (days)")
-        self.confirmed_days = ft.TextField(label="Keep confirmed thefts (days)")
-        self.disk_cap = ft.TextField(label="Evidence disk cap (GB)")
+        self.dedup = ft.TextField(label=_("Dedup window (s)"))
+        self.pre_roll = ft.TextField(label=_("Clip before (s)"))
+        self.post_roll = ft.TextField(label=_("Clip after (s)"))
+        self.unreviewed_days = ft.TextField(label=_("Keep unreviewed and false alarms (days)"))
+        self.confirmed_days = ft.TextField(label=_("Keep confirmed thefts (days)"))
+        self.disk_cap = ft.TextField(label=_("Evidence disk cap (GB)"))
         self.saved = ft.Text("")
-        self.save = ft.FilledButton("Save", on_click=self._save)
+        self.save = ft.FilledButton(_("Save"), on_click=self._save)
         self.notifications = NotificationSettings(account)
         self.cameras = CameraAdmin(account, self.open_form, self.refresh)
+        self.about = AboutSection(account)
         self._settings: RuntimeSettings | None = None
         self.control = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True)
 
@@ -68,43 +84,90 @@ class SettingsScreen:
         self.address.value = self._account.address or ""
         self.sound.value = self._attention.sound_on
         self.push_state.value = self._push_words()
-        rows: list[ft.Control] = [
-            ft.Text("Server", weight=ft.FontWeight.BOLD),
-            ids.tagged(ids.SERVER_ADDRESS, self.address),
-            ft.Button("Test and use this server", on_click=self._change_address),
-            self.address_result,
-            ft.Text(f"Signed in as {me.username} ({me.role.value})" if me else ""),
-            ids.tagged(ids.SIGN_OUT, self.sign_out),
-            ft.Divider(),
-            ids.tagged(ids.SOUND, self.sound),
-            self.notifications.control,
-            ids.tagged(ids.PUSH_STATE, self.push_state),
+        signed_in = (
+            _("Signed in as {user} ({role})").format(user=me.username, role=role_words(me.role))
+            if me
+            else ""
+        )
+        sections: list[ft.Control] = [
+            section(
+                ids.SECTION_SERVER,
+                _("Server"),
+                ft.Icons.DNS_OUTLINED,
+                [
+                    ids.tagged(ids.SERVER_ADDRESS, self.address),
+                    ft.Button(_("Test and use this address"), on_click=self._change_address),
+                    self.address_result,
+                    self.servers.control,
+                ],
+            ),
+            section(
+                ids.SECTION_ACCOUNT,
+                _("Account"),
+                ft.Icons.PERSON_OUTLINE,
+                [ft.Text(signed_in), ids.tagged(ids.SIGN_OUT, self.sign_out)],
+                expanded=True,
+            ),
+            section(
+                ids.SECTION_NOTIFICATIONS,
+                _("Notifications"),
+                ft.Icons.NOTIFICATIONS_OUTLINED,
+                [
+                    ids.tagged(ids.SOUND, self.sound),
+                    self.notifications.control,
+                    ids.tagged(ids.PUSH_STATE, self.push_state),
+                ],
+            ),
+            section(
+                ids.SECTION_APPEARANCE,
+                _("Appearance"),
+                ft.Icons.PALETTE_OUTLINED,
+                [ids.tagged(ids.THEME_MODE, self.theme)],
+            ),
         ]
         if self._account.is_admin and self._account.client is not None:
-            try:
-                self._settings = await self._account.client.settings()
-            except ApiError as exc:
-                rows.append(common.failed(exc, self.refresh))
-            else:
-                self._fill(self._settings)
-                rows += [
-                    ft.Text("Detection and clips", weight=ft.FontWeight.BOLD),
-                    self.budget,
-                    self.threshold,
-                    self.dedup,
-                    self.pre_roll,
-                    self.post_roll,
-                    ft.Text("Evidence retention", weight=ft.FontWeight.BOLD),
-                    self.unreviewed_days,
-                    self.confirmed_days,
-                    self.disk_cap,
-                    ids.tagged(ids.SAVE_SETTINGS, self.save),
-                    self.saved,
-                ]
-            rows += [ft.Divider(), self.cameras.control]
-        self.control.controls = rows
+            sections += [
+                section(
+                    ids.SECTION_CAMERAS,
+                    _("Cameras and DVRs"),
+                    ft.Icons.VIDEOCAM_OUTLINED,
+                    [self.cameras.control],
+                ),
+                section(
+                    ids.SECTION_DETECTION,
+                    _("Detection and evidence"),
+                    ft.Icons.TUNE,
+                    await self._detection_rows(),
+                ),
+            ]
+        sections.append(
+            section(ids.SECTION_ABOUT, _("About"), ft.Icons.INFO_OUTLINE, [self.about.control])
+        )
+        self.control.controls = sections
         self._update()
         await self._refresh_sections()
+        await self.about.refresh()
+
+    async def _detection_rows(self) -> list[ft.Control]:
+        assert self._account.client is not None
+        try:
+            self._settings = await self._account.client.settings()
+        except ApiError as exc:
+            return [common.failed(exc, self.refresh)]
+        self._fill(self._settings)
+        return [
+            self.budget,
+            self.threshold,
+            self.dedup,
+            self.pre_roll,
+            self.post_roll,
+            ft.Text(_("Evidence retention"), weight=ft.FontWeight.BOLD),
+            self.unreviewed_days,
+            self.confirmed_days,
+            self.disk_cap,
+            ids.tagged(ids.SAVE_SETTINGS, self.save),
+            self.saved,
+        ]
 
     async def _refresh_sections(self) -> None:
         """Notifications and, for admins, cameras: over one load of stores and cameras."""
@@ -132,7 +195,7 @@ class SettingsScreen:
         self.confirmed_days.value = str(current.retention.confirmed_days)
         self.disk_cap.value = f"{current.retention.disk_cap_gb:g}"
 
-    async def _save(self, _: ft.Event[ft.Button]) -> None:
+    async def _save(self, _event: ft.Event[ft.Button]) -> None:
         assert self._settings is not None and self._account.client is not None
         try:
             threshold = forms.optional_number(self.threshold, "the threshold")
@@ -164,7 +227,7 @@ class SettingsScreen:
         except ApiError as exc:
             self.saved.value, self.saved.color = exc.message, ft.Colors.ERROR
         else:
-            self.saved.value, self.saved.color = "Saved", ft.Colors.GREEN
+            self.saved.value, self.saved.color = _("Saved"), ft.Colors.GREEN
             await self.cameras.refresh()  # a new budget moves cameras' thresholds
         self._update()
 
@@ -181,9 +244,9 @@ class SettingsScreen:
         }
         return {name: str(field.label) for name, field in fields.items()}
 
-    async def _change_address(self, _: ft.Event[ft.Button]) -> None:
+    async def _change_address(self, _event: ft.Event[ft.Button]) -> None:
         if (self.address.value or "").strip().rstrip("/") == self._account.address:
-            self.address_result.value = "This is the server in use."
+            self.address_result.value = _("This is the server in use.")
             self._update()
             return
         try:
@@ -196,22 +259,57 @@ class SettingsScreen:
 
     def _push_words(self) -> str:
         if not self._push.supported:
-            return (
+            return _(
                 "This build of the app cannot receive pushes: alerts arrive while it is "
                 "open. The preferences above apply to your other phones."
             )
         if self._push.device is not None:
-            return "This device receives pushes."
-        return f"This device is not registered for pushes: {self._push.problem or 'unknown'}"
+            return _("This device receives pushes.")
+        return _("This device is not registered for pushes: {problem}").format(
+            problem=self._push.problem or _("unknown")
+        )
 
     async def _sound(self, event: ft.Event[ft.Switch]) -> None:
         await self._attention.set_sound(bool(event.control.value))
         if event.control.value:
             self._attention.new_alert()  # what it will sound like
 
-    async def _sign_out(self, _: ft.Event[ft.Button]) -> None:
+    async def _theme_chosen(self, event: ft.Event[ft.Dropdown]) -> None:
+        await self._appearance.choose(event.control.value or "system")
+
+    async def _sign_out(self, _event: ft.Event[ft.Button]) -> None:
         await self._account.sign_out()
         await self._on_signed_out()
 
     def _update(self) -> None:
         common.redraw(self.control)
+
+
+def section(
+    identifier: str,
+    title: str,
+    icon: ft.IconData,
+    controls: list[ft.Control],
+    *,
+    expanded: bool = False,
+) -> ft.Control:
+    """One part of Settings, folded under its title."""
+    return ids.tagged(
+        identifier,
+        ft.ExpansionTile(
+            title=ft.Text(title, weight=ft.FontWeight.W_600),
+            leading=ft.Icon(icon),
+            controls=[ft.Column(controls, spacing=12)],
+            controls_padding=ft.Padding.symmetric(horizontal=16, vertical=8),
+            expanded=expanded,
+            maintain_state=True,
+        ),
+    )
+
+
+def role_words(role: Role) -> str:
+    return {
+        Role.admin: _("admin"),
+        Role.supervisor: _("supervisor"),
+        Role.viewer: _("viewer"),
+    }[role]

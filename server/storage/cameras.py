@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.errors import Conflict, InvalidRequest, NotFound
 from server.security.redact import has_credentials, keep_secret, redact_url
 from server.storage.models import Alert, Camera, Dvr, utcnow
+from shared.schemas.alerts import AlertStatus
 from shared.schemas.cameras import (
     CameraCreate,
     CameraPublic,
@@ -25,7 +26,23 @@ from shared.schemas.cameras import (
 )
 
 
-def camera_public(camera: Camera, threshold: CameraThreshold) -> CameraPublic:
+async def open_alert_counts(*, session: AsyncSession, camera_ids: Sequence[int]) -> dict[int, int]:
+    """Camera id → its alerts not reviewed yet (new or acknowledged); cameras without any
+    are left out."""
+    if not camera_ids:
+        return {}
+    rows = await session.execute(
+        select(Alert.camera_id, func.count())
+        .where(
+            Alert.camera_id.in_(camera_ids),
+            Alert.status.in_([AlertStatus.new.value, AlertStatus.acknowledged.value]),
+        )
+        .group_by(Alert.camera_id)
+    )
+    return {camera_id: int(count) for camera_id, count in rows}
+
+
+def camera_public(camera: Camera, threshold: CameraThreshold, open_alerts: int = 0) -> CameraPublic:
     """The camera as the API shows it, with the threshold in force (`alerting/thresholds.py`)."""
     return CameraPublic(
         id=camera.id,
@@ -48,6 +65,7 @@ def camera_public(camera: Camera, threshold: CameraThreshold) -> CameraPublic:
         status=CameraStatus(camera.status),
         status_since=camera.status_since,
         last_error=camera.last_error,
+        open_alerts=open_alerts,
         created_at=camera.created_at,
         updated_at=camera.updated_at,
     )

@@ -199,6 +199,7 @@ class CameraPublic(BaseModel):
     status: CameraStatus
     status_since: datetime
     last_error: str | None
+    open_alerts: int = Field(default=0, description="Its alerts not reviewed yet (new or seen).")
     created_at: datetime
     updated_at: datetime
 

@@ -70,7 +70,7 @@ async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Serve
         assert ui.invoked(ui.app.attention.chime) == ["play"]  # a chime, once
         assert ui.app.navigation.unread_badge == "1"
         await ui.app.show_tab(ALERTS)
-        await until(lambda: ui.shows("Test — Aisle 1"))
+        await until(lambda: ui.shows("Test alert") and ui.shows("Aisle 1 · Downtown"))
         assert ui.app.navigation.unread_badge is None  # seen
         second = await admin.send_test_alert(served.world.cameras[0])
         await until(lambda: len(ui.app.book.visible()) == 2)
@@ -88,20 +88,22 @@ async def test_supervisors_review_and_viewers_only_read(served: Served) -> None:
         await until(lambda: ui.shows("Aisle 1"))
         await ui.app.open_alert(alert.id)
         assert ui.shows("Viewers can read alerts; supervisors review them.")
-        assert isinstance(ui.app.detail, AlertDetail) and not ui.shows("Mark reviewed")
+        assert isinstance(ui.app.detail, AlertDetail) and not ui.shows("What happened?")
     async with running_app(route=f"/alerts/{alert.id}") as ui:  # as a push opens it
         await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
         await until(lambda: ui.app.detail is not None)
         detail = ui.app.detail
         assert detail is not None and detail.alert.id == alert.id
-        await ui.click(detail.mark_reviewed)
-        assert detail.result.value == "choose an outcome first"
-        await ui.choose(detail.outcome, "false_alarm")
+        assert ui.shows("What happened?")
         ui.type(detail.notes, "staff restocking")
-        await ui.click(detail.mark_reviewed)
-        assert detail.result.value == "Saved: reviewed"
+        await ui.click(detail.outcomes[AlertOutcome.false_alarm])  # one tap
+        assert detail.result.value == "Saved: False alarm"
         assert detail.alert.status is AlertStatus.reviewed
-        assert ui.shows("False alarm") and ui.shows("staff restocking")
+        assert (detail.alert.outcome, detail.alert.notes) == (
+            AlertOutcome.false_alarm,
+            "staff restocking",
+        )
+        assert ui.shows("False alarm") and ui.shows("by supervisor_a")
 
 
 async def test_settings_refuse_bad_numbers_and_save_good_ones(served: Served) -> None:
@@ -164,11 +166,11 @@ async def test_an_open_alert_follows_changes_made_elsewhere(served: Served) -> N
     alert = await admin.send_test_alert(served.world.cameras[0])
     async with running_app(route=f"/alerts/{alert.id}") as ui:
         await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
-        await until(lambda: ui.app.detail is not None and ui.shows("Acknowledge"))
+        await until(lambda: ui.app.detail is not None and ui.shows("I'm on it"))
         await until(lambda: ui.app.link.value == "")  # the live link is up
         await admin.review(alert, status=AlertStatus.acknowledged)  # someone else, elsewhere
-        await until(lambda: not ui.shows("Acknowledge"))
-        assert ui.shows("acknowledged") and ui.shows("Mark reviewed")
+        await until(lambda: not ui.shows("I'm on it"))
+        assert ui.shows("Seen") and ui.shows("Seen by admin") and ui.shows("What happened?")
     await admin.aclose()
 
 

@@ -210,6 +210,11 @@ def _confined(runtime: RuntimeDep, kind: SourceKind, *urls: str | None) -> None:
 async def _public(
     rows: Sequence[Camera], session: SessionDep, runtime: RuntimeDep
 ) -> list[CameraPublic]:
-    """The cameras as shown, each with the threshold in force under today's settings."""
+    """The cameras as shown, each with the threshold in force under today's settings and
+    its alerts not reviewed yet."""
     detection = (await effective_settings(session=session, settings=runtime.settings)).detection
-    return [cameras.camera_public(c, runtime.thresholds.public(c, detection)) for c in rows]
+    open_alerts = await cameras.open_alert_counts(session=session, camera_ids=[c.id for c in rows])
+    return [
+        cameras.camera_public(c, runtime.thresholds.public(c, detection), open_alerts.get(c.id, 0))
+        for c in rows
+    ]

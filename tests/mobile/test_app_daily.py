@@ -1,0 +1,166 @@
+"""The app a store's staff open every day, in a real Flet session against the real server:
+the feed with pictures, the alert's clips and one-tap outcomes, sharing evidence, Home's
+camera grid with alerts to review, several servers on one phone, and the dark theme."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+import flet_video as ftv
+import httpx
+from flet.controls.base_control import BaseControl
+
+from mobile.api.client import ApiClient
+from mobile.app import ALERTS, SETTINGS
+from mobile.state.preferences import MemoryPreferences
+from mobile.ui.appearance import THEME_KEY
+from server.app import create_app
+from shared.schemas.alerts import AlertOutcome, AlertStatus
+from tests.conftest import make_settings
+from tests.evidence.test_share import alert_with_evidence
+from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer, login, make_world
+from tests.mobile.conftest import Served, until
+from tests.mobile.flet_session import running_app
+from tests.mobile.test_app_screens import sign_in
+
+
+def controls_of(control: Any) -> Iterator[BaseControl]:
+    """`control` and everything under it."""
+    if isinstance(control, BaseControl):
+        yield control
+    for name in ("controls", "content", "title", "subtitle", "leading", "trailing", "segments"):
+        child = getattr(control, name, None)
+        for item in child if isinstance(child, list) else [child]:
+            if isinstance(item, BaseControl):
+                yield from controls_of(item)
+
+
+async def test_the_feed_shows_pictures_and_the_detail_plays_reviews_and_shares(
+    served: Served, tmp_path: Path
+) -> None:
+    runtime = served.server.runtime
+    made = await alert_with_evidence(
+        runtime, served.world.cameras[0], tmp_path / "a", annotated=True
+    )
+    async with running_app() as ui, httpx.AsyncClient() as phone:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await ui.app.show_tab(ALERTS)
+        await until(lambda: made.alert_id in ui.app.alerts.thumbnails)
+        thumbnail = ui.app.alerts.thumbnails[made.alert_id]
+        pictures = [c for c in controls_of(ui.app.alerts.list) if isinstance(c, ft.Image)]
+        assert [p.src for p in pictures] == [thumbnail]  # the row shows it
+        shown = await phone.get(thumbnail)  # as the phone loads it: no sign-in
+        assert shown.headers["content-type"] == "image/jpeg" and len(shown.content) < 30_000
+        assert ui.shows("Aisle 1 · Downtown · shelf-1 · just now") and ui.shows("New")
+        assert ui.shows("Concealment")
+
+        await ui.app.open_alert(made.alert_id)
+        detail = ui.app.detail
+        assert detail is not None
+        await until(lambda: detail.links is not None)
+        assert ui.shows("Involved: person 1")
+
+        def playing() -> str:
+            videos = [c for c in controls_of(detail.media) if isinstance(c, ftv.Video)]
+            assert len(videos) == 1
+            return str(videos[0].playlist[0].resource)
+
+        assert "annotated.mp4" in playing()  # people marked, by default
+        ui.session.apply_patch(detail.switch._i, {"selected": ["clean"]})
+        await ui.session.dispatch_event(detail.switch._i, "change", None)
+        assert "clip.mp4" in playing()  # one tap: the original
+        clip = await phone.get(playing())
+        assert (
+            clip.headers["content-type"] == "video/mp4" and clip.content == made.files["clip.mp4"]
+        )
+
+        await ui.click(detail.share.button)
+        await until(lambda: bool(detail.share.link.value))
+        shared = await phone.get(str(detail.share.link.value))  # whoever gets the link
+        assert shared.status_code == 200 and shared.content == made.files["clip.mp4"]
+        assert hashlib.sha256(shared.content).hexdigest() in str(detail.share.facts.value)
+
+        ui.type(detail.notes, "left without paying, staff spoke to him")
+        await ui.click(detail.outcomes[AlertOutcome.confirmed_theft])
+        assert detail.result.value == "Saved: Confirmed theft"
+
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    stored = await admin.alert(made.alert_id)
+    assert (stored.status, stored.outcome) == (AlertStatus.reviewed, AlertOutcome.confirmed_theft)
+    assert stored.notes == "left without paying, staff spoke to him"
+    audit = await admin._send("GET", "/audit", params={"action": "evidence.share"})
+    entries = audit.json()["data"]
+    assert [(e["username"], e["target_id"]) for e in entries] == [
+        ("supervisor_a", str(made.alert_id))
+    ]
+    await admin.aclose()
+
+
+async def test_home_groups_cameras_by_store_with_alerts_to_review(served: Served) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    camera_id = served.world.cameras[0]
+    first = await admin.send_test_alert(camera_id)
+    await admin.send_test_alert(camera_id)
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("2 alerts to review"))
+        assert ui.shows("Downtown") and not ui.shows("Mall") and ui.shows("2 alerts")
+        assert ui.app.home.cameras[camera_id].open_alerts == 2
+        await until(lambda: ui.app.link.value == "")  # the live link is up
+        await admin.review(first, outcome=AlertOutcome.false_alarm)
+        await until(lambda: ui.shows("1 alert to review"))  # a live event counted it
+        assert ui.app.title.value == "Downtown"  # the app bar names the store
+    await admin.aclose()
+
+
+async def test_one_phone_switches_between_two_stores_servers(
+    served: Served, tmp_path: Path
+) -> None:
+    other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{tmp_path}/other.db")
+    async with (
+        LiveServer.run(create_app(other_settings)) as other,
+        httpx.AsyncClient(base_url=other.http_url) as http,
+    ):
+        await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
+        other_admin = ApiClient(other.http_url)
+        await other_admin.login("admin", ADMIN_PASSWORD)
+        await other_admin.send_test_alert(1)
+        preferences = MemoryPreferences()
+        async with running_app(preferences) as ui:
+            await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+            await until(lambda: ui.shows("Aisle 1"))
+            await ui.app.add_server()
+            await sign_in(ui, other.http_url, "supervisor_a", NEW_PASSWORD)
+            await until(lambda: len(ui.app.account.servers) == 2)
+            await ui.app.show_tab(ALERTS)
+            await until(lambda: len(ui.app.book.visible()) == 1)  # the other server's alert
+            await ui.app.switch_server(served.address)  # kept signed in: no password
+            await until(lambda: ui.app.account.me is not None and ui.shows("Aisle 1"))
+            assert ui.app.account.me is not None
+            assert ui.app.account.me.username == "supervisor_a"
+            await ui.app.show_tab(ALERTS)
+            await until(lambda: ui.shows("No alerts for these filters."))
+        async with running_app(preferences) as ui:  # the app opened again: both kept
+            await until(lambda: ui.app.account.me is not None)
+            assert ui.app.account.servers == [served.address, other.http_url]
+            assert ui.app.account.address == served.address
+        await other_admin.aclose()
+
+
+async def test_the_dark_theme_is_kept_on_the_device(served: Served) -> None:
+    preferences = MemoryPreferences()
+    async with running_app(preferences) as ui:
+        assert ui.page.theme_mode is ft.ThemeMode.SYSTEM  # the system decides by default
+        await sign_in(ui, served.address, "viewer_a", NEW_PASSWORD)
+        await ui.app.show_tab(SETTINGS)
+        await ui.select(ui.app.settings.theme, "dark")
+        assert ui.page.theme_mode is ft.ThemeMode.DARK
+    assert preferences.values[THEME_KEY] == "dark"
+    async with running_app(preferences) as ui:
+        assert ui.page.theme_mode is ft.ThemeMode.DARK
