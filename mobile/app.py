@@ -28,6 +28,7 @@ from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
 from mobile.ui.login import LoginScreen
 from mobile.ui.navigation import Navigation
+from mobile.ui.pairing import invitation_in_route
 from mobile.ui.servers import ServerList, ServerMenu, place_name
 from mobile.ui.settings import SettingsScreen
 from mobile.ui.stats import StatsScreen
@@ -72,6 +73,7 @@ class ShopGuardApp:
         self.login: LoginScreen | None = None
         self._events: asyncio.Task[None] | None = None
         self._wanted_alert = self._alert_in_route(page.route)
+        self._invitation = invitation_in_route(page.route)  # an invite's link opened the app
 
     async def start(self) -> None:
         self.page.title = "ShopGuard"
@@ -79,7 +81,10 @@ class ShopGuardApp:
         self.page.on_resize = self._resized
         await self.appearance.load()
         await self.attention.load()
-        if await self.account.load():
+        if self._invitation is not None:  # a new person pairs, even on a used phone
+            await self.account.load()
+            await self.show_login()
+        elif await self.account.load():
             try:
                 await self.account.resume()
             except ApiError as exc:
@@ -93,7 +98,8 @@ class ShopGuardApp:
     async def show_login(self, message: str = "", *, address: str | None = None) -> None:
         await self._stop_events()
         self._signed_in = False
-        self.login = LoginScreen(self.account, self.show_main)
+        invitation, self._invitation = self._invitation, None
+        self.login = LoginScreen(self.account, self.show_main, invitation)
         if address is not None:
             self.login.address.value = address
         self.login.error.value = message
@@ -284,6 +290,11 @@ class ShopGuardApp:
         await self.show_tab(HOME)
 
     async def _route_changed(self, event: ft.RouteChangeEvent) -> None:
+        invitation = invitation_in_route(event.route)
+        if invitation is not None:
+            self._invitation = invitation
+            await self.show_login(address=invitation.server or None)
+            return
         alert_id = self._alert_in_route(event.route)
         if alert_id is not None and self.account.me is not None:
             await self.open_alert(alert_id)

@@ -18,6 +18,7 @@ from mobile.ui.about import AboutSection
 from mobile.ui.appearance import Appearance, mode_words
 from mobile.ui.attention import Attention
 from mobile.ui.camera_admin import CameraAdmin
+from mobile.ui.invites_admin import InvitesAdmin
 from mobile.ui.notifications import NotificationSettings
 from mobile.ui.servers import ServerList
 from shared.schemas.auth import Role
@@ -71,6 +72,7 @@ class SettingsScreen:
         self.notifications = NotificationSettings(account)
         self.cameras = CameraAdmin(account, self.open_form, self.refresh)
         self.about = AboutSection(account)
+        self.invites = InvitesAdmin(account)
         self._settings: RuntimeSettings | None = None
         self.control = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True)
 
@@ -139,6 +141,12 @@ class SettingsScreen:
                     ft.Icons.TUNE,
                     await self._detection_rows(),
                 ),
+                section(
+                    ids.SECTION_USERS,
+                    _("Users and invites"),
+                    ft.Icons.GROUP_ADD_OUTLINED,
+                    [self.invites.control],
+                ),
             ]
         sections.append(
             section(ids.SECTION_ABOUT, _("About"), ft.Icons.INFO_OUTLINE, [self.about.control])
@@ -146,6 +154,8 @@ class SettingsScreen:
         self.control.controls = sections
         self._update()
         await self._refresh_sections()
+        if self._account.is_admin:
+            await self.invites.refresh()
         await self.about.refresh()
 
     async def _detection_rows(self) -> list[ft.Control]:

@@ -141,14 +141,16 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
             )
             alert_row = by_id(page, ids.alert_row(alert_id))
             await alert_row.wait_for(timeout=20_000)  # arrived live, no refresh
-            assert "Concealment — Aisle 4" in await alert_row.inner_text()
+            row_words = await alert_row.inner_text()
+            assert "Concealment" in row_words and "Aisle 4" in row_words, row_words
             await page.wait_for_function(  # the chime played, as the browser allowed it
                 "window.sounds.some((s) => s.tag === 'AUDIO' && s.ok === true)", timeout=10_000
             )
             await shot(page, "alerts")
 
             await tap(page, ids.alert_row(alert_id))
-            await by_id(page, ids.OUTCOME).wait_for(timeout=20_000)
+            false_alarm = ids.outcome_button("false_alarm")
+            await by_id(page, false_alarm).wait_for(timeout=20_000)
             await clip_written(camera, alert_id)
             # the detail, opened while the clip was likely still recording, fetched it when
             # the server announced it: no "being recorded" line stays behind
@@ -157,13 +159,12 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
                 " && !document.body.innerText.includes('Loading the evidence')",
                 timeout=20_000,
             )
-            await page.get_by_role("radio", name="False alarm").click()
             await fill(page, ids.NOTES, "a delivery")
             await shot(page, "alert")
-            await tap(page, ids.MARK_REVIEWED)
+            await tap(page, false_alarm)  # one tap reviews it
             await page.wait_for_function(
                 f"document.querySelector(\"[flt-semantics-identifier='{ids.REVIEW_RESULT}']\")"
-                "?.innerText.includes('Saved: reviewed')",
+                "?.innerText.includes('Saved: False alarm')",
                 timeout=20_000,
             )
             stored = (await camera.http.get(f"/api/v1/alerts/{alert_id}")).json()
@@ -176,8 +177,8 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
             assert counted["reviewed"] == 1  # the server counts the review
             # the screen shows it: 1 of the N alerts it loaded (the pipeline may have raised
             # another before its threshold went back up)
-            shown = int(totals.split(" alerts", 1)[0])
-            assert totals.startswith(f"{shown} alerts · {1 / shown:.0%} reviewed"), totals
+            shown = int(totals.split()[0])
+            assert shown >= 1 and "of 1 reviewed" in totals, totals
             await shot(page, "stats")
             await page.get_by_role("tab", name="Settings").click()
             await by_id(page, ids.SIGN_OUT).wait_for(timeout=20_000)

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import flet as ft
 import flet_video as ftv
@@ -15,11 +16,14 @@ import httpx
 from flet.controls.base_control import BaseControl
 
 from mobile.api.client import ApiClient
+from mobile.api.invites import create_invite
 from mobile.app import ALERTS, SETTINGS
 from mobile.state.preferences import MemoryPreferences
 from mobile.ui.appearance import THEME_KEY
 from server.app import create_app
 from shared.schemas.alerts import AlertOutcome, AlertStatus
+from shared.schemas.auth import Role
+from shared.schemas.invites import InviteCreate
 from tests.conftest import make_settings
 from tests.evidence.test_share import alert_with_evidence
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer, login, make_world
@@ -164,3 +168,25 @@ async def test_the_dark_theme_is_kept_on_the_device(served: Served) -> None:
     assert preferences.values[THEME_KEY] == "dark"
     async with running_app(preferences) as ui:
         assert ui.page.theme_mode is ft.ThemeMode.DARK
+
+
+async def test_an_invite_link_opens_the_pairing_form_of_a_fresh_app(served: Served) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    invite = await create_invite(
+        admin, InviteCreate(role=Role.viewer, store_ids=[served.world.stores[0]])
+    )
+    await admin.aclose()
+    route = "/pair?" + urlsplit(invite.link).query
+    async with running_app(route=route) as ui:  # the phone opened the invite's link
+        assert ui.app.login is not None and ui.app.login.pairing is not None
+        form = ui.app.login.pairing
+        assert (form.address.value, form.code.value) == (invite.server, invite.code)
+        ui.type(form.username, "new_clerk")
+        ui.type(form.password, "a long own password")
+        ui.type(form.repeat, "a long own password")
+        await ui.click(form.join)
+        await until(lambda: ui.app.account.me is not None)
+        assert ui.app.account.me is not None
+        assert (ui.app.account.me.username, ui.app.account.me.role) == ("new_clerk", Role.viewer)
+        await until(lambda: ui.shows("Aisle 1") and not ui.shows("Aisle 2"))
