@@ -19,10 +19,13 @@ DEVICE_TIMEOUT_S = 3.0  # a client that never answers must not hold up the start
 
 
 async def choose_language(page: ft.Page, preferences: Preferences) -> str:
-    """Speak the chosen language, else the device's; returns the language in force.
+    """Speak the chosen language, else the device's; returns the language in force. Dates
+    and numbers follow the device's region when it speaks the same language (`es-MX`).
     Run before the screens are built: they take their words when made."""
-    chosen = await preferences.get(LANGUAGE_KEY) or ""
-    tag = chosen if supported(chosen) else await device_locale(page) or SOURCE
+    chosen = supported(await preferences.get(LANGUAGE_KEY))
+    device = await device_locale(page) or SOURCE
+    # the device's language, or the chosen one: in the device's region when they agree
+    tag = device if chosen is None or supported(device) == chosen else chosen
     language = set_language(tag)
     page.locale_configuration = locale_configuration()
     return language

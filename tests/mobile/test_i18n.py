@@ -159,6 +159,9 @@ async def test_the_device_language_is_the_default() -> None:
     async with running_app(chosen, device_locale="es-AR") as ui:
         assert ui.shows("Server address")
         assert await choose_language(ui.page, MemoryPreferences()) == "es"
+    chosen = MemoryPreferences({LANGUAGE_KEY: "es"})  # in the device's region
+    async with running_app(chosen, device_locale="es-MX") as ui:
+        assert ui.shows("Dirección del servidor") and formats.number(1234.5) == "1,234.5"
 
 
 async def test_settings_choose_the_language_over_the_devices() -> None:
