@@ -24,7 +24,7 @@ from mobile.api.evidence import share_evidence
 from server.app import create_app
 from server.config import Settings
 from server.evidence.annotated import write_annotated_mp4
-from server.evidence.derived import digest_key
+from server.evidence.derived import digest_key, read_whole
 from server.evidence.media import snapshot_jpeg, write_mp4
 from server.evidence.store import evidence_key
 from server.runtime import Runtime
@@ -205,8 +205,8 @@ async def test_a_shared_clip_downloads_without_sign_in_as_the_bytes_of_its_sha25
     async with served.runtime.sessionmaker() as session:
         alert = await session.get(Alert, made.alert_id)
         assert alert is not None and alert.clip_ref is not None
-    kept = store.local_path(digest_key(alert.clip_ref))
-    assert kept is not None and kept.read_text().split()[0] == shared.clip.sha256
+    kept = read_whole(store, digest_key(alert.clip_ref))
+    assert kept is not None and kept.decode().split()[0] == shared.clip.sha256
     again = await share_evidence(signed_in["admin"], made.alert_id, expires_in_s=3600)
     assert again.clip.sha256 == shared.clip.sha256 and again.annotated is None
     assert abs((again.expires_at - datetime.now(UTC)).total_seconds() - 3600) < 5

@@ -15,7 +15,7 @@ from PIL import Image
 
 from mobile.api.client import ApiClient
 from mobile.api.evidence import thumbnail_links, thumbnail_src
-from server.evidence.derived import thumbnail_key
+from server.evidence.derived import read_whole, thumbnail_key
 from server.evidence.thumbnails import THUMBNAIL_WIDTH, thumbnail_jpeg
 from server.storage.models import Alert
 from tests.conftest import TEST_DATA
@@ -65,8 +65,8 @@ async def test_listed_alerts_show_their_snapshot_as_a_small_jpeg_without_sign_in
         async with served.runtime.sessionmaker() as session:
             alert = await session.get(Alert, made.alert_id)
             assert alert is not None and alert.snapshot_ref is not None
-        kept = served.runtime.clips.store.local_path(thumbnail_key(alert.snapshot_ref))
-        assert kept is not None and kept.read_bytes() == shown.content
+        kept = read_whole(served.runtime.clips.store, thumbnail_key(alert.snapshot_ref))
+        assert kept == shown.content
         assert (await phone.get(src)).content == shown.content
 
         for forged in (
