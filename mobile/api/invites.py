@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from mobile.api.client import ApiClient
 from shared.schemas.auth import TokenPair
-from shared.schemas.invites import InviteCreate, InviteCreated, InviteRedeem, InvitesPublic
+from shared.schemas.invites import (
+    InviteCreate,
+    InviteCreated,
+    InviteRedeem,
+    InvitesPublic,
+    InviteStatus,
+)
 
 # The client's plumbing (`_call`, `_send`, `_keep`) is this package's own: these calls are
 # the client's, kept in a module of their own.
@@ -15,8 +21,9 @@ async def create_invite(client: ApiClient, invite: InviteCreate) -> InviteCreate
     return await client._call("POST", "/invites", InviteCreated, body=invite)
 
 
-async def list_invites(client: ApiClient) -> InvitesPublic:
-    return await client._call("GET", "/invites", InvitesPublic)
+async def list_invites(client: ApiClient, status: InviteStatus | None = None) -> InvitesPublic:
+    params = {"status": status.value} if status is not None else None
+    return await client._call("GET", "/invites", InvitesPublic, params=params)
 
 
 async def revoke_invite(client: ApiClient, invite_id: int) -> None:

@@ -59,12 +59,12 @@ class InvitesAdmin:
         assert client is not None
         try:
             self.stores = (await client.stores()).data
-            listed = await invites.list_invites(client)
+            pending = await invites.list_invites(client, InviteStatus.pending)
         except ApiError as exc:
             self.control.controls = [common.failed(exc, self.refresh)]
             common.redraw(self.control)
             return
-        self.pending = [i for i in listed.data if i.status is InviteStatus.pending]
+        self.pending = pending.data
         self._draw()
 
     def _draw(self) -> None:

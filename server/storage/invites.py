@@ -3,12 +3,13 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import NotFound
 from server.storage.models import Invite
 from server.storage.users import stores_by_id
+from shared.schemas.invites import InviteStatus
 
 
 async def create_invite(
@@ -47,10 +48,26 @@ async def find_invite(*, session: AsyncSession, code_hash: str) -> Invite | None
     return await session.scalar(select(Invite).where(Invite.code_hash == code_hash))
 
 
-async def list_invites(*, session: AsyncSession, limit: int) -> Sequence[Invite]:
-    """The newest `limit` invites, whatever their state."""
+async def list_invites(
+    *, session: AsyncSession, status: InviteStatus | None, now: datetime, limit: int
+) -> Sequence[Invite]:
+    """The newest `limit` invites in `status` (None: whatever their state)."""
     query = select(Invite).order_by(Invite.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(_in_status(status, now))
     return (await session.scalars(query)).all()
+
+
+def _in_status(status: InviteStatus, now: datetime) -> ColumnElement[bool]:
+    """The rows in `status` at `now` (as `services.invites.status_of` tells one)."""
+    if status is InviteStatus.revoked:
+        return Invite.revoked_at.is_not(None)
+    if status is InviteStatus.used:
+        return and_(Invite.used_at.is_not(None), Invite.revoked_at.is_(None))
+    open_ = and_(Invite.used_at.is_(None), Invite.revoked_at.is_(None))
+    if status is InviteStatus.expired:
+        return and_(open_, Invite.expires_at <= now)
+    return and_(open_, Invite.expires_at > now)
 
 
 async def claim_invite(

@@ -221,6 +221,39 @@ async def test_a_revoked_code_is_refused_and_a_used_one_cannot_be_revoked(
     ]
 
 
+async def test_the_list_shows_each_state_and_filters_by_it(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    admin = world.headers["admin"]
+    pending, used, expired, revoked = [await invite(client, world, note=n) for n in "PUER"]
+    assert (await redeem(client, used["code"], "used_it")).status_code == 200
+    async with runtime.sessionmaker() as session:
+        await session.execute(
+            update(Invite).where(Invite.id == expired["id"]).values(expires_at=utcnow())
+        )
+        await session.commit()
+    assert (await client.delete(f"{INVITES}/{revoked['id']}", headers=admin)).status_code == 204
+    rows = await listed(client, world)
+    assert [(row["note"], row["status"]) for row in rows.values()] == [
+        ("R", "revoked"),
+        ("E", "expired"),
+        ("U", "used"),
+        ("P", "pending"),
+    ]
+    for status, wanted in (
+        ("pending", pending),
+        ("used", used),
+        ("expired", expired),
+        ("revoked", revoked),
+    ):
+        response = await client.get(INVITES, headers=admin, params={"status": status})
+        assert [row["id"] for row in response.json()["data"]] == [wanted["id"]], status
+    newest = await client.get(INVITES, headers=admin, params={"limit": 1})
+    assert [row["id"] for row in newest.json()["data"]] == [revoked["id"]]
+    unknown = await client.get(INVITES, headers=admin, params={"status": "lost"})
+    assert unknown.status_code == 422
+
+
 @pytest.mark.parametrize("user", ["viewer_a", "supervisor_a"])
 async def test_only_admins_invite(client: httpx.AsyncClient, world: World, user: str) -> None:
     headers = world.headers[user]

@@ -25,6 +25,7 @@ from shared.schemas.invites import (
     InvitePublic,
     InviteRedeem,
     InvitesPublic,
+    InviteStatus,
     group_code,
 )
 
@@ -89,10 +90,13 @@ async def create_invite(
 
 @router.get("")
 async def list_invites(
-    _: AdminUser, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    _: AdminUser,
+    session: SessionDep,
+    status: InviteStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> InvitesPublic:
-    """The newest invites, each pending, used, expired or revoked."""
-    rows = await invites.list_invites(session=session, limit=limit)
+    """The newest invites, each pending, used, expired or revoked (`status`: only those)."""
+    rows = await invites.list_invites(session=session, status=status, now=utcnow(), limit=limit)
     return InvitesPublic(data=[invite_public(i) for i in rows], count=len(rows))
 
 
