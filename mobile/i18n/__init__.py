@@ -4,6 +4,10 @@ English is the source language (the msgids); other languages come from the gette
 catalogues in `locales/`, compiled from their `.po` when first used (`catalogue.py`).
 `set_language` switches the catalogue and the locale that dates and numbers follow
 (`formats.py`). Text made at import time is marked with `N_` and translated where shown.
+
+A new message: write `_("Saved {what}").format(what=...)` (whole sentences, named
+placeholders; `ngettext` for counts), run `infra/scripts/i18n.sh`, and translate its empty
+or fuzzy entries in `locales/es/LC_MESSAGES/shopguard.po`; tests/mobile/test_i18n.py checks.
 """
 
 from __future__ import annotations

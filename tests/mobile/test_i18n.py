@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 
 from mobile.api.client import ApiClient
 from mobile.api.errors import CODES, Rejected, ServerFailed, SignedOut, server_error
-from mobile.i18n import SOURCE, _, catalogue, formats, language, set_language
+from mobile.i18n import SOURCE, _, catalogue, formats, language, ngettext, set_language
 from mobile.i18n.language import LANGUAGE_KEY, choose_language
 from mobile.state.preferences import MemoryPreferences
 from mobile.ui.language_choice import DEVICE, LanguageChoice
@@ -104,6 +104,8 @@ def test_translations_keep_the_placeholders(language_code: str) -> None:
 def test_the_language_comes_from_its_tag() -> None:
     assert (set_language("es-MX"), language()) == ("es", "es")
     assert _("Sign in") == "Iniciar sesión" and formats.number(1234.5) == "1,234.5"  # Mexico
+    alerts = [ngettext("{n} alert", "{n} alerts", n).format(n=n) for n in (0, 1, 2)]
+    assert alerts == ["0 alertas", "1 alerta", "2 alertas"]
     assert set_language("es_ES") == "es" and formats.number(12_345.5) == "12.345,5"
     assert set_language("fr-FR") == "en" and _("Sign in") == "Sign in"  # no French yet
     assert set_language("") == "en"
