@@ -86,7 +86,7 @@ def test_every_message_of_the_app_is_translated(language_code: str) -> None:
     with template.open("rb") as file:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id}
     written = {k if isinstance(k, str) else k[0] for k in in_source()}
-    assert extracted == written, f"the template is out of date: {REFRESH}"
+    assert written <= extracted, f"the template is out of date: {REFRESH}"
 
 
 @pytest.mark.parametrize("language_code", TRANSLATED)
