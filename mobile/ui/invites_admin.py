@@ -32,10 +32,21 @@ def role_name(role: Role) -> str:
     return names[role]
 
 
+def web_app_address(page: ft.Page | None) -> str | None:
+    """Where this app is served when it runs in a browser (its page's `ws://host:8550` →
+    `http://host:8550`), so that an invite's link opens the app there; None in a native app,
+    whose invites link to the server."""
+    if page is None or not page.web or not page.url:
+        return None
+    scheme, _sep, rest = page.url.partition("://")
+    http = {"ws": "http", "wss": "https", "http": "http", "https": "https"}.get(scheme)
+    return f"{http}://{rest.rstrip('/')}" if http and rest else None
+
+
 class InvitesAdmin:
     def __init__(self, account: Account, app_url: str | None = None) -> None:
-        """`app_url`: where the invite's link opens the app (the web app's own address);
-        None: the server's address."""
+        """`app_url`: where the invite's link opens the app; None: where this web app is
+        served, or in a native app the server's address."""
         self._account, self._app_url = account, app_url
         self.stores: list[StorePublic] = []
         self.pending: list[InvitePublic] = []
@@ -140,7 +151,7 @@ class InvitesAdmin:
                 role=Role(self.role.value or Role.viewer.value),
                 store_ids=chosen,
                 note=forms.text(self.note),
-                app_url=self._app_url,
+                app_url=self._app_url or web_app_address(self.control.page),
             )
         except ValueError as exc:
             forms.refuse(self.result, self.control, forms.first_problem(exc))

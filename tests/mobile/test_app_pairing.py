@@ -95,6 +95,7 @@ async def test_an_admin_invites_and_a_fresh_app_joins_with_the_code(served: Serv
         created = await invite_maria(ui, admin, store_a)
         await until(lambda: ui.shows(created.code) and ui.shows("Maria"))
         assert ui.shows(created.link) and ui.shows("Invite created: it is shown this once.")
+        assert created.link.startswith(f"{served.address}/pair?code=")  # no web app: the server
         assert shown_qr(admin) == created.link
         assert [i.id for i in admin.pending] == [created.id] and created.id in admin.revokes
         assert (created.role, created.store_ids) == (Role.supervisor, [store_a])
@@ -129,12 +130,15 @@ async def test_an_admin_invites_and_a_fresh_app_joins_with_the_code(served: Serv
 
 async def test_an_invite_link_opens_the_pairing_form_filled_in(served: Served) -> None:
     async with running_app() as ui:
+        ui.connection.page_url = "ws://shop.example:8550"  # the admin uses the web app there
         admin = await invites_control(ui, served)
         created = await invite_maria(ui, admin, served.world.stores[1])
+        assert created.link.startswith("http://shop.example:8550/pair?code=")
+        assert shown_qr(admin) == created.link
 
     invitation = invitation_in_route(created.link)
     assert invitation == Invitation(server=served.address, code=created.code)
-    route = created.link.removeprefix(served.address)
+    route = created.link.removeprefix("http://shop.example:8550")
     assert invitation_in_route(route) == invitation  # the app's route, as a web app gets it
     assert invitation_in_route("/alerts/3") is None
 
