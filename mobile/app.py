@@ -16,6 +16,7 @@ import flet as ft
 from mobile.api.errors import ApiError
 from mobile.api.events import Event, EventStream, LinkState
 from mobile.i18n import _
+from mobile.i18n.language import choose_language
 from mobile.state.account import Account
 from mobile.state.alerts import AlertBook
 from mobile.state.preferences import DevicePreferences, Preferences
@@ -26,6 +27,7 @@ from mobile.ui.alerts import AlertsScreen
 from mobile.ui.appearance import Appearance
 from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
+from mobile.ui.language_choice import LanguageChoice
 from mobile.ui.login import LoginScreen
 from mobile.ui.navigation import Navigation
 from mobile.ui.pairing import invitation_in_route
@@ -50,17 +52,27 @@ class ShopGuardApp:
         self.attention = Attention(page, preferences)
         self.book = AlertBook()
         self.link = ft.Text("", size=12)
-        self.navigation = Navigation(self.show_tab)
         self._shown: tuple[ft.Control, bool] | None = None
         self._signed_in = False
+        self.title = ft.Text("ShopGuard", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+        self.appearance = Appearance(page, preferences)
+        self._make_screens()
+        self.detail: AlertDetail | None = None
+        self.login: LoginScreen | None = None
+        self._events: asyncio.Task[None] | None = None
+        self._wanted_alert = self._alert_in_route(page.route)
+        self._invitation = invitation_in_route(page.route)  # an invite's link opened the app
+
+    def _make_screens(self) -> None:
+        """The screens, in the language in force (they take their words when made)."""
+        self.navigation = Navigation(self.show_tab)
         self.home = HomeScreen(self.account, self.open_camera)
         self.alerts = AlertsScreen(
             self.account, self.book, self.camera_names, self.open_alert, self.place_of
         )
-        self.title = ft.Text("ShopGuard", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
         self.servers = ServerMenu(self.account, self.switch_server, self.add_server)
         self.stats = StatsScreen(self.account, self.camera_names)
-        self.appearance = Appearance(page, preferences)
+        self.language = LanguageChoice(self.page, self.account.preferences, self._language_changed)
         self.settings = SettingsScreen(
             self.account,
             self.attention,
@@ -68,12 +80,17 @@ class ShopGuardApp:
             self.show_login,
             self.appearance,
             ServerList(self.account, self.switch_server, self.add_server),
+            self.language,
         )
-        self.detail: AlertDetail | None = None
-        self.login: LoginScreen | None = None
-        self._events: asyncio.Task[None] | None = None
-        self._wanted_alert = self._alert_in_route(page.route)
-        self._invitation = invitation_in_route(page.route)  # an invite's link opened the app
+
+    async def _language_changed(self) -> None:
+        """Another language chosen in Settings: the screens are made again in it."""
+        self.home.pause()
+        self._make_screens()
+        await self.home.refresh()
+        self._name_the_place()
+        self._badge()
+        await self.show_tab(SETTINGS)
 
     async def start(self) -> None:
         self.page.title = "ShopGuard"
@@ -130,9 +147,12 @@ class ShopGuardApp:
         self._signed_in = True
         self._events = asyncio.create_task(self._run_events())
         platform = self.page.platform.value if self.page.platform else "unknown"
+        route = self.page.route
         await self.push.register(name=f"ShopGuard app ({platform})")
         await self.home.refresh()
         self._name_the_place()
+        if self._wanted_alert is None and self.page.route != route:
+            self._wanted_alert = self._alert_in_route(self.page.route)  # a tap meanwhile
         if self._wanted_alert is not None:
             wanted, self._wanted_alert = self._wanted_alert, None
             await self.open_alert(wanted)
@@ -316,4 +336,6 @@ class ShopGuardApp:
 
 
 async def main(page: ft.Page) -> None:
-    await ShopGuardApp(page, DevicePreferences(), platform_tokens()).start()
+    preferences = DevicePreferences()
+    await choose_language(page, preferences)  # before the screens: they take their words
+    await ShopGuardApp(page, preferences, platform_tokens(page)).start()

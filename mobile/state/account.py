@@ -28,7 +28,7 @@ def tokens_key(address: str) -> str:
 
 class Account:
     def __init__(self, preferences: Preferences) -> None:
-        self._preferences = preferences
+        self._preferences = self.preferences = preferences
         self.address: str | None = None
         self.servers: list[str] = []
         self.me: Me | None = None

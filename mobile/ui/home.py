@@ -253,7 +253,15 @@ class HomeScreen:
             ink=True,
             on_click=opened,
         )
-        return ft.Container(ids.tagged(ids.camera_row(camera.id), card), col=TILE_COLUMNS)
+        alerts = (
+            ngettext("{n} alert to review", "{n} alerts to review", camera.open_alerts).format(
+                n=camera.open_alerts
+            )
+            if camera.open_alerts
+            else ""
+        )
+        said = ", ".join(part for part in (camera.name, words, alerts) if part)
+        return ft.Container(ids.labelled(ids.camera_row(camera.id), said, card), col=TILE_COLUMNS)
 
     def _update(self) -> None:
         common.redraw(self.control)

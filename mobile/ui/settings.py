@@ -19,6 +19,7 @@ from mobile.ui.appearance import Appearance, mode_words
 from mobile.ui.attention import Attention
 from mobile.ui.camera_admin import CameraAdmin
 from mobile.ui.invites_admin import InvitesAdmin
+from mobile.ui.language_choice import LanguageChoice
 from mobile.ui.notifications import NotificationSettings
 from mobile.ui.servers import ServerList
 from shared.schemas.auth import Role
@@ -40,9 +41,11 @@ class SettingsScreen:
         on_signed_out: Callable[[], Awaitable[None]],
         appearance: Appearance,
         servers: ServerList,
+        language: LanguageChoice,
     ) -> None:
         self._account, self._attention, self._on_signed_out = account, attention, on_signed_out
         self._push, self._appearance, self.servers = push, appearance, servers
+        self.language = language
         self.push_state = ft.Text("", size=12, color=common.MUTED)
         self.sign_out = ft.Button(_("Sign out"), on_click=self._sign_out)
         self.sound = ft.Switch(
@@ -124,7 +127,10 @@ class SettingsScreen:
                 ids.SECTION_APPEARANCE,
                 _("Appearance"),
                 ft.Icons.PALETTE_OUTLINED,
-                [ids.tagged(ids.THEME_MODE, self.theme)],
+                [
+                    ids.tagged(ids.THEME_MODE, self.theme),
+                    ids.tagged(ids.LANGUAGE, self.language.control),
+                ],
             ),
         ]
         if self._account.is_admin and self._account.client is not None:
@@ -153,6 +159,7 @@ class SettingsScreen:
         )
         self.control.controls = sections
         self._update()
+        await self.language.load()
         await self._refresh_sections()
         if self._account.is_admin:
             await self.invites.refresh()

@@ -115,7 +115,7 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
             await row.wait_for(timeout=30_000)
             await row.locator("[role=img]").wait_for(timeout=20_000)  # its newest picture
             words = await words_of(row)
-            assert "Aisle 4: newest picture" in words and "online" in words, words
+            assert "Aisle 4: newest picture" in words and "Aisle 4, Online" in words, words
             await shot(page, "home")
 
             await tap(page, ids.camera_row(camera.camera_id))  # its live view

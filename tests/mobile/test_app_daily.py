@@ -28,8 +28,12 @@ from tests.conftest import make_settings
 from tests.evidence.test_share import alert_with_evidence
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer, login, make_world
 from tests.mobile.conftest import Served, until
-from tests.mobile.flet_session import running_app
+from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
+
+
+def theme_of(ui: AppUnderTest) -> ft.ThemeMode | None:
+    return ui.page.theme_mode
 
 
 def controls_of(control: Any) -> Iterator[BaseControl]:
@@ -160,11 +164,11 @@ async def test_one_phone_switches_between_two_stores_servers(
 async def test_the_dark_theme_is_kept_on_the_device(served: Served) -> None:
     preferences = MemoryPreferences()
     async with running_app(preferences) as ui:
-        assert ui.page.theme_mode is ft.ThemeMode.SYSTEM  # the system decides by default
+        assert theme_of(ui) is ft.ThemeMode.SYSTEM  # the system decides by default
         await sign_in(ui, served.address, "viewer_a", NEW_PASSWORD)
         await ui.app.show_tab(SETTINGS)
         await ui.select(ui.app.settings.theme, "dark")
-        assert ui.page.theme_mode is ft.ThemeMode.DARK
+        assert theme_of(ui) is ft.ThemeMode.DARK
     assert preferences.values[THEME_KEY] == "dark"
     async with running_app(preferences) as ui:
         assert ui.page.theme_mode is ft.ThemeMode.DARK

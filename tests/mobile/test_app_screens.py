@@ -112,7 +112,7 @@ async def test_settings_refuse_bad_numbers_and_save_good_ones(served: Served) ->
         await until(lambda: ui.shows("Aisle 1"))
         await ui.app.show_tab(SETTINGS)
         settings = ui.app.settings
-        await until(lambda: ui.shows("Detection and clips"))
+        await until(lambda: ui.shows("Detection and evidence"))
         ui.type(settings.dedup, "soon")
         await ui.click(settings.save)
         assert settings.saved.value == "the dedup window must be a number"

@@ -82,7 +82,8 @@ async def words_of(locator: Locator) -> str:
     """What a screen reader says for it: its text and its nodes' labels."""
     return str(
         await locator.evaluate(
-            "(e) => [e.innerText, ...Array.from(e.querySelectorAll('[aria-label]'))"
+            "(e) => [e.getAttribute('aria-label') || '', e.innerText,"
+            " ...Array.from(e.querySelectorAll('[aria-label]'))"
             ".map((n) => n.getAttribute('aria-label'))].join('\\n')"
         )
     )
