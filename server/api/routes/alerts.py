@@ -31,6 +31,7 @@ from shared.schemas.alerts import (
     ThumbnailLinksPublic,
     ThumbnailLinksRequest,
 )
+from shared.schemas.errors import ErrorResponse
 from shared.schemas.events import AlertUpdated
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -178,7 +179,10 @@ async def media_links(
     )
 
 
-@router.post("/{alert_id}/share")
+@router.post(
+    "/{alert_id}/share",
+    responses={503: {"model": ErrorResponse, "description": "The evidence store is down."}},
+)
 async def share_evidence(
     alert_id: int,
     principal: ReviewerUser,

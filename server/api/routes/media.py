@@ -13,13 +13,25 @@ from server.services import evidence_share, thumbnails
 from server.services.evidence import evidence_file
 from server.storage import alerts
 from shared.schemas.alerts import EvidenceName
+from shared.schemas.errors import ErrorResponse
 
 router = APIRouter(prefix="/media", tags=["alerts"])
+
+STORE_DOWN = {"model": ErrorResponse, "description": "The evidence store cannot be reached."}
 
 ShareableName = Literal["clip.mp4", "annotated.mp4"]
 
 
-@router.get("/shared/{alert_id}/{name}", response_class=Response)
+@router.get(
+    "/shared/{alert_id}/{name}",
+    response_class=Response,
+    responses={
+        200: {"content": {"video/mp4": {}}, "description": "The clip, as an attachment."},
+        206: {"content": {"video/mp4": {}}, "description": "The byte range asked for."},
+        410: {"model": ErrorResponse, "description": "The link has expired."},
+        503: STORE_DOWN,
+    },
+)
 async def shared_evidence(
     alert_id: int,
     name: ShareableName,
@@ -45,7 +57,14 @@ async def shared_evidence(
     return response
 
 
-@router.get("/{alert_id}/thumbnail.jpg", response_class=Response)
+@router.get(
+    "/{alert_id}/thumbnail.jpg",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The thumbnail."},
+        503: {"model": ErrorResponse, "description": "Store unreachable, or busy: ask again."},
+    },
+)
 async def signed_thumbnail(
     alert_id: int, exp: int, sig: str, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
