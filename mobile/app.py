@@ -16,7 +16,7 @@ import flet as ft
 from mobile.api.errors import ApiError
 from mobile.api.events import Event, EventStream, LinkState
 from mobile.i18n import _
-from mobile.i18n.language import choose_language
+from mobile.i18n.choice import choose_language
 from mobile.state.account import Account
 from mobile.state.alerts import AlertBook
 from mobile.state.preferences import DevicePreferences, Preferences
@@ -176,7 +176,8 @@ class ShopGuardApp:
             try:
                 alert = await self.account.client.alert(alert_id)
             except ApiError as exc:
-                self.link.value = f"Alert {alert_id}: {exc.message}"
+                problem = _("Alert {id}: {problem}").format(id=alert_id, problem=exc.message)
+                self.link.value = problem
                 self.page.update()
                 return
         self.book.mark_read(alert_id)

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from server import __version__
-from server.api import cluster, live_page, web_push_page
+from server.api import cluster, live_page, pair_page, web_push_page
 from server.api.errors import install_error_handlers
 from server.api.headers import SecurityHeaders
 from server.api.limits import BodySizeLimit, JsonShapeLimit
@@ -70,5 +70,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(cluster.router, prefix=API_V1)
         app.include_router(live_page.router)
         app.include_router(web_push_page.router)
+        app.include_router(pair_page.router)  # where an invite's link lands
     install_metrics(app)  # last: its timing includes the other middleware
     return app

@@ -13,6 +13,7 @@ from mobile.api.client import ApiClient
 from mobile.api.errors import NotAllowed, Rejected
 from mobile.api.invites import redeem_invite
 from mobile.api.probe import check_server, normalise_address
+from mobile.i18n import _
 from mobile.state.preferences import Preferences
 from shared.schemas.auth import Me, Role, TokenPair
 from shared.schemas.invites import InviteRedeem
@@ -107,7 +108,7 @@ class Account:
             tokens = await client.login(username, password)
             if tokens.must_change_password:
                 raise NotAllowed(
-                    "this is a one-time password: set your own in the web console first"
+                    _("this is a one-time password: set your own in the web console first")
                 )
             self.me = await client.me()
         except BaseException:

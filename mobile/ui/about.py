@@ -10,15 +10,17 @@ import flet as ft
 
 from mobile.api.errors import ApiError
 from mobile.api.probe import check_server
-from mobile.i18n import _
+from mobile.i18n import _, formats
 from mobile.state.account import Account
 from mobile.ui import common, ids
 
-LICENCES = (
-    "ShopGuard: AGPL-3.0-or-later.",
-    "YOLO11 pose model and Ultralytics: AGPL-3.0.",
-    "Behaviour model trained on PoseLift (Apache-2.0).",
-)
+
+def licences() -> list[str]:
+    return [
+        _("ShopGuard: AGPL-3.0-or-later."),
+        _("YOLO11 pose model and Ultralytics: AGPL-3.0."),
+        _("Behaviour model trained on PoseLift (Apache-2.0)."),
+    ]
 
 
 def app_version() -> str:
@@ -38,7 +40,7 @@ class AboutSection:
                 ids.tagged(ids.ABOUT_VERSIONS, self.versions),
                 ids.tagged(ids.ABOUT_MODEL, self.model),
                 ft.Text(_("Licences"), weight=ft.FontWeight.BOLD),
-                *(ft.Text(line, size=12, color=common.MUTED) for line in LICENCES),
+                *(ft.Text(line, size=12, color=common.MUTED) for line in licences()),
             ],
             spacing=6,
         )
@@ -84,10 +86,14 @@ def model_figures(info: dict[str, Any]) -> list[str]:
         measured.get("false_alerts_per_hour"),
     )
     if isinstance(caught, (int, float)):
-        shown.append(_("Catches {share:.0%} of thefts in held-out video").format(share=caught))
+        shown.append(
+            _("Catches {share} of thefts in held-out video").format(share=formats.percent(caught))
+        )
     if isinstance(false_rate, (int, float)):
-        shown.append(_("{rate:.1f} false alerts an hour there").format(rate=false_rate))
-    auc = measured.get("auc_roc")
+        shown.append(
+            _("{rate} false alerts an hour there").format(rate=formats.number(false_rate, 1))
+        )
+    auc = measured.get("auc_roc")  # stored in percent
     if isinstance(auc, (int, float)):
-        shown.append(_("ROC AUC {auc:.1f}").format(auc=auc))
+        shown.append(_("ROC AUC {auc}").format(auc=formats.number(auc / 100, 2)))
     return shown

@@ -38,6 +38,14 @@ class AlertDetail:
         self._on_changed, self._on_back = on_changed, on_back
         self.links: MediaLinksPublic | None = None
         self.view = ANNOTATED
+        self.playing = False  # the poster until the play button is tapped
+        self.play = ft.IconButton(
+            ft.Icons.PLAY_CIRCLE_FILL,
+            icon_size=64,
+            icon_color=ft.Colors.WHITE,
+            tooltip=_("Play the clip"),
+            on_click=self._played,
+        )
         self.notes = ft.TextField(
             label=_("Note"), multiline=True, min_lines=2, max_lines=4, value=alert.notes
         )
@@ -99,12 +107,15 @@ class AlertDetail:
             self.switch.visible = all(clips.values())
             clip = clips[self.view]
             assert clip is not None
-            player = ftv.Video(
-                playlist=[ftv.VideoMedia(base + clip)],
-                autoplay=False,
-                title=_("Evidence clip"),
-                fill_color=ft.Colors.BLACK,
-            )
+            if self.playing or poster is None:
+                player: ft.Control = ftv.Video(
+                    playlist=[ftv.VideoMedia(base + clip)],
+                    autoplay=self.playing,
+                    title=_("Evidence clip"),
+                    fill_color=ft.Colors.BLACK,
+                )
+            else:  # the snapshot until played: never a black box
+                player = self._poster(poster, playable=True)
             shown += [
                 ids.tagged(ids.CLIP_PLAYER, ft.Container(player, height=PLAYER_HEIGHT)),
                 ids.tagged(ids.CLIP_SWITCH, self.switch),
@@ -116,18 +127,35 @@ class AlertDetail:
             shown.append(ids.tagged(ids.CLIP_STATE, ft.Text(words, color=common.MUTED)))
         return shown or [common.empty(_("No snapshot or clip for this alert."))]
 
-    def _poster(self, address: str) -> ft.Control:
+    def _poster(self, address: str, *, playable: bool = False) -> ft.Control:
+        """The snapshot; with `playable`, a play button over it starts the clip."""
+        picture = ft.Image(
+            src=address,
+            fit=ft.BoxFit.CONTAIN,
+            height=PLAYER_HEIGHT,
+            semantics_label=_("Snapshot of the moment the alert was raised"),
+        )
+        layers: list[ft.Control] = [ft.Container(picture, alignment=ft.Alignment.CENTER)]
+        if playable:
+            layers.append(
+                ft.Container(
+                    ids.tagged(ids.PLAY_CLIP, self.play),
+                    alignment=ft.Alignment.CENTER,
+                )
+            )
         return ft.Container(
-            ft.Image(
-                src=address,
-                fit=ft.BoxFit.CONTAIN,
-                height=PLAYER_HEIGHT,
-                semantics_label=_("Snapshot of the moment the alert was raised"),
-            ),
+            ft.Stack(layers, expand=True),
             bgcolor=ft.Colors.BLACK,
             border_radius=8,
             clip_behavior=ft.ClipBehavior.ANTI_ALIAS,
+            height=PLAYER_HEIGHT,
         )
+
+    async def _played(self, _event: ft.Event[ft.IconButton]) -> None:
+        self.playing = True
+        if self.links is not None:
+            self.media.controls = self._evidence()
+            self._update()
 
     async def _switched(self, event: ft.Event[ft.SegmentedButton]) -> None:
         chosen = event.control.selected

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import flet as ft
 
-from mobile.i18n import _, ngettext
+from mobile.i18n import _, formats
 from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, ClipStatus
 
 
@@ -114,14 +114,11 @@ def level_bars(score: float) -> ft.Control:
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
-    """How long ago, in words: "just now", "2 min ago", "3 h ago", then the date."""
-    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    """How long ago, in words: "just now", "5 minutes ago", "3 hours ago", then the date."""
+    now = now or datetime.now(UTC)
+    seconds = (now - moment).total_seconds()
     if seconds < 60:
         return _("just now")
-    if seconds < 3600:
-        minutes = int(seconds // 60)
-        return ngettext("{n} min ago", "{n} min ago", minutes).format(n=minutes)
     if seconds < 86400:
-        hours = int(seconds // 3600)
-        return ngettext("{n} h ago", "{n} h ago", hours).format(n=hours)
-    return moment.astimezone().strftime("%d %b %H:%M")
+        return formats.ago(moment, now)
+    return formats.when(moment)

@@ -148,7 +148,9 @@ class AlertsScreen:
             subtitle=ft.Column(
                 [
                     ft.Text(
-                        f"{where} · {alert_words.ago(alert.started_at)}",
+                        _("{where} · {when}").format(
+                            where=where, when=alert_words.ago(alert.started_at)
+                        ),
                         max_lines=2,
                         overflow=ft.TextOverflow.ELLIPSIS,
                     ),

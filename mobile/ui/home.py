@@ -219,7 +219,11 @@ class HomeScreen:
                     ft.Colors.RED,
                 )
             )
-        words = status if not camera.last_error or online else f"{status}: {camera.last_error}"
+        words = (
+            status
+            if not camera.last_error or online
+            else _("{status}: {problem}").format(status=status, problem=camera.last_error)
+        )
         card = ft.Container(
             ft.Column(
                 [
@@ -330,7 +334,10 @@ class CameraScreen:
         tile = ft.ListTile(
             title=ft.Text(title(alert)),
             subtitle=ft.Text(
-                f"{alert_words.ago(alert.started_at)} · {alert_words.status_words(alert.status)}"
+                _("{when} · {status}").format(
+                    when=alert_words.ago(alert.started_at),
+                    status=alert_words.status_words(alert.status),
+                )
             ),
             on_click=opened,
         )

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from mobile.i18n import LANGUAGES, _
-from mobile.i18n.language import LANGUAGE_KEY, save_language
+from mobile.i18n.choice import LANGUAGE_KEY, save_language
 from mobile.state.preferences import Preferences
 from mobile.ui import common
 

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from mobile.api.errors import ApiError
-from mobile.i18n import _
+from mobile.i18n import _, formats
 from mobile.state.account import Account
-from mobile.state.push import PushRegistration
+from mobile.state.push import PushRegistration, web_push_link
 from mobile.ui import common, forms, ids
 from mobile.ui.about import AboutSection
 from mobile.ui.appearance import Appearance, mode_words
@@ -47,6 +47,12 @@ class SettingsScreen:
         self._push, self._appearance, self.servers = push, appearance, servers
         self.language = language
         self.push_state = ft.Text("", size=12, color=common.MUTED)
+        self.browser_push = ft.OutlinedButton(
+            _("Get alerts in this browser"),
+            icon=ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED,
+            on_click=self._open_browser_push,
+            visible=False,
+        )
         self.sign_out = ft.Button(_("Sign out"), on_click=self._sign_out)
         self.sound = ft.Switch(
             label=_("Sound for new alerts on this device"), on_change=self._sound
@@ -89,6 +95,7 @@ class SettingsScreen:
         self.address.value = self._account.address or ""
         self.sound.value = self._attention.sound_on
         self.push_state.value = self._push_words()
+        self.browser_push.visible = bool(self._page_is_web()) and not self._push.supported
         signed_in = (
             _("Signed in as {user} ({role})").format(user=me.username, role=role_words(me.role))
             if me
@@ -121,6 +128,7 @@ class SettingsScreen:
                     ids.tagged(ids.SOUND, self.sound),
                     self.notifications.control,
                     ids.tagged(ids.PUSH_STATE, self.push_state),
+                    ids.tagged(ids.BROWSER_PUSH, self.browser_push),
                 ],
             ),
             section(
@@ -202,37 +210,37 @@ class SettingsScreen:
 
     def _fill(self, current: RuntimeSettings) -> None:
         threshold = current.detection.threshold
-        self.threshold.value = "" if threshold is None else f"{threshold:g}"
+        self.threshold.value = "" if threshold is None else formats.plain(threshold)
         budget = current.detection.alert_budget_per_day
-        self.budget.value = "" if budget is None else f"{budget:g}"
-        self.dedup.value = f"{current.detection.dedup_window_s:g}"
-        self.pre_roll.value = f"{current.clips.pre_roll_s:g}"
-        self.post_roll.value = f"{current.clips.post_roll_s:g}"
+        self.budget.value = "" if budget is None else formats.plain(budget)
+        self.dedup.value = formats.plain(current.detection.dedup_window_s)
+        self.pre_roll.value = formats.plain(current.clips.pre_roll_s)
+        self.post_roll.value = formats.plain(current.clips.post_roll_s)
         self.unreviewed_days.value = str(current.retention.unreviewed_days)
         self.confirmed_days.value = str(current.retention.confirmed_days)
-        self.disk_cap.value = f"{current.retention.disk_cap_gb:g}"
+        self.disk_cap.value = formats.plain(current.retention.disk_cap_gb)
 
     async def _save(self, _event: ft.Event[ft.Button]) -> None:
         assert self._settings is not None and self._account.client is not None
         try:
-            threshold = forms.optional_number(self.threshold, "the threshold")
+            threshold = forms.optional_number(self.threshold, _("the threshold"))
             change = RuntimeSettingsUpdate(
                 detection=DetectionSettings(
                     threshold=threshold,
-                    alert_budget_per_day=forms.optional_number(self.budget, "the alerts a day"),
+                    alert_budget_per_day=forms.optional_number(self.budget, _("the alerts a day")),
                     budget_thresholds=self._settings.detection.budget_thresholds,
-                    dedup_window_s=forms.number(self.dedup, "the dedup window"),
+                    dedup_window_s=forms.number(self.dedup, _("the dedup window")),
                     analysis_fps=self._settings.detection.analysis_fps,
                 ),
                 clips=ClipSettings(
-                    pre_roll_s=forms.number(self.pre_roll, "the clip's time before"),
-                    post_roll_s=forms.number(self.post_roll, "the clip's time after"),
+                    pre_roll_s=forms.number(self.pre_roll, _("the clip's time before")),
+                    post_roll_s=forms.number(self.post_roll, _("the clip's time after")),
                     max_event_s=self._settings.clips.max_event_s,
                 ),
                 retention=RetentionSettings(
-                    unreviewed_days=forms.whole(self.unreviewed_days, "the days to keep alerts"),
-                    confirmed_days=forms.whole(self.confirmed_days, "the days to keep thefts"),
-                    disk_cap_gb=forms.number(self.disk_cap, "the disk cap"),
+                    unreviewed_days=forms.whole(self.unreviewed_days, _("the days to keep alerts")),
+                    confirmed_days=forms.whole(self.confirmed_days, _("the days to keep thefts")),
+                    disk_cap_gb=forms.number(self.disk_cap, _("the disk cap")),
                 ),
             )
         except ValueError as exc:  # pydantic's ValidationError is one
@@ -274,7 +282,30 @@ class SettingsScreen:
             return
         await self._on_signed_out()
 
+    def _page_is_web(self) -> bool:
+        try:
+            return bool(self.control.page.web)
+        except RuntimeError:  # not on the page yet
+            return bool(ft.context.page.web)
+
+    async def _open_browser_push(self, event: ft.Event[ft.OutlinedButton]) -> None:
+        """The server's Web Push page, signed in, in a new tab: it subscribes this browser."""
+        client = self._account.client
+        assert client is not None
+        try:
+            link = await web_push_link(client, event.control.page.url)
+        except ApiError as exc:
+            self.push_state.value = exc.message
+            self._update()
+            return
+        await ft.UrlLauncher().launch_url(link, web_only_window_name="_blank")
+
     def _push_words(self) -> str:
+        if not self._push.supported and self._page_is_web():
+            return _(
+                "In a browser, alerts are pushed through the server's push page: open it "
+                "below and allow notifications."
+            )
         if not self._push.supported:
             return _(
                 "This build of the app cannot receive pushes: alerts arrive while it is "

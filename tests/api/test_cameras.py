@@ -96,6 +96,7 @@ async def test_create_read_list_update(
         "analysis_width": 960,
         "status": "offline",
         "last_error": None,
+        "open_alerts": 0,
     }
     for key in TIMES:
         assert before <= parse(created[key]) <= after, key

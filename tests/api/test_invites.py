@@ -329,3 +329,16 @@ async def test_bad_invites_are_refused(client: httpx.AsyncClient, world: World) 
             wrong.append(f"{body}: {response.status_code} {response.text}")
     assert not wrong, "\n".join(wrong)
     assert await listed(client, world) == {}
+
+
+async def test_an_invites_link_without_a_web_app_opens_a_page_saying_what_to_type(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/pair", params={"code": "K7PM-Q2XD", "server": "http://shop:8000"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "I have an invite" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"  # the code stays here
+    assert page.headers["cache-control"] == "no-store"
+    script = await client.get("/pair/pair.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert 'get("code")' in script.text and "textContent" in script.text  # text, not HTML

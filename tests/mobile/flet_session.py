@@ -28,7 +28,7 @@ from flet.pubsub.pubsub_hub import PubSubHub
 
 from mobile.app import ShopGuardApp
 from mobile.i18n import SOURCE, set_language
-from mobile.i18n.language import choose_language
+from mobile.i18n.choice import choose_language
 from mobile.state.preferences import MemoryPreferences
 from mobile.state.push import PushTokens
 

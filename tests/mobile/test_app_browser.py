@@ -141,7 +141,7 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
             )
             alert_row = by_id(page, ids.alert_row(alert_id))
             await alert_row.wait_for(timeout=20_000)  # arrived live, no refresh
-            row_words = await alert_row.inner_text()
+            row_words = await words_of(alert_row)
             assert "Concealment" in row_words and "Aisle 4" in row_words, row_words
             await page.wait_for_function(  # the chime played, as the browser allowed it
                 "window.sounds.some((s) => s.tag === 'AUDIO' && s.ok === true)", timeout=10_000

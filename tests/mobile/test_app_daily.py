@@ -77,6 +77,12 @@ async def test_the_feed_shows_pictures_and_the_detail_plays_reviews_and_shares(
             assert len(videos) == 1
             return str(videos[0].playlist[0].resource)
 
+        links = detail.links
+        assert links is not None and links.snapshot_url is not None
+        posters = [c for c in controls_of(detail.media) if isinstance(c, ft.Image)]
+        assert [p.src for p in posters] == [served.address + links.snapshot_url]
+        assert not [c for c in controls_of(detail.media) if isinstance(c, ftv.Video)]
+        await ui.click(detail.play)  # the snapshot is the poster until played
         assert "annotated.mp4" in playing()  # people marked, by default
         ui.session.apply_patch(detail.switch._i, {"selected": ["clean"]})
         await ui.session.dispatch_event(detail.switch._i, "change", None)

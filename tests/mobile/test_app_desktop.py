@@ -35,6 +35,7 @@ async def test_desktop_rail_and_an_admin_adds_a_camera(served: Served) -> None:
             assert await page.get_by_role("tab", name="Alerts").count() == 0  # no bottom bar
 
             await page.locator("[role=button]", has_text="Settings").first.click()  # the rail
+            await tap(page, ids.SECTION_CAMERAS)  # unfold the section
             await tap(page, ids.ADD_CAMERA)
             await fill(page, ids.CAMERA_NAME, "Back door")
             await tap(page, ids.CAMERA_KIND)

@@ -4,6 +4,8 @@ to their phones; retention is validated and saved."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from mobile.api.client import ApiClient
@@ -208,14 +210,18 @@ async def test_a_phone_registers_for_pushes_and_stops_on_sign_out(served: Served
     assert "shopguard.push_device" not in preferences.values
 
 
-async def test_without_a_token_source_the_app_says_pushes_need_another_build(
+async def test_without_a_token_source_a_browser_opens_the_servers_push_page(
     served: Served,
 ) -> None:
-    async with running_app() as ui:
+    async with running_app() as ui:  # the web app: no token source of its own
         await open_settings(ui, served, "viewer_a", NEW_PASSWORD)
-        assert ui.shows("This build of the app cannot receive pushes")
+        assert ui.shows("alerts are pushed through the server's push page")
         client = ui.app.account.client
         assert client is not None and (await client.devices()).count == 0
+        opening = asyncio.create_task(ui.click(ui.app.settings.browser_push))
+        await until(lambda: "launch_url" in [name for _, name in ui.connection.invoked])
+        opening.cancel()  # the browser would open the page in a new tab
+        await asyncio.gather(opening, return_exceptions=True)
     refused = PhoneTokens(None)  # the user said no to notifications
     async with running_app(push_tokens=refused) as ui:
         await open_settings(ui, served, "viewer_a", NEW_PASSWORD)

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from mobile.api.client import ApiClient
 from mobile.api.errors import CODES, Rejected, ServerFailed, SignedOut, server_error
 from mobile.i18n import SOURCE, _, catalogue, formats, language, ngettext, set_language
-from mobile.i18n.language import LANGUAGE_KEY, choose_language
+from mobile.i18n.choice import LANGUAGE_KEY, choose_language
 from mobile.state.preferences import MemoryPreferences
 from mobile.ui.language_choice import DEVICE, LanguageChoice
 from tests.helpers import ADMIN_PASSWORD
