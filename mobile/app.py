@@ -51,7 +51,9 @@ class ShopGuardApp:
         self.account.before_sign_out.append(self.push.unregister)
         self.attention = Attention(page, preferences)
         self.book = AlertBook()
-        self.link = ft.Text("", size=12)
+        self.link = ft.Text("", size=12)  # the live link's trouble, if any
+        self.link_line = ids.tagged(ids.LINK_STATE, self.link)
+        self.link_line.visible = False
         self._shown: tuple[ft.Control, bool] | None = None
         self._signed_in = False
         self.title = ft.Text("ShopGuard", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
@@ -177,7 +179,7 @@ class ShopGuardApp:
                 alert = await self.account.client.alert(alert_id)
             except ApiError as exc:
                 problem = _("Alert {id}: {problem}").format(id=alert_id, problem=exc.message)
-                self.link.value = problem
+                self.link.value, self.link_line.visible = problem, True
                 self.page.update()
                 return
         self.book.mark_read(alert_id)
@@ -243,6 +245,7 @@ class ShopGuardApp:
 
     async def _on_link(self, state: LinkState, text: str) -> None:
         self.link.value = "" if state is LinkState.live else text
+        self.link_line.visible = state is not LinkState.live
         self.link.color = ft.Colors.ERROR if state is LinkState.offline else None
         if state is LinkState.signed_out:
             await self.show_login(text)
@@ -258,9 +261,9 @@ class ShopGuardApp:
         self._shown = (control, with_link)
         if control is not self.home.control:
             self.home.pause()
-        link = ids.tagged(ids.LINK_STATE, self.link)
-        shown = [link, control] if with_link else [control]
-        body: ft.Control = ft.Column(shown, expand=True)
+        screen = ft.Container(control, padding=ft.Padding.only(top=8), expand=True)  # labels
+        shown: list[ft.Control] = [self.link_line, screen] if with_link else [screen]
+        body: ft.Control = ft.Column(shown, expand=True, spacing=0)
         if self._signed_in:
             body = self.navigation.place(self.page, body)
             self.page.appbar = ft.AppBar(

@@ -33,7 +33,7 @@ def app_version() -> str:
 class AboutSection:
     def __init__(self, account: Account) -> None:
         self._account = account
-        self.versions = ft.Text("", selectable=True)
+        self.versions = ft.Text("")
         self.model = ft.Column([], spacing=2)
         self.control = ft.Column(
             [

@@ -104,7 +104,6 @@ class AlertDetail:
             if clips[self.view] is None:  # the annotated one may come later than the clean
                 self.view = CLEAN if clips[CLEAN] else ANNOTATED
             self.switch.selected = [self.view]
-            self.switch.visible = all(clips.values())
             clip = clips[self.view]
             assert clip is not None
             if self.playing or poster is None:
@@ -116,10 +115,9 @@ class AlertDetail:
                 )
             else:  # the snapshot until played: never a black box
                 player = self._poster(poster, playable=True)
-            shown += [
-                ids.tagged(ids.CLIP_PLAYER, ft.Container(player, height=PLAYER_HEIGHT)),
-                ids.tagged(ids.CLIP_SWITCH, self.switch),
-            ]
+            shown.append(ids.tagged(ids.CLIP_PLAYER, ft.Container(player, height=PLAYER_HEIGHT)))
+            if all(clips.values()):  # people marked, and the original
+                shown.append(ids.tagged(ids.CLIP_SWITCH, self.switch))
         elif poster is not None:
             shown.append(self._poster(poster))
         if not any(clips.values()) and self.alert.clip_status is not None:
@@ -223,13 +221,16 @@ class AlertDetail:
             by = alert.reviewed_by or "?"
             when = common.when(alert.reviewed_at) if alert.reviewed_at else ""
             shown.append(
-                ft.Row(
+                ft.Row(  # no wrap: an expanding child cannot sit in a wrapping row
                     [
                         ft.Icon(ft.Icons.FACT_CHECK_OUTLINED, size=18),
-                        outcome,
-                        ft.Text(_("by {user} {when}").format(user=by, when=when), expand=True),
+                        ft.Column(
+                            [outcome, ft.Text(_("by {user} {when}").format(user=by, when=when))],
+                            spacing=2,
+                            expand=True,
+                        ),
                     ],
-                    wrap=True,
+                    vertical_alignment=ft.CrossAxisAlignment.START,
                 )
             )
         elif alert.acknowledged_by:
@@ -261,7 +262,6 @@ class AlertDetail:
             }[outcome],
             icon_color=alert_words.OUTCOME_COLOURS[outcome],
             height=52,
-            expand=True,
             on_click=chosen,
         )
 
@@ -279,7 +279,13 @@ class AlertDetail:
                 weight=ft.FontWeight.W_600,
             )
         )
-        shown += [ids.tagged(ids.outcome_button(o.value), self.outcomes[o]) for o in BIG_OUTCOMES]
+        shown.append(
+            ft.Column(  # large, full-width targets
+                [ids.tagged(ids.outcome_button(o.value), self.outcomes[o]) for o in BIG_OUTCOMES],
+                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                spacing=8,
+            )
+        )
         shown += [
             ft.Row(
                 [
@@ -331,7 +337,7 @@ class AlertDetail:
 
 def _fact(icon: ft.IconData, words: str) -> ft.Control:
     return ft.Row(
-        [ft.Icon(icon, size=18), ft.Text(words, expand=True, selectable=True)],
+        [ft.Icon(icon, size=18), ft.Text(words, expand=True)],
         vertical_alignment=ft.CrossAxisAlignment.START,
     )
 

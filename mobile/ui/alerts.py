@@ -45,15 +45,15 @@ class AlertsScreen:
         statuses = {"open": _("Not reviewed"), "all": _("All")} | {
             s.value: alert_words.status_words(s) for s in AlertStatus
         }
-        self.status = common.choice(_("Status"), "open", statuses, self._filter_changed, 150)
-        self.camera = common.choice(_("Camera"), "all", {}, self._filter_changed, 150)
+        self.status = common.choice(_("Status"), "open", statuses, self._filter_changed, 165)
+        self.camera = common.choice(_("Camera"), "all", {}, self._filter_changed, 165)
         periods = {
             "24h": _("Last 24 hours"),
             "7d": _("Last 7 days"),
             "30d": _("Last 30 days"),
             "all": _("Any time"),
         }
-        self.period = common.choice(_("Time"), "7d", periods, self._filter_changed, 150)
+        self.period = common.choice(_("Time"), "7d", periods, self._filter_changed, 165)
         self.page_size = PAGE_SIZE
         self.thumbnails: dict[int, str] = {}  # alert id → its snapshot's signed address
         self._loading_more = self._reloading = False
@@ -126,7 +126,7 @@ class AlertsScreen:
         if alert.zone:
             where = _("{where} · {zone}").format(where=where, zone=alert.zone)
 
-        async def opened(_event: ft.Event[ft.ListTile]) -> None:
+        async def opened(_event: ft.Event[ft.Container]) -> None:
             await self._open_alert(alert.id)
 
         status = alert_words.chip(
@@ -137,43 +137,56 @@ class AlertsScreen:
                 alert_words.outcome_words(alert.outcome),
                 alert_words.OUTCOME_COLOURS[alert.outcome],
             )
-        tile = ft.ListTile(
-            leading=self._thumbnail(alert),
-            title=ft.Text(
+        when = _("{where} · {when}").format(where=where, when=alert_words.ago(alert.started_at))
+        level = alert_words.level(alert.peak_score).words
+        heading: list[ft.Control] = [
+            ft.Text(
                 title(alert),
-                weight=ft.FontWeight.BOLD if unread else ft.FontWeight.NORMAL,
+                weight=ft.FontWeight.BOLD if unread else ft.FontWeight.W_500,
                 max_lines=1,
                 overflow=ft.TextOverflow.ELLIPSIS,
-            ),
-            subtitle=ft.Column(
-                [
-                    ft.Text(
-                        _("{where} · {when}").format(
-                            where=where, when=alert_words.ago(alert.started_at)
-                        ),
-                        max_lines=2,
-                        overflow=ft.TextOverflow.ELLIPSIS,
-                    ),
-                    ft.Row(
-                        [alert_words.level_bars(alert.peak_score), status],
-                        spacing=10,
-                        wrap=True,
-                    ),
-                ],
-                spacing=4,
-                tight=True,
-            ),
-            trailing=ft.Icon(
-                ft.Icons.CIRCLE, size=10, color=ft.Colors.PRIMARY, semantics_label=_("Unread")
+                expand=True,
             )
-            if unread
-            else None,
+        ]
+        if unread:
+            heading.append(
+                ft.Icon(ft.Icons.CIRCLE, size=10, color=ft.Colors.PRIMARY, tooltip=_("Unread"))
+            )
+        facts = ft.Column(
+            [
+                ft.Row(heading, spacing=6),
+                ft.Text(when, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS, size=13),
+                ft.Row([alert_words.level_bars(alert.peak_score), status], spacing=10, wrap=True),
+            ],
+            spacing=3,
+            expand=True,
+        )
+        tile = ft.Container(
+            ft.Row(
+                [self._thumbnail(alert), facts],
+                spacing=12,
+                vertical_alignment=ft.CrossAxisAlignment.START,
+            ),
+            padding=ft.Padding.symmetric(horizontal=10, vertical=8),
+            border_radius=10,
             bgcolor=ft.Colors.with_opacity(0.08, ft.Colors.PRIMARY) if unread else None,
-            is_three_line=True,
-            content_padding=ft.Padding.symmetric(horizontal=10, vertical=4),
+            ink=True,
             on_click=opened,
         )
-        return ids.tagged(ids.alert_row(alert.id), tile)
+        said = ", ".join(
+            part
+            for part in (
+                title(alert),
+                _("unread") if unread else "",
+                when,
+                level,
+                alert_words.outcome_words(alert.outcome)
+                if alert.outcome
+                else alert_words.status_words(alert.status),
+            )
+            if part
+        )
+        return ids.labelled(ids.alert_row(alert.id), said, tile)
 
     def _thumbnail(self, alert: AlertPublic) -> ft.Control:
         """The snapshot, or a placeholder while there is none (yet)."""

@@ -20,8 +20,8 @@ class ShareEvidence:
         self.button = ft.OutlinedButton(
             _("Share evidence"), icon=ft.Icons.SHARE, on_click=self._share
         )
-        self.link = ft.Text("", selectable=True, size=12)
-        self.facts = ft.Text("", selectable=True, size=12, color=common.MUTED)
+        self.link = ft.Text("", size=12)  # plain text: screen readers say it; Copy copies it
+        self.facts = ft.Text("", size=12, color=common.MUTED)
         self.copy = ft.IconButton(
             ft.Icons.CONTENT_COPY, tooltip=_("Copy the link"), on_click=self._copy, visible=False
         )

@@ -17,7 +17,8 @@ ADD = "+"
 
 
 def host_of(address: str | None) -> str:
-    return urlsplit(address or "").hostname or (address or "ShopGuard")
+    """The server as people tell them apart: `192.168.1.20`, `shop.example:8443`."""
+    return urlsplit(address or "").netloc or (address or "ShopGuard")
 
 
 def place_name(stores: Iterable[StorePublic], address: str | None) -> str:

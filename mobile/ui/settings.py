@@ -51,8 +51,8 @@ class SettingsScreen:
             _("Get alerts in this browser"),
             icon=ft.Icons.NOTIFICATIONS_ACTIVE_OUTLINED,
             on_click=self._open_browser_push,
-            visible=False,
         )
+        self.browser_push_line = ids.tagged(ids.BROWSER_PUSH, self.browser_push)
         self.sign_out = ft.Button(_("Sign out"), on_click=self._sign_out)
         self.sound = ft.Switch(
             label=_("Sound for new alerts on this device"), on_change=self._sound
@@ -95,7 +95,7 @@ class SettingsScreen:
         self.address.value = self._account.address or ""
         self.sound.value = self._attention.sound_on
         self.push_state.value = self._push_words()
-        self.browser_push.visible = bool(self._page_is_web()) and not self._push.supported
+        self.browser_push_line.visible = bool(self._page_is_web()) and not self._push.supported
         signed_in = (
             _("Signed in as {user} ({role})").format(user=me.username, role=role_words(me.role))
             if me
@@ -128,7 +128,7 @@ class SettingsScreen:
                     ids.tagged(ids.SOUND, self.sound),
                     self.notifications.control,
                     ids.tagged(ids.PUSH_STATE, self.push_state),
-                    ids.tagged(ids.BROWSER_PUSH, self.browser_push),
+                    self.browser_push_line,
                 ],
             ),
             section(
@@ -349,6 +349,7 @@ def section(
             leading=ft.Icon(icon),
             controls=[ft.Column(controls, spacing=12)],
             controls_padding=ft.Padding.symmetric(horizontal=16, vertical=8),
+            expanded_cross_axis_alignment=ft.CrossAxisAlignment.START,
             expanded=expanded,
             maintain_state=True,
         ),

@@ -50,3 +50,22 @@ async def test_api_docs_load_their_scripts_from_this_server(client: httpx.AsyncC
             if source.endswith((".js", ".css")):
                 asset = await client.get(source)
                 assert asset.status_code == 200 and len(asset.content) > 10_000, source
+
+
+async def test_only_signed_media_links_answer_any_origin(client: httpx.AsyncClient) -> None:
+    """The web app draws pictures by fetching them from another origin: signed media links
+    (the signature is the permission) allow it; nothing else the API answers does."""
+    login = await client.post(
+        f"{API_V1}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    signed = await client.get(f"{API_V1}/media/1/snapshot.jpg", params={"exp": 1, "sig": "x"})
+    assert signed.status_code == 401  # a bad link still says so, readable by the page
+    assert signed.headers["access-control-allow-origin"] == "*"
+    assert signed.headers["cross-origin-resource-policy"] == "cross-origin"
+    others = [
+        login,
+        await client.get(f"{API_V1}/stores", headers=bearer),
+        await client.get(f"{API_V1}/alerts", headers=bearer),
+    ]
+    assert [a.headers.get("access-control-allow-origin") for a in others] == [None] * 3

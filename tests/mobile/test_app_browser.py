@@ -113,8 +113,11 @@ async def test_sign_in_get_an_alert_review_it_and_see_stats(
 
             row = by_id(page, ids.camera_row(camera.camera_id))
             await row.wait_for(timeout=30_000)
-            await row.locator("[role=img]").wait_for(timeout=20_000)  # its newest picture
-            words = await words_of(row)
+            for _ in range(200):  # its newest picture, once the server has one
+                words = await words_of(row)
+                if "Aisle 4: newest picture" in words:
+                    break
+                await page.wait_for_timeout(100)
             assert "Aisle 4: newest picture" in words and "Aisle 4, Online" in words, words
             await shot(page, "home")
 
