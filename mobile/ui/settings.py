@@ -347,7 +347,9 @@ def section(
         ft.ExpansionTile(
             title=ft.Text(title, weight=ft.FontWeight.W_600),
             leading=ft.Icon(icon),
-            controls=[ft.Column(controls, spacing=12)],
+            controls=[  # at the left, whatever the section's width
+                ft.Container(ft.Column(controls, spacing=12), alignment=ft.Alignment.TOP_LEFT)
+            ],
             controls_padding=ft.Padding.symmetric(horizontal=16, vertical=8),
             expanded_cross_axis_alignment=ft.CrossAxisAlignment.START,
             expanded=expanded,

@@ -136,13 +136,16 @@ class StatsScreen:
         self.stats: StatsPublic | None = None
         self.control = ft.Column(
             [
-                ft.Row(
-                    [
-                        ids.tagged(ids.STATS_RANGE, self.range),
-                        ids.tagged(ids.STATS_DATES, self.dates),
-                    ],
-                    wrap=True,
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                ft.Container(  # room above: the drop-down's label rises above its border
+                    ft.Row(
+                        [
+                            ids.tagged(ids.STATS_RANGE, self.range),
+                            ids.tagged(ids.STATS_DATES, self.dates),
+                        ],
+                        wrap=True,
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                    ),
+                    padding=ft.Padding.only(top=8),
                 ),
                 self.body,
             ],

@@ -200,3 +200,42 @@ async def test_an_invite_link_opens_the_pairing_form_of_a_fresh_app(served: Serv
         assert ui.app.account.me is not None
         assert (ui.app.account.me.username, ui.app.account.me.role) == ("new_clerk", Role.viewer)
         await until(lambda: ui.shows("Aisle 1") and not ui.shows("Aisle 2"))
+
+
+def scrolled(**where: object) -> dict[str, object]:
+    """A scroll notification as the client sends it."""
+    return {
+        "event_type": "update",
+        "pixels": 0.0,
+        "min_scroll_extent": 0.0,
+        "max_scroll_extent": 1000.0,
+        "viewport_dimension": 800.0,
+    } | where
+
+
+async def test_scrolling_to_the_end_loads_older_alerts_and_pulling_down_reloads(
+    served: Served,
+) -> None:
+    admin = ApiClient(served.address)
+    await admin.login("admin", ADMIN_PASSWORD)
+    sent = [await admin.send_test_alert(served.world.cameras[0]) for _ in range(3)]
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await until(lambda: ui.shows("Aisle 1"))
+        ui.app.alerts.page_size = 2
+        await ui.app.show_tab(ALERTS)
+        await until(lambda: len(ui.app.book.visible()) == 2)
+        feed = ui.app.alerts.list
+        await ui.session.dispatch_event(feed._i, "scroll", scrolled(pixels=10.0))  # near the top
+        assert len(ui.app.book.visible()) == 2
+        await ui.session.dispatch_event(feed._i, "scroll", scrolled(pixels=900.0))  # near the end
+        await until(lambda: len(ui.app.book.visible()) == 3)
+        assert [a.id for a in ui.app.book.visible()] == [a.id for a in reversed(sent)]
+
+        await ui.app._stop_events()  # no live events: only a reload can show what changed
+        await admin.review(sent[0], outcome=AlertOutcome.false_alarm)
+        assert ui.app.book.get(sent[0].id).status is AlertStatus.new  # type: ignore[union-attr]
+        pulled = scrolled(event_type="overscroll", overscroll=-40.0, velocity=-300.0)
+        await ui.session.dispatch_event(feed._i, "scroll", pulled)  # pulled down at the top
+        await until(lambda: sent[0].id not in [a.id for a in ui.app.book.visible()])
+    await admin.aclose()
