@@ -289,3 +289,31 @@ async def test_the_desktop_has_a_rail_and_the_same_feed(store: Store, tmp_path: 
             await tap(page, ids.outcome_button("false_alarm"))
             await wait_words(page, ids.REVIEW_RESULT, "Saved: False alarm")
             await shot(page, "desktop-alert")
+
+
+BIGGER_TEXT = """document.addEventListener('DOMContentLoaded', () => {
+    document.documentElement.style.fontSize = '24px';  // the reader's text size: 150 %
+});"""
+
+
+async def test_text_follows_the_readers_text_size(store: Store, tmp_path: Path) -> None:
+    made = await alert_with_evidence(store.server.runtime, store.world.cameras[0], tmp_path / "a")
+    heights: list[float] = []
+    async with chromium() as browser:
+        with running_web_app() as app_url:
+            for script in ("", BIGGER_TEXT):
+                context = await browser.new_context(viewport=PHONE, bypass_csp=True)  # type: ignore[arg-type]
+                if script:
+                    await context.add_init_script(script)
+                page = await context.new_page()
+                await sign_in(page, app_url, store.address, "supervisor_a", NEW_PASSWORD)
+                await page.get_by_role("tab", name="Alerts").click()
+                row = by_id(page, ids.alert_row(made.alert_id))
+                await row.wait_for(timeout=WAIT_MS)
+                title = await by_id(page, ids.APP_TITLE).bounding_box()
+                assert title is not None
+                heights.append(title["height"])
+                assert "Concealment" in await words_of(row)  # the feed still reads
+                await shot(page, "alerts-large-text" if script else "alerts")
+                await context.close()
+    assert heights[1] > heights[0] * 1.3  # the app bar's words grew with the setting

@@ -180,6 +180,24 @@ async def test_the_dark_theme_is_kept_on_the_device(served: Served) -> None:
         assert ui.page.theme_mode is ft.ThemeMode.DARK
 
 
+async def test_settings_come_in_sections_and_about_tells_versions_licences_and_figures(
+    served: Served,
+) -> None:
+    async with running_app() as ui:
+        await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
+        await ui.app.show_tab(SETTINGS)
+        settings = ui.app.settings
+        await until(lambda: ui.shows("App 0.1.0 · server 0.1.0"))
+        for section in ("Server", "Account", "Notifications", "Appearance", "About"):
+            assert ui.shows(section), section
+        assert not ui.shows("Cameras and DVRs") and not ui.shows("Users and invites")  # admins'
+        assert ui.shows("ShopGuard: AGPL-3.0-or-later.")
+        assert ui.shows("Behaviour model trained on PoseLift (Apache-2.0).")
+        figures = [t for t in ui.texts() if "thefts in held-out video" in t]
+        assert figures and figures[0].startswith("Catches "), figures  # the model's own numbers
+        assert settings.about.model.controls  # read from the server's active model
+
+
 async def test_an_invite_link_opens_the_pairing_form_of_a_fresh_app(served: Served) -> None:
     admin = ApiClient(served.address)
     await admin.login("admin", ADMIN_PASSWORD)
