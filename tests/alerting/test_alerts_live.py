@@ -88,7 +88,7 @@ async def test_people_in_view_open_one_alert_per_key_announced_on_the_websocket(
 async def _alerts_from_the_pipeline(
     server: LiveServer, push: WebPushService, fcm: FcmService, apns: ApnsService
 ) -> None:
-    async with httpx.AsyncClient(base_url=server.http_url) as http:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
         headers = await login(http, "admin", ADMIN_PASSWORD)
         http.headers.update(headers)
         store_id = await add_store(http)

@@ -604,7 +604,7 @@ async def test_huge_streamed_body_over_real_http(live_server: LiveServer) -> Non
             yield b"x" * 65536
         yield b'"}'
 
-    async with httpx.AsyncClient(base_url=live_server.http_url) as client:
+    async with httpx.AsyncClient(base_url=live_server.http_url, timeout=30) as client:
         admin = await login(client, "admin", ADMIN_PASSWORD)
         async with changes_nothing(live_server.runtime):
             response = await client.post(

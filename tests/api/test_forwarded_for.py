@@ -48,7 +48,7 @@ async def test_a_forged_forwarded_for_neither_dodges_the_throttle_nor_enters_the
 ) -> None:
     async with (
         LiveServer.run(create_app(throttled)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as client,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as client,
     ):
         admin = await login(client, "admin", ADMIN_PASSWORD)
         answers = [await failed_sign_in(client, f"198.51.100.{i}") for i in range(1, 5)]
@@ -64,7 +64,7 @@ async def test_behind_a_configured_proxy_the_forwarded_address_counts(
     settings = with_proxies(throttled, "127.0.0.1")
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as client,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as client,
     ):
         admin = await login(client, "admin", ADMIN_PASSWORD)
         answers = [await failed_sign_in(client, f"198.51.100.{i}") for i in range(1, 5)]

@@ -187,7 +187,7 @@ async def test_http_latency_is_kept_per_route_template(
 async def test_alert_delivery_and_push_outcomes_are_timed_and_counted(settings: Settings) -> None:
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         runtime: Runtime = server.runtime
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))

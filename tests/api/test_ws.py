@@ -51,7 +51,7 @@ CLOSE_TOO_SLOW = 4408
 
 @pytest.fixture
 async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server.http_url) as client:
+    async with httpx.AsyncClient(base_url=live_server.http_url, timeout=30) as client:
         yield client
 
 
@@ -430,7 +430,7 @@ async def test_a_client_that_falls_behind_is_closed_4408_and_catches_up(
     tight_server: LiveServer,
 ) -> None:
     runtime = tight_server.runtime
-    async with httpx.AsyncClient(base_url=tight_server.http_url) as http:
+    async with httpx.AsyncClient(base_url=tight_server.http_url, timeout=30) as http:
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
     camera_a = world.cameras[0]
     token = token_of(world.headers["viewer_a"])
@@ -507,7 +507,7 @@ async def test_a_stream_ends_4401_at_once_when_its_session_is_logged_out(
 ) -> None:
     async with (
         LiveServer.run(create_app(slow_pings(settings))) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         headers = await login(http, "admin", ADMIN_PASSWORD)
         async with subscribed(server, token_of(headers)) as (ws, _):
@@ -522,7 +522,7 @@ async def test_a_stream_ends_4401_at_once_when_an_admin_disables_its_user(
 ) -> None:
     async with (
         LiveServer.run(create_app(slow_pings(settings))) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         users = (await http.get("/api/v1/users", headers=world.headers["admin"])).json()["data"]
@@ -541,7 +541,7 @@ async def test_a_stream_ends_4401_at_once_when_an_admin_disables_its_user(
 async def test_a_stream_follows_store_changes_made_by_an_admin(settings: Settings) -> None:
     async with (
         LiveServer.run(create_app(slow_pings(settings))) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         admin = world.headers["admin"]

@@ -46,7 +46,7 @@ async def test_an_alert_gets_a_snapshot_and_a_clip_with_pre_and_post_roll(
     )
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
         runtime: Runtime = server.runtime

@@ -59,7 +59,7 @@ async def test_a_full_disk_fails_the_clip_cleanly_and_detection_goes_on(
     )
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
         runtime: Runtime = server.runtime

@@ -47,7 +47,7 @@ async def test_evidence_waits_for_a_store_that_is_down_and_arrives_when_it_is_ba
     caplog.set_level(logging.WARNING, logger="server.evidence.worker")
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
         runtime: Runtime = server.runtime

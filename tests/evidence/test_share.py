@@ -64,7 +64,7 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     """The real server under uvicorn, with two stores, a camera, supervisor and viewer each."""
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         world = await make_world(http, await login_headers(http, "admin", ADMIN_PASSWORD))
         yield Served(server, world)
@@ -146,7 +146,7 @@ async def alert_with_evidence(
 
 
 async def audit_entries(served: Served, action: str) -> list[dict[str, object]]:
-    async with httpx.AsyncClient(base_url=served.address) as http:
+    async with httpx.AsyncClient(base_url=served.address, timeout=30) as http:
         answer = await http.get(
             "/api/v1/audit", params={"action": action}, headers=served.world.headers["admin"]
         )
@@ -292,7 +292,7 @@ async def test_viewers_may_not_share_and_a_missing_clip_says_why(
             await share_evidence(signed_in["supervisor_a"], alert_id, annotated=annotated)
         assert (refused.value.status, refused.value.code) == (status, code), alert_id
         assert words in refused.value.message, refused.value.message
-    async with httpx.AsyncClient(base_url=served.address) as http:
+    async with httpx.AsyncClient(base_url=served.address, timeout=30) as http:
         too_long = await http.post(
             f"/api/v1/alerts/{made.alert_id}/share",
             json={"expires_in_s": 7 * 24 * 3600 + 1},

@@ -101,7 +101,7 @@ async def test_thumbnail_links_for_many_alerts_only_for_those_the_caller_sees(
     admin_links = await thumbnail_links(signed_in["admin"], asked)
     assert list(admin_links) == [second.alert_id, elsewhere.alert_id, first.alert_id, bare.alert_id]
 
-    async with httpx.AsyncClient(base_url=served.address) as http:
+    async with httpx.AsyncClient(base_url=served.address, timeout=30) as http:
         bodies: list[dict[str, list[int]]] = [
             {"alert_ids": []},
             {"alert_ids": list(range(201))},

@@ -48,7 +48,7 @@ async def live_camera(
     )
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         http.headers.update(await login(http, "admin", ADMIN_PASSWORD))
         camera_id = await add_camera(http, await add_store(http), "Aisle 4", video)

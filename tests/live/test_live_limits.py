@@ -26,7 +26,7 @@ async def viewer_of_the_store(camera: LiveCamera, name: str) -> tuple[int, httpx
     headers = await create_user(camera.http, {}, name, "viewer", [found.json()["store_id"]])
     users = (await camera.http.get("/api/v1/users")).json()["data"]
     [user_id] = [user["id"] for user in users if user["username"] == name]
-    return user_id, httpx.AsyncClient(base_url=camera.server.http_url, headers=headers)
+    return user_id, httpx.AsyncClient(base_url=camera.server.http_url, headers=headers, timeout=30)
 
 
 async def link_token(http: httpx.AsyncClient, camera_id: int) -> str:

@@ -29,7 +29,7 @@ class Served:
 async def served(settings: Settings) -> AsyncIterator[Served]:
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         yield Served(server, world)

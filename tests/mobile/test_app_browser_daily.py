@@ -58,7 +58,7 @@ class Store:
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[Store]:
     async with LiveServer.run(create_app(settings)) as server:
-        async with httpx.AsyncClient(base_url=server.http_url) as http:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
             world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         admin = ApiClient(server.http_url)
         await admin.login("admin", ADMIN_PASSWORD)
@@ -140,7 +140,7 @@ async def test_a_phone_judges_an_alert_plays_its_clip_reviews_and_shares_it(
             await sign_in(page, app_url, store.address, "supervisor_a", NEW_PASSWORD)
             await wait_words(page, ids.APP_TITLE, "Downtown")
             await wait_words(page, ids.camera_row(camera), "2 alerts to review")
-            await shot(page, "home")
+            await shot(page, "home-to-review")
 
             await page.get_by_role("tab", name="Alerts").click()
             row = by_id(page, ids.alert_row(made.alert_id))
@@ -226,7 +226,7 @@ async def test_a_fresh_phone_pairs_by_invite_then_switches_servers(
 ) -> None:
     other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{tmp_path}/o.db")
     async with LiveServer.run(create_app(other_settings)) as other:
-        async with httpx.AsyncClient(base_url=other.http_url) as http:
+        async with httpx.AsyncClient(base_url=other.http_url, timeout=30) as http:
             other_world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         async with (
             contextlib.aclosing(ApiClient(other.http_url)) as other_admin,

@@ -139,7 +139,7 @@ async def test_one_phone_switches_between_two_stores_servers(
     other_settings = make_settings(tmp_path / "other", f"sqlite+aiosqlite:///{tmp_path}/other.db")
     async with (
         LiveServer.run(create_app(other_settings)) as other,
-        httpx.AsyncClient(base_url=other.http_url) as http,
+        httpx.AsyncClient(base_url=other.http_url, timeout=30) as http,
     ):
         await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         other_admin = ApiClient(other.http_url)

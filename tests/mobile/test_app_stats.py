@@ -81,7 +81,7 @@ async def seed(served: Served) -> date:
     ago. Returns Tokyo's today."""
     runtime = served.server.runtime
     cam_a, cam_b = served.world.cameras
-    async with httpx.AsyncClient(base_url=served.address) as http:
+    async with httpx.AsyncClient(base_url=served.address, timeout=30) as http:
         admin = await login(http, "admin", ADMIN_PASSWORD)
         for store_id in served.world.stores:
             moved = await http.patch(

@@ -83,7 +83,7 @@ async def site(settings: Settings) -> AsyncIterator[Site]:
     async with (
         pushes.running(),
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as http,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         yield Site(server, world, http, pushes)

@@ -34,7 +34,7 @@ async def test_a_real_camera_is_measured_and_scraped_over_http(
     settings = make_settings(tmp_path / "data", database_url, pipeline=FAST)
     async with (
         LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url) as api,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as api,
     ):
         api.headers.update(await login(api, "admin", ADMIN_PASSWORD))
         camera_id = await add_camera(api, await add_store(api), "Aisle 1", PEOPLE_CLIP)
@@ -49,7 +49,7 @@ async def test_a_real_camera_is_measured_and_scraped_over_http(
 
         await eventually(analysed_and_scored, within_s=30)
         # Prometheus on this machine: no token needed
-        async with httpx.AsyncClient(base_url=server.http_url) as prometheus:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as prometheus:
             response = await prometheus.get("/metrics")
             relayed = await prometheus.get("/metrics", headers={"X-Forwarded-For": "192.168.1.50"})
     assert response.status_code == 200, response.text
