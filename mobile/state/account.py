@@ -100,25 +100,15 @@ class Account:
 
     async def sign_in(self, address: str, username: str, password: str) -> Me:
         """Raises the API's errors (unreachable, not ShopGuard, wrong password...)."""
-        address = normalise_address(address)
-        await check_server(address)
-        await self._close_client()
-        client = ApiClient(address, on_tokens=self._tokens_of(address))
-        try:
+
+        async def log_in(client: ApiClient) -> None:
             tokens = await client.login(username, password)
             if tokens.must_change_password:
                 raise NotAllowed(
                     _("this is a one-time password: set your own in the web console first")
                 )
-            self.me = await client.me()
-        except BaseException:
-            await client.logout()
-            await client.aclose()
-            raise
-        self.client, self.address = client, address
-        await self._preferences.set(ADDRESS_KEY, address)
-        await self._remember(address)
-        return self.me
+
+        return await self._sign_in_by(normalise_address(address), log_in)
 
     async def sign_in_with_invite(
         self, address: str, code: str, username: str, password: str
@@ -126,16 +116,26 @@ class Account:
         """Join `address` with an invite's code as a new user with this name and password,
         and stay signed in. Raises the API's errors (unreachable, a wrong, used or expired
         code, a name that is taken...)."""
-        address = normalise_address(address)
         try:
             redeem = InviteRedeem(code=code, username=username, password=password)
         except ValidationError as exc:
             raise Rejected(exc.errors()[0]["msg"]) from None
+
+        async def join(client: ApiClient) -> None:
+            await redeem_invite(client, redeem)
+
+        return await self._sign_in_by(normalise_address(address), join)
+
+    async def _sign_in_by(
+        self, address: str, sign_in: Callable[[ApiClient], Awaitable[None]]
+    ) -> Me:
+        """A new client for `address`, signed in by `sign_in`; kept (and the server with it)
+        only once that worked."""
         await check_server(address)
         await self._close_client()
         client = ApiClient(address, on_tokens=self._tokens_of(address))
         try:
-            await redeem_invite(client, redeem)
+            await sign_in(client)
             self.me = await client.me()
         except BaseException:
             await client.logout()
