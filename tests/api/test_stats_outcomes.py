@@ -4,16 +4,15 @@ the median time to review, for real alerts of known outcomes and times."""
 
 import statistics
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from server.runtime import Runtime
+from tests.api.test_stats import stats
 from tests.helpers import World, add_alert
 
-STATS = "/api/v1/stats"
 DAY = timedelta(days=1)
 TOKYO = ZoneInfo("Asia/Tokyo")  # no daylight saving time: local hours are plain
 
@@ -47,16 +46,6 @@ def outcomes(ct: int = 0, det: int = 0, fa: int = 0, unc: int = 0, nr: int = 0) 
         "unclear": unc,
         "not_reviewed": nr,
     }
-
-
-async def stats(
-    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
-) -> dict[str, Any]:
-    query = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()}
-    response = await client.get(STATS, headers=headers, params=query)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def add_camera(client: httpx.AsyncClient, admin: dict[str, str], store_id: int) -> int:

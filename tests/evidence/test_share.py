@@ -21,8 +21,6 @@ import pytest
 from mobile.api.client import ApiClient
 from mobile.api.errors import NotAllowed, Rejected
 from mobile.api.evidence import share_evidence
-from server.app import create_app
-from server.config import Settings
 from server.evidence.annotated import write_annotated_mp4
 from server.evidence.derived import digest_key, read_whole
 from server.evidence.media import snapshot_jpeg, write_mp4
@@ -34,40 +32,14 @@ from tests.evidence.test_media import ring_like
 from tests.helpers import (
     ADMIN_PASSWORD,
     NEW_PASSWORD,
-    LiveServer,
-    World,
     add_alert,
     error_of,
-    make_world,
 )
-from tests.helpers import login as login_headers
+from tests.served import Served, served
+
+__all__ = ["Served", "served"]  # the server fixture, for the evidence tests beside
 
 PEOPLE = TEST_DATA / "vtest_people.mp4"  # 6 s of a real overhead camera, 640x360 H.264
-
-
-@dataclass
-class Served:
-    server: LiveServer
-    world: World
-
-    @property
-    def address(self) -> str:
-        return self.server.http_url
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.server.runtime
-
-
-@pytest.fixture
-async def served(settings: Settings) -> AsyncIterator[Served]:
-    """The real server under uvicorn, with two stores, a camera, supervisor and viewer each."""
-    async with (
-        LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
-    ):
-        world = await make_world(http, await login_headers(http, "admin", ADMIN_PASSWORD))
-        yield Served(server, world)
 
 
 @pytest.fixture

@@ -4,35 +4,11 @@ pipeline off), with two stores, their cameras and a supervisor and viewer for ea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 
-import httpx
-import pytest
+from tests.served import Served, served
 
-from server.app import create_app
-from server.config import Settings
-from tests.helpers import ADMIN_PASSWORD, LiveServer, World, login, make_world
-
-
-@dataclass
-class Served:
-    server: LiveServer
-    world: World
-
-    @property
-    def address(self) -> str:
-        return self.server.http_url
-
-
-@pytest.fixture
-async def served(settings: Settings) -> AsyncIterator[Served]:
-    async with (
-        LiveServer.run(create_app(settings)) as server,
-        httpx.AsyncClient(base_url=server.http_url, timeout=30) as http,
-    ):
-        world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
-        yield Served(server, world)
+__all__ = ["Served", "served"]  # the fixture, for every test of the app
 
 
 async def until(check: Callable[[], bool], within_s: float = 10.0) -> None:
