@@ -18,6 +18,7 @@ from shared.schemas.cameras import (
     CameraStatus,
     CameraThreshold,
     CameraUpdate,
+    CountingLine,
     DvrCreate,
     DvrPublic,
     SourceKind,
@@ -56,6 +57,7 @@ def camera_public(camera: Camera, threshold: CameraThreshold, open_alerts: int =
         channel=camera.channel,
         location=camera.location,
         zones=[Zone.model_validate(zone) for zone in camera.zones],
+        lines=[CountingLine.model_validate(line) for line in camera.lines],
         enabled=camera.enabled,
         threshold=camera.threshold,
         alert_budget_per_day=camera.alert_budget_per_day,
@@ -112,10 +114,11 @@ async def create_camera(
     dvr_id: int | None = None,
     channel: int | None = None,
 ) -> Camera:
-    fields = camera_in.model_dump(exclude={"zones"})
+    fields = camera_in.model_dump(exclude={"zones", "lines"})
     camera = Camera(
         **fields,
         zones=[zone.model_dump(mode="json") for zone in camera_in.zones],
+        lines=[line.model_dump(mode="json") for line in camera_in.lines],
         dvr_id=dvr_id,
         channel=channel,
         status=_initial_status(camera_in.enabled),
@@ -131,7 +134,9 @@ async def update_camera(
     changes = camera_in.model_dump(exclude_unset=True)
     if "zones" in changes and camera_in.zones is not None:
         changes["zones"] = [zone.model_dump(mode="json") for zone in camera_in.zones]
-    for required in ("name", "source_kind", "source_url", "location", "zones", "enabled"):
+    if "lines" in changes and camera_in.lines is not None:
+        changes["lines"] = [line.model_dump(mode="json") for line in camera_in.lines]
+    for required in ("name", "source_kind", "source_url", "location", "zones", "lines", "enabled"):
         if required in changes and changes[required] is None:
             del changes[required]
     for field in ("source_url", "substream_url"):  # a masked URL sent back keeps its secret

@@ -1,6 +1,7 @@
 """ORM tables. Alembic migrations in `migrations/` own the schema; times are UTC."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -75,6 +77,7 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     address: Mapped[str] = mapped_column(String(500), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")  # ISO 4217, for losses
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -156,6 +159,7 @@ class Camera(Base):
     channel: Mapped[int | None] = mapped_column(default=None)
     location: Mapped[str] = mapped_column(String(200), default="")
     zones: Mapped[list[Any]] = mapped_column(default=list)
+    lines: Mapped[list[Any]] = mapped_column(default=list)  # counting lines
     enabled: Mapped[bool] = mapped_column(default=True)
     threshold: Mapped[float | None] = mapped_column(default=None)
     alert_budget_per_day: Mapped[float | None] = mapped_column(default=None)
@@ -198,6 +202,10 @@ class Alert(Base):
     annotated_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     clip_status: Mapped[str | None] = mapped_column(String(16), default=None)
     track_ids: Mapped[list[Any]] = mapped_column(default=list)
+    # the value of the goods, recorded at review: stolen (confirmed theft) or at risk
+    # (deterred), in the store's currency; recovered: whether a stolen one was got back
+    goods_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    goods_recovered: Mapped[bool | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column()
     acknowledged_by: Mapped[User | None] = relationship(
         foreign_keys=[acknowledged_by_id], lazy="selectin"
@@ -478,3 +486,70 @@ class Invite(Base):
     @property
     def store_ids(self) -> list[int]:
         return sorted(store.id for store in self.stores)
+
+
+class ZoneMinute(Base):
+    """One minute of a camera's analytics for one zone ("" the whole view): how many people
+    were in it and the visits that ended in the minute. Written only for analysed minutes
+    (the whole view) and minutes with someone in the zone; no person is identified."""
+
+    __tablename__ = "zone_minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    zone: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    minute: Mapped[datetime]
+    frames: Mapped[int] = mapped_column(default=0)  # analysed frames in the minute
+    occupancy_sum: Mapped[float] = mapped_column(default=0.0)  # people summed over frames
+    occupancy_max: Mapped[int] = mapped_column(default=0)
+    entries: Mapped[int] = mapped_column(default=0)
+    exits: Mapped[int] = mapped_column(default=0)
+    dwell_sum_s: Mapped[float] = mapped_column(default=0.0)  # of the visits that ended
+    dwell_hist: Mapped[list[Any]] = mapped_column(default=list)  # bins: DWELL_EDGES_S
+
+    __table_args__ = (
+        UniqueConstraint("camera_id", "zone", "minute"),
+        Index("ix_zone_minutes_store_minute", "store_id", "minute"),
+        Index("ix_zone_minutes_minute", "minute"),
+    )
+
+
+class LineMinute(Base):
+    """People crossing one counting line in one minute, in and out."""
+
+    __tablename__ = "line_minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    line: Mapped[str] = mapped_column(String(60))
+    minute: Mapped[datetime]
+    entered: Mapped[int] = mapped_column(default=0)
+    left: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        UniqueConstraint("camera_id", "line", "minute"),
+        Index("ix_line_minutes_store_minute", "store_id", "minute"),
+        Index("ix_line_minutes_minute", "minute"),
+    )
+
+
+class HeatmapHour(Base):
+    """Where people stood on one camera in one hour: person-seconds per grid cell."""
+
+    __tablename__ = "heatmap_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    hour: Mapped[datetime]
+    cols: Mapped[int]
+    rows: Mapped[int]
+    cells: Mapped[list[Any]] = mapped_column(default=list)  # rows x cols, row-major, seconds
+
+    __table_args__ = (
+        UniqueConstraint("camera_id", "hour"),
+        Index("ix_heatmap_hours_hour", "hour"),
+    )

@@ -39,8 +39,14 @@ class ZoneKind(StrEnum):
     shelf = "shelf"
     exit = "exit"
     checkout = "checkout"
-    ignore = "ignore"
+    queue = "queue"  # a checkout queue: its length and the wait are measured
+    entrance = "entrance"
+    staff = "staff"  # staff only
+    ignore = "ignore"  # not analysed: nobody in it raises alerts or is counted
     other = "other"
+
+
+MAX_LINES = 8  # counting lines per camera
 
 
 _SCHEMES: dict[SourceKind, tuple[str, ...]] = {
@@ -81,6 +87,33 @@ class Zone(BaseModel):
         if any(not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0) for x, y in points):
             raise ValueError("polygon points must lie in 0..1 (fractions of width and height)")
         return points
+
+
+class CountingLine(BaseModel):
+    """A line people are counted crossing, from `a` to `b` in fractions of the picture
+    (0..1, origin top left). Crossing it towards the right-hand side of a→b, as seen on the
+    picture, counts as going in; the other way, as going out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    a: tuple[float, float]
+    b: tuple[float, float]
+
+    @field_validator("a", "b")
+    @classmethod
+    def _inside_image(cls, point: tuple[float, float]) -> tuple[float, float]:
+        x, y = point
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ValueError("line ends must lie in 0..1 (fractions of width and height)")
+        return point
+
+    @model_validator(mode="after")
+    def _has_length(self) -> "CountingLine":
+        (ax, ay), (bx, by) = self.a, self.b
+        if (ax - bx) ** 2 + (ay - by) ** 2 < 0.02**2:
+            raise ValueError("a counting line needs its ends at least 2% of the picture apart")
+        return self
 
 
 class CameraOverrides(BaseModel):
@@ -124,6 +157,7 @@ class CameraCreate(CameraOverrides):
     )
     location: str = Field(default="", max_length=200)
     zones: list[Zone] = Field(default_factory=list, max_length=32)
+    lines: list[CountingLine] = Field(default_factory=list, max_length=MAX_LINES)
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -145,6 +179,7 @@ class CameraUpdate(CameraOverrides):
     substream_url: str | None = Field(default=None, max_length=2000)
     location: str | None = Field(default=None, max_length=200)
     zones: list[Zone] | None = Field(default=None, max_length=32)
+    lines: list[CountingLine] | None = Field(default=None, max_length=MAX_LINES)
     enabled: bool | None = None
 
 
@@ -185,6 +220,7 @@ class CameraPublic(BaseModel):
     channel: int | None
     location: str
     zones: list[Zone]
+    lines: list[CountingLine] = Field(default_factory=list)
     enabled: bool
     threshold: float | None
     alert_budget_per_day: float | None

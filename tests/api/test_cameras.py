@@ -82,6 +82,7 @@ async def test_create_read_list_update(
         "channel": None,
         "location": "front door",
         "zones": ZONES,
+        "lines": [],
         "enabled": True,
         "threshold": 0.7,
         "alert_budget_per_day": 2.5,
@@ -344,6 +345,22 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
     assert (tuned.json()["threshold"], tuned.json()["analysis_fps"]) == (0.65, 2.5)
     assert tuned.json()["alert_budget_per_day"] == 0.5
     assert tuned.json()["zones"] == ZONES  # absent fields stay
+    # counting lines and the analytics' zone kinds: an admin draws them per camera
+    lines = [{"name": "Door", "a": [0.1, 0.6], "b": [0.9, 0.6]}]
+    queue = {"name": "Till queue", "kind": "queue", "polygon": [[0, 0], [0.5, 0], [0.5, 0.5]]}
+    counted = await client.patch(
+        path, headers=admin, json={"lines": lines, "zones": [*ZONES, queue]}
+    )
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["lines"] == lines
+    assert counted.json()["zones"][-1]["kind"] == "queue"
+    assert (await get_json(client, admin, path))["lines"] == lines
+    for kind in ("entrance", "staff"):
+        kinded = [{"name": kind, "kind": kind, "polygon": [[0, 0], [1, 0], [1, 1]]}]
+        assert (await client.patch(path, headers=admin, json={"zones": kinded})).status_code == 200
+    supervisor = await client.patch(path, headers=world.headers["supervisor_a"], json={"lines": []})
+    assert supervisor.status_code == 403
+    await client.patch(path, headers=admin, json={"zones": ZONES})
     # bounds are inclusive
     edge = await client.patch(path, headers=admin, json={"threshold": 1.0, "analysis_fps": 30.0})
     assert edge.status_code == 200
@@ -373,6 +390,10 @@ async def test_zones_and_overrides(client: httpx.AsyncClient, world: World) -> N
             "validation_error",
         ),
         ({"zones": [{"name": "", "polygon": [[0, 0], [1, 0], [1, 1]]}]}, "validation_error"),
+        # a line end outside the picture, a line too short to cross, a nameless line
+        ({"lines": [{"name": "l", "a": [0, 0], "b": [1.1, 0]}]}, "validation_error"),
+        ({"lines": [{"name": "l", "a": [0.5, 0.5], "b": [0.505, 0.5]}]}, "validation_error"),
+        ({"lines": [{"name": "", "a": [0, 0], "b": [1, 1]}]}, "validation_error"),
         ({"colour": "red"}, "validation_error"),  # unknown field
         ({"source_kind": "usb"}, "invalid_request"),  # the stored rtsp URL is no usb device
     ]
