@@ -1,6 +1,6 @@
-"""The app: sign-in, then Home, Alerts, Stats and Settings under a navigation bar and an app
-bar naming the store (or server) in use, with a menu to switch servers; the live events keep
-the alerts (and the unread badge) current. `main` is Flet's entry point.
+"""The app: sign-in, then Home, Alerts, Stats, Analytics and Settings under a navigation bar
+and an app bar naming the store (or server) in use, with a menu to switch servers; the live
+events keep the alerts (and the unread badge) current. `main` is Flet's entry point.
 
 A route `/alerts/<id>` (a push notification's deep link, or a browser address) opens that
 alert once signed in.
@@ -24,6 +24,7 @@ from mobile.state.push import PushRegistration, PushTokens, platform_tokens
 from mobile.ui import common, ids
 from mobile.ui.alert_detail import AlertDetail
 from mobile.ui.alerts import AlertsScreen
+from mobile.ui.analytics import AnalyticsScreen
 from mobile.ui.appearance import Appearance
 from mobile.ui.attention import Attention
 from mobile.ui.home import CameraScreen, HomeScreen
@@ -37,7 +38,7 @@ from mobile.ui.stats import StatsScreen
 from shared.schemas.alerts import AlertPublic, AlertStatus
 from shared.schemas.events import AlertCreated, AlertUpdated, CameraStatusChanged
 
-HOME, ALERTS, STATS, SETTINGS = range(4)
+HOME, ALERTS, STATS, ANALYTICS, SETTINGS = range(5)
 ALERT_ROUTE = re.compile(r"^/alerts/(\d+)$")
 
 
@@ -74,6 +75,7 @@ class ShopGuardApp:
         )
         self.servers = ServerMenu(self.account, self.switch_server, self.add_server)
         self.stats = StatsScreen(self.account, self.camera_names)
+        self.analytics = AnalyticsScreen(self.account)
         self.language = LanguageChoice(self.page, self.account.preferences, self._language_changed)
         self.settings = SettingsScreen(
             self.account,
@@ -164,7 +166,7 @@ class ShopGuardApp:
     async def show_tab(self, index: int) -> None:
         self.navigation.selected = index
         self.detail = None
-        screen = (self.home, self.alerts, self.stats, self.settings)[index]
+        screen = (self.home, self.alerts, self.stats, self.analytics, self.settings)[index]
         self._show(screen.control)
         if index == ALERTS:
             self.book.mark_read()

@@ -85,6 +85,25 @@ LANGUAGE = "language"
 ABOUT_VERSIONS = "about-versions"
 ABOUT_MODEL = "about-model"
 ADD_SERVER = "add-server"
+ANALYTICS_STORE = "analytics-store"
+ANALYTICS_CAMERA = "analytics-camera"
+ANALYTICS_RANGE = "analytics-range"
+ANALYTICS_FOOTFALL = "analytics-footfall"
+ANALYTICS_OCCUPANCY = "analytics-occupancy"
+ANALYTICS_DWELL = "analytics-dwell"
+ANALYTICS_HEATMAP = "analytics-heatmap"
+ANALYTICS_HEATMAP_PICTURE = "analytics-heatmap-picture"
+ANALYTICS_QUEUES = "analytics-queues"
+LINES_ZONES_PICTURE = "lines-zones-picture"
+LINES_ZONES_HELP = "lines-zones-help"
+ADD_LINE = "add-line"
+ADD_ZONE = "add-zone"
+FINISH_ZONE = "finish-zone"
+CANCEL_DRAWING = "cancel-drawing"
+DRAWING_NAME = "drawing-name"
+DRAWING_KIND = "drawing-kind"
+SAVE_LINES_ZONES = "save-lines-zones"
+LINES_ZONES_RESULT = "lines-zones-result"
 
 
 def alert_row(alert_id: int) -> str:
@@ -113,6 +132,15 @@ def stats_camera(camera_id: int) -> str:
 
 def admin_camera_row(camera_id: int) -> str:
     return f"admin-camera-{camera_id}"
+
+
+def lines_zones_button(camera_id: int) -> str:
+    return f"lines-zones-{camera_id}"
+
+
+def drawn_item(index: int) -> str:
+    """A line or zone in the editor's list, in its order there."""
+    return f"drawn-{index}"
 
 
 def invite_row(invite_id: int) -> str:

@@ -1,4 +1,4 @@
-"""The four places of the app: a bar at the bottom on phones, a rail at the left on wide
+"""The five places of the app: a bar at the bottom on phones, a rail at the left on wide
 windows (tablets, desktops, the browser), with the unread badge on Alerts in both."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ PLACES = (
     (ft.Icons.HOME_OUTLINED, N_("Home")),
     (ft.Icons.NOTIFICATIONS_OUTLINED, N_("Alerts")),
     (ft.Icons.BAR_CHART, N_("Stats")),
+    (ft.Icons.INSIGHTS, N_("Analytics")),
     (ft.Icons.SETTINGS_OUTLINED, N_("Settings")),
 )
 ALERTS_PLACE = 1
