@@ -190,7 +190,7 @@ def dwell(figures: DwellPublic, width: float) -> list[ft.Control]:
         controls += [
             _row(
                 place_name(zone),
-                _("{visits} · median {median} · 90% under {p90}").format(
+                _("{visits} · median {median} · 9 in 10 under {p90}").format(
                     visits=ngettext("{n} visit", "{n} visits", zone.visits).format(
                         n=formats.number(zone.visits)
                     ),

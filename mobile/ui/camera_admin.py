@@ -1,6 +1,7 @@
 """Settings → Cameras and DVRs (admins): every camera with its status, its threshold in force
 (own, from its alert budget, or learning) and the alerts a day it gives, an on/off switch,
-edit and delete; DVRs with their channels; Add camera and Add DVR open their forms."""
+edit and delete, and its counting lines and zones drawn on its picture; DVRs with their
+channels; Add camera and Add DVR open their forms."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from mobile.state.account import Account
 from mobile.ui import common, forms, ids
 from mobile.ui.camera_form import CameraForm, threshold_in_force
 from mobile.ui.dvr_form import DvrForm
+from mobile.ui.lines_zones import LinesZonesEditor
 from shared.schemas.cameras import CameraPublic, CameraStatus, DvrPublic
 from shared.schemas.stores import StorePublic
 
@@ -39,6 +41,7 @@ class CameraRow:
     switch: ft.Switch
     edit: ft.IconButton
     delete: ft.IconButton
+    lines_zones: ft.TextButton
 
 
 class CameraAdmin:
@@ -49,7 +52,7 @@ class CameraAdmin:
         self.stores: list[StorePublic] = []
         self.cameras: list[CameraPublic] = []
         self.dvrs: list[DvrPublic] = []
-        self.form: CameraForm | DvrForm | None = None
+        self.form: CameraForm | DvrForm | LinesZonesEditor | None = None
         self.camera_rows: dict[int, CameraRow] = {}
         self.dvr_deletes: dict[int, ft.IconButton] = {}
         self.dialog: ft.AlertDialog | None = None
@@ -108,6 +111,11 @@ class CameraAdmin:
             question = _("Delete {camera}?").format(camera=camera.name)
             self._confirm(question, lambda: client.delete_camera(camera.id))
 
+        async def draw(event: ft.Event[ft.TextButton]) -> None:
+            editor = LinesZonesEditor(self._account, camera, self._closed)
+            self._show(editor)
+            await editor.refresh()
+
         controls = CameraRow(
             switch=switch,
             edit=ft.IconButton(
@@ -117,6 +125,13 @@ class CameraAdmin:
                 ft.Icons.DELETE_OUTLINE,
                 tooltip=_("Delete {camera}").format(camera=camera.name),
                 on_click=delete,
+            ),
+            lines_zones=ft.TextButton(
+                _("Lines and zones ({lines}, {zones})").format(
+                    lines=len(camera.lines), zones=len(camera.zones)
+                ),
+                icon=ft.Icons.POLYLINE_OUTLINED,
+                on_click=draw,
             ),
         )
         self.camera_rows[camera.id] = controls
@@ -131,6 +146,7 @@ class CameraAdmin:
                             color=common.MUTED,
                         ),
                         ft.Text(threshold_in_force(camera), size=12, color=common.MUTED),
+                        ids.tagged(ids.lines_zones_button(camera.id), controls.lines_zones),
                     ],
                     spacing=2,
                     expand=True,
@@ -235,7 +251,7 @@ class CameraAdmin:
     async def _add_dvr(self, event: object) -> None:
         self._show(DvrForm(self._account, self.stores, self._closed))
 
-    def _show(self, form: CameraForm | DvrForm) -> None:
+    def _show(self, form: CameraForm | DvrForm | LinesZonesEditor) -> None:
         self.form = form
         self._open_form(form.control)
 
