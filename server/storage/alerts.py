@@ -5,6 +5,8 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.errors import Conflict, InvalidRequest, NotFound
 from server.storage.models import Alert, Camera, ClipJob, User
 from shared.schemas.alerts import (
+    VALUED_OUTCOMES,
     AlertOutcome,
     AlertPublic,
     AlertStatus,
@@ -22,7 +25,8 @@ from shared.schemas.alerts import (
 from shared.schemas.settings import ClipSettings
 
 
-def alert_public(alert: Alert) -> AlertPublic:
+def alert_public(alert: Alert, currency: str | None = None) -> AlertPublic:
+    """The alert as the API shows it; `currency`: its store's, when the caller looked it up."""
     return AlertPublic(
         id=alert.id,
         store_id=alert.store_id,
@@ -44,6 +48,9 @@ def alert_public(alert: Alert) -> AlertPublic:
         has_clip=alert.clip_ref is not None,
         has_annotated_clip=alert.annotated_ref is not None,
         clip_status=ClipStatus(alert.clip_status) if alert.clip_status else None,
+        goods_value=alert.goods_value,
+        goods_recovered=alert.goods_recovered,
+        currency=currency,
         version=alert.version,
     )
 
@@ -187,6 +194,8 @@ async def review_alert(
             f"{review.if_version}); reload it"
         )
     status = review.status or (AlertStatus.reviewed if review.outcome else None)
+    outcome = _outcome_after(alert, status, review.outcome)
+    _check_goods(alert.id, review, outcome)
     if status is AlertStatus.acknowledged and alert.acknowledged_at is None:
         alert.acknowledged_by_id, alert.acknowledged_at = reviewer.id, now
     if status is AlertStatus.reviewed:
@@ -205,6 +214,7 @@ async def review_alert(
         alert.status = status.value
     if review.notes is not None:
         alert.notes = review.notes
+    _apply_goods(alert, review, outcome)
     alert_id = alert.id  # a failed flush expires the object
     try:
         await session.flush()
@@ -212,3 +222,62 @@ async def review_alert(
         raise Conflict(f"alert {alert_id} changed meanwhile; reload it") from exc
     await session.refresh(alert, attribute_names=["acknowledged_by", "reviewed_by"])
     return alert
+
+
+Goods = tuple[Decimal | None, bool | None]
+
+
+def goods_of(alert: Alert) -> Goods:
+    """The goods' value and recovery as recorded."""
+    return alert.goods_value, alert.goods_recovered
+
+
+def goods_cleared(before: Goods, alert: Alert, review: AlertUpdate) -> dict[str, Any]:
+    """What the review removed without saying so (a new outcome takes no value), for the
+    audit log: `{"goods_value": None}` and the like."""
+    after = goods_of(alert)
+    names = ("goods_value", "goods_recovered")
+    return {
+        name: None
+        for name, old, new in zip(names, before, after, strict=True)
+        if old is not None and new is None and name not in review.model_fields_set
+    }
+
+
+def _outcome_after(
+    alert: Alert, status: AlertStatus | None, outcome: AlertOutcome | None
+) -> AlertOutcome | None:
+    """The alert's outcome once the step is applied."""
+    if status is AlertStatus.reviewed:
+        return outcome
+    if status is not None:  # back to new or acknowledged
+        return None
+    return AlertOutcome(alert.outcome) if alert.outcome else None
+
+
+def _check_goods(alert_id: int, review: AlertUpdate, outcome: AlertOutcome | None) -> None:
+    """A value needs a confirmed theft or a deterred incident, a recovery a theft: sent
+    with the step, or the alert's outcome already."""
+    if review.goods_value is not None and outcome not in VALUED_OUTCOMES:
+        raise InvalidRequest(
+            f"alert {alert_id} is not reviewed as confirmed_theft or deterred: a goods value "
+            "only goes with one of those outcomes"
+        )
+    if review.goods_recovered is not None and outcome is not AlertOutcome.confirmed_theft:
+        raise InvalidRequest(
+            f"alert {alert_id} is not reviewed as confirmed_theft: goods_recovered only goes "
+            "with a confirmed theft"
+        )
+
+
+def _apply_goods(alert: Alert, review: AlertUpdate, outcome: AlertOutcome | None) -> None:
+    """Record what the step sends; an outcome that takes no value (or no recovery) clears it."""
+    sent = review.model_fields_set
+    if "goods_value" in sent:
+        alert.goods_value = review.goods_value
+    if "goods_recovered" in sent:
+        alert.goods_recovered = review.goods_recovered
+    if outcome not in VALUED_OUTCOMES:
+        alert.goods_value = None
+    if outcome is not AlertOutcome.confirmed_theft:
+        alert.goods_recovered = None

@@ -19,6 +19,14 @@ async def list_stores(*, session: AsyncSession, store_ids: list[int] | None) -> 
     return (await session.scalars(query)).all()
 
 
+async def currencies(*, session: AsyncSession, store_ids: set[int]) -> dict[int, str]:
+    """Each store's currency (ISO 4217), by store id."""
+    if not store_ids:
+        return {}
+    query = select(Store.id, Store.currency).where(Store.id.in_(store_ids))
+    return {row.id: row.currency for row in (await session.execute(query)).all()}
+
+
 async def get_store(*, session: AsyncSession, store_id: int, store_ids: list[int] | None) -> Store:
     store = await session.get(Store, store_id)
     if store is None or (store_ids is not None and store_id not in store_ids):

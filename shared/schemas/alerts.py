@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.schemas.money import GoodsValue, Money
+
 TEST_EVENT_TYPE = "test"
 """Event type of alerts raised on demand to check delivery (not counted as detections)."""
 
@@ -22,6 +24,10 @@ class AlertOutcome(StrEnum):
     false_alarm = "false_alarm"
     deterred = "deterred"
     unclear = "unclear"
+
+
+VALUED_OUTCOMES = frozenset({AlertOutcome.confirmed_theft, AlertOutcome.deterred})
+"""Outcomes that may carry the goods' value: stolen (theft) or at risk (deterred)."""
 
 
 class ClipStatus(StrEnum):
@@ -42,6 +48,17 @@ class AlertUpdate(BaseModel):
     status: AlertStatus | None = None
     outcome: AlertOutcome | None = None
     notes: str | None = Field(default=None, max_length=4000)
+    goods_value: GoodsValue | None = Field(
+        default=None,
+        description="What the goods were worth in the store's currency: stolen (confirmed "
+        "theft) or at risk (deterred). Only with one of those outcomes, sent here or already "
+        "recorded; null removes a recorded value.",
+    )
+    goods_recovered: bool | None = Field(
+        default=None,
+        strict=True,  # true or false, not "yes" or 1
+        description="Whether stolen goods were got back (confirmed theft only); null: unknown.",
+    )
     if_version: int | None = Field(
         default=None,
         ge=1,
@@ -54,9 +71,22 @@ class AlertUpdate(BaseModel):
             raise ValueError("a reviewed alert needs an outcome")
         if self.outcome is not None and self.status not in (None, AlertStatus.reviewed):
             raise ValueError("an outcome only goes with status reviewed")
-        if self.status is None and self.outcome is None and self.notes is None:
-            raise ValueError("nothing to change: give status, outcome or notes")
+        goods = {"goods_value", "goods_recovered"} & self.model_fields_set
+        if self.status is None and self.outcome is None and self.notes is None and not goods:
+            raise ValueError("nothing to change: give status, outcome, notes or the goods' value")
+        if self.status in (AlertStatus.new, AlertStatus.acknowledged) and self.values_goods:
+            raise ValueError("the goods' value only goes with a reviewed alert")
+        if self.outcome not in (None, *VALUED_OUTCOMES) and self.goods_value is not None:
+            raise ValueError("goods_value only goes with outcome confirmed_theft or deterred")
+        theft = self.outcome in (None, AlertOutcome.confirmed_theft)
+        if not theft and self.goods_recovered is not None:
+            raise ValueError("goods_recovered only goes with outcome confirmed_theft")
         return self
+
+    @property
+    def values_goods(self) -> bool:
+        """The step records a value or the recovery (rather than nothing or removing them)."""
+        return self.goods_value is not None or self.goods_recovered is not None
 
 
 class AlertPublic(BaseModel):
@@ -85,6 +115,18 @@ class AlertPublic(BaseModel):
     )
     clip_status: ClipStatus | None = Field(
         default=None, description="The evidence clip's progress; null when none is made."
+    )
+    goods_value: Money | None = Field(
+        default=None,
+        description="The goods' value in `currency`, as a string with two decimals: stolen "
+        "(confirmed theft) or at risk (deterred); null when none is recorded.",
+    )
+    goods_recovered: bool | None = Field(
+        default=None, description="Stolen goods got back (confirmed theft only); null: unknown."
+    )
+    currency: str | None = Field(
+        default=None,
+        description="The store's currency (ISO 4217) for `goods_value`; null in live events.",
     )
     version: int
     thumbnail_url: str | None = Field(

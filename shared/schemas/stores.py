@@ -5,6 +5,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.schemas.money import CURRENCY_PATTERN, check_currency
+
 
 def _check_timezone(value: str | None) -> str | None:
     if value is not None and value not in available_timezones():
@@ -18,8 +20,14 @@ class StoreCreate(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     address: str = Field(default="", max_length=500)
     timezone: str = Field(default="UTC", description="IANA time zone, used for daily stats.")
+    currency: str = Field(
+        default="USD",
+        pattern=CURRENCY_PATTERN,
+        description="ISO 4217 code (EUR, USD, GBP...) of the goods' values recorded at review.",
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
+    _currency = field_validator("currency")(check_currency)
 
 
 class StoreUpdate(BaseModel):
@@ -28,8 +36,14 @@ class StoreUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=500)
     timezone: str | None = None
+    currency: str | None = Field(
+        default=None,
+        pattern=CURRENCY_PATTERN,
+        description="ISO 4217 code; values already recorded keep their amounts (not converted).",
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
+    _currency = field_validator("currency")(check_currency)
 
 
 class StorePublic(BaseModel):
@@ -39,6 +53,7 @@ class StorePublic(BaseModel):
     name: str
     address: str
     timezone: str
+    currency: str = Field(default="USD", description="ISO 4217 code of the store's values.")
     created_at: datetime
 
 

@@ -256,6 +256,7 @@ async def test_stores_api(client: httpx.AsyncClient, world: World) -> None:
         "name": "Harbour",
         "address": "1 Quay",
         "timezone": "Europe/Berlin",
+        "currency": "USD",  # the default
     }
     path = f"{STORES}/{store['id']}"
     assert await get_json(client, admin, path) == store

@@ -13,7 +13,7 @@ from server.api.params import as_utc
 from server.services import evidence_share, thumbnails
 from server.services.alerts import commit_and_announce
 from server.services.evidence import evidence_file, evidence_ref
-from server.storage import alerts
+from server.storage import alerts, stores
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
 from shared.schemas.alerts import (
@@ -67,8 +67,14 @@ async def list_alerts(
         session=session, where=where, limit=limit, cursor=cursor
     )
     links, expires = runtime.media_links, thumbnails.link_expiry(time.time())
+    money = await stores.currencies(session=session, store_ids={a.store_id for a in rows})
     return AlertsPublic(
-        data=[thumbnails.with_thumbnail(alerts.alert_public(a), a, links, expires) for a in rows],
+        data=[
+            thumbnails.with_thumbnail(
+                alerts.alert_public(a, money.get(a.store_id)), a, links, expires
+            )
+            for a in rows
+        ],
         count=count,
         next_cursor=next_cursor,
     )
@@ -104,8 +110,9 @@ async def read_alert(
         session=session, alert_id=alert_id, store_ids=principal.store_scope
     )
     expires = thumbnails.link_expiry(time.time())
+    money = await stores.currencies(session=session, store_ids={alert.store_id})
     return thumbnails.with_thumbnail(
-        alerts.alert_public(alert), alert, runtime.media_links, expires
+        alerts.alert_public(alert, money.get(alert.store_id)), alert, runtime.media_links, expires
     )
 
 
@@ -118,20 +125,24 @@ async def review_alert(
     runtime: RuntimeDep,
     audit: AuditDep,
 ) -> AlertPublic:
-    """Acknowledge or review an alert (status, outcome, notes)."""
+    """Acknowledge or review an alert (status, outcome, notes, the goods' value: stolen in a
+    confirmed theft, and whether recovered, or at risk in a deterred one)."""
     alert = await alerts.get_alert(
         session=session, alert_id=alert_id, store_ids=principal.store_scope
     )
+    goods_before = alerts.goods_of(alert)
     await alerts.review_alert(
         session=session, alert=alert, review=body, reviewer=principal.user, now=utcnow()
     )
     await runtime.pose_tracks.alert_reviewed(session=session, alert=alert, now=utcnow())
-    public = alerts.alert_public(alert)
+    money = await stores.currencies(session=session, store_ids={alert.store_id})
+    public = alerts.alert_public(alert, money.get(alert.store_id))
     await audit.record(
         "alert.review",
         "alert",
         alert.id,
-        body.model_dump(mode="json", exclude_unset=True, exclude={"if_version"}),
+        body.model_dump(mode="json", exclude_unset=True, exclude={"if_version"})
+        | alerts.goods_cleared(goods_before, alert, body),
     )
     envelope = await runtime.bus.stage(session, AlertUpdated(alert=public), store_id=alert.store_id)
     await commit_and_announce(session, runtime.bus, envelope)

@@ -1,6 +1,6 @@
-"""Alert statistics over a time range."""
+"""Alert statistics and losses over a time range."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,14 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.api.deps import CurrentUser, SessionDep
 from server.api.params import as_utc, time_zone
 from server.errors import InvalidRequest
-from server.storage import stats, stores
+from server.storage import losses, stats, stores
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
+from shared.schemas.losses import LossesPublic
 from shared.schemas.stats import StatsPublic
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
 MAX_RANGE = timedelta(days=366)
+LOSS_MONTHS = 12  # the losses' default range: this month and the 11 before
 
 
 @router.get("")
@@ -56,6 +58,56 @@ async def read_stats(
     if tz is None:
         tz = await _default_zone(session, principal.store_scope, store_id)
     return await stats.alert_stats(session=session, where=where, tz=time_zone(tz))
+
+
+@router.get("/losses")
+async def read_losses(
+    principal: CurrentUser,
+    session: SessionDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tz: Annotated[
+        str | None,
+        Query(max_length=64, description="IANA zone for months; default: each store's own."),
+    ] = None,
+    store_id: int | None = None,
+    camera_id: int | None = None,
+) -> LossesPublic:
+    """Losses prevented (stolen goods recovered, goods at risk in deterred incidents) and
+    suffered (stolen goods not recovered), from the values recorded at review: in total per
+    currency, per store in its currency, per camera and per month. Amounts are strings with
+    two decimals; different currencies are never added up.
+
+    The range defaults to this month and the 11 before (from the first of the month, in
+    `tz` or the zone `GET /stats` would use) and may span at most 366 days. Months are
+    counted in `tz`, else in each store's own zone. Test alerts are left out.
+    """
+    end = as_utc(until) or utcnow()
+    if since is None:
+        start_zone = time_zone(tz or await _default_zone(session, principal.store_scope, store_id))
+        start = _months_back(end.astimezone(start_zone), LOSS_MONTHS - 1)
+    else:
+        start = as_utc(since) or end
+    if start >= end:
+        raise InvalidRequest("`since` must be before `until`")
+    if end - start > MAX_RANGE:
+        raise InvalidRequest("the range may span at most 366 days")
+    where = AlertFilter(
+        store_ids=principal.store_scope,
+        store_id=store_id,
+        camera_id=camera_id,
+        since=start,
+        until=end,
+    )
+    zone = time_zone(tz) if tz is not None else None
+    return await losses.loss_stats(session=session, where=where, tz=zone)
+
+
+def _months_back(moment: datetime, months: int) -> datetime:
+    """Local midnight of the first of the month `months` before `moment`'s."""
+    index = moment.year * 12 + moment.month - 1 - months
+    first = moment.date().replace(year=index // 12, month=index % 12 + 1, day=1)
+    return datetime.combine(first, time(), tzinfo=moment.tzinfo)
 
 
 async def _default_zone(

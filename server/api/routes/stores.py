@@ -40,7 +40,7 @@ async def read_store(store_id: int, principal: CurrentUser, session: SessionDep)
 async def update_store(
     store_id: int, body: StoreUpdate, _: AdminUser, session: SessionDep, audit: AuditDep
 ) -> StorePublic:
-    """Rename a store or change its address or time zone."""
+    """Rename a store or change its address, time zone or currency."""
     store = await stores.get_store(session=session, store_id=store_id, store_ids=None)
     await stores.update_store(session=session, store=store, store_in=body)
     await audit.record("store.update", "store", store.id, body.model_dump(exclude_unset=True))
