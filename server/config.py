@@ -507,6 +507,46 @@ class PoseTracksConfig(BaseModel):
     )
 
 
+class AnalyticsConfig(BaseModel):
+    """Store analytics from tracked people: footfall over counting lines, occupancy, dwell,
+    queues and heatmaps, kept as per-minute aggregates (no person's trail is kept)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Measure footfall, occupancy, dwell and heatmaps.")
+    keep_days: float = Field(
+        90.0, ge=1.0, le=3650.0, description="Days of analytics aggregates kept."
+    )
+    rejoin_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=30.0,
+        description="A new track starting this soon after another was lost, near where it "
+        "was lost, is taken as the same person (not counted again).",
+    )
+    rejoin_distance: float = Field(
+        0.08,
+        ge=0.0,
+        le=0.5,
+        description="How near (a fraction of the picture) a new track must start to where a "
+        "lost one was last seen to be taken as the same person.",
+    )
+    leave_grace_s: float = Field(
+        3.0,
+        ge=0.0,
+        le=60.0,
+        description="A person out of a zone (or out of sight) this long has left it; the "
+        "visit's dwell ends when they were last seen in it.",
+    )
+    bounce_s: float = Field(
+        1.5,
+        ge=0.0,
+        le=10.0,
+        description="A crossing undone this soon (the same person back over the line) counts "
+        "neither way.",
+    )
+
+
 class Settings(BaseSettings):
     """ShopGuard's configuration; build it once with `load_settings` and hand it down."""
 
@@ -549,6 +589,7 @@ class Settings(BaseSettings):
     bus: BusConfig = BusConfig()
     cluster: ClusterConfig = ClusterConfig()
     pose_tracks: PoseTracksConfig = PoseTracksConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
     demo_video: Path | None = Field(
         None,
         description="H.264 clip played by a looping demo camera, created on a first start "

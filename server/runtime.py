@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.alerting.recorder import AlertRecorder
 from server.alerting.thresholds import CameraThresholds
+from server.analytics.stage import AnalyticsStage
+from server.analytics.writer import AnalyticsWriter
 from server.annotate.pictures import PictureThreads
 from server.behaviour.live import LiveModels
 from server.behaviour.registry import ModelRegistry
@@ -49,6 +51,7 @@ from server.posetracks.service import PoseTracks
 from server.posetracks.store import LocalPoseStore
 from server.records.alerts import AlertRaised, AlertsDecided
 from server.records.analysis import FrameAnalysis
+from server.records.analytics import CameraMinute
 from server.records.cameras import StatusChange
 from server.records.hub import RecordHub
 from server.security.keys import load_signing_key
@@ -167,6 +170,8 @@ class Runtime:
     live: LivePeers
     pose_tracks: PoseTracks
     models: ModelService
+    analytics: AnalyticsStage
+    analytics_writer: AnalyticsWriter
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -254,6 +259,10 @@ class Runtime:
             sessionmaker=sessionmaker,
             store=LocalPoseStore(settings.data_dir / POSE_TRACKS_DIR),
         )
+        analytics = AnalyticsStage(
+            settings.analytics, sessionmaker, records.publish, running=lambda: pipeline.runners
+        )
+        analytics_writer = AnalyticsWriter(settings.analytics, sessionmaker)
         for take_analysis in (
             clips.take,  # what the annotated clips draw
             frames.take,  # the live view
@@ -261,8 +270,11 @@ class Runtime:
             recorder.take,
             pose_tracks.recorder.take,
             models.take_shadow,  # a candidate's verdicts: counted, not sent
+            analytics.take,  # footfall, occupancy, dwell, heatmaps
         ):
             records.subscribe(FrameAnalysis, take_analysis)
+        records.subscribe(StatusChange, analytics.status_changed)
+        records.subscribe(CameraMinute, analytics_writer.take)
         records.subscribe(AlertRaised, clips.alert_raised)  # snapshot and clip
         records.subscribe(AlertsDecided, clips.alerts_decided)  # when a clip may close
         records.subscribe(AlertRaised, frames.alert_raised)  # its people highlighted
@@ -294,6 +306,8 @@ class Runtime:
             live=LivePeers(frames, pictures, settings.live),
             pose_tracks=pose_tracks,
             models=models,
+            analytics=analytics,
+            analytics_writer=analytics_writer,
         )
         async with runtime.sessionmaker() as session:
             password = await ensure_initial_admin(
@@ -315,6 +329,8 @@ class Runtime:
         await runtime.alerts.start()
         await runtime.pose_tracks.start()
         await runtime.models.start()
+        await runtime.analytics_writer.start()
+        await runtime.analytics.start()
         await runtime.statuses.start()
         await runtime.pipeline.start()
         if leases is not None:
@@ -337,6 +353,8 @@ class Runtime:
             await self.leases.release_all()  # the other workers take over at once
         await self.statuses.stop()  # the cameras' last word: offline
         await self.models.stop()
+        await self.analytics.stop()  # the cameras' last minutes, to the writer
+        await self.analytics_writer.stop()
         await self.pose_tracks.stop()
         await self.thresholds.stop()
         await self.alerts.stop()

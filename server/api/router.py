@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from server.api.routes import (
     alerts,
+    analytics,
     audit,
     auth,
     cameras,
@@ -35,6 +36,7 @@ for module in (
     alerts,
     episodes,
     stats,
+    analytics,
     settings,
     devices,
     audit,

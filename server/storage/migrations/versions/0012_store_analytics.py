@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -17,7 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _place_columns(table: str) -> list[sa.Column[object] | sa.ForeignKeyConstraint]:
+def _place_columns(table: str) -> list[SchemaItem]:
     return [
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("store_id", sa.Integer(), nullable=False),
