@@ -519,6 +519,7 @@ MATRIX = [
     Row("DELETE", "/labelled-episodes/{episode_id}", 204, "F O O F N", fresh_missed_theft),
     # Stats and settings: everyone reads, admins change settings.
     Row("GET", "/stats", 200, ALL),
+    Row("GET", "/stats/losses", 200, ALL),
     Row("GET", "/settings", 200, ALL),
     Row("PATCH", "/settings", 200, ADMIN, settings_update),
     # Devices: everyone manages their own; push preferences name only stores they see.
