@@ -13,11 +13,13 @@ import argparse
 import json
 import logging
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
+import numpy as np
 
 from server.analytics.camera import CameraAnalytics, CameraLayout
 from server.config import AnalyticsConfig
@@ -65,7 +67,8 @@ def run(
     analytics = CameraAnalytics(1, CameraLayout(lines=(line,)), config or AnalyticsConfig())
     tracker = Tracker(fps=fps)
     pose: OnnxPose | None = None
-    frames, cpu_s, seen = 0, 0.0, set()
+    frames, cpu_s = 0, 0.0
+    seen: set[int] = set()
     entered = left = 0
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
@@ -74,7 +77,7 @@ def run(
         for index, decoded in enumerate(container.decode(stream)):
             if index % step:
                 continue
-            image = decoded.to_ndarray(format="bgr24")
+            image = decoded.to_ndarray(format="bgr24").astype(np.uint8, copy=False)
             height, frame_width = image.shape[:2]
             if pose is None:
                 pose = OnnxPose(model, input_hw=input_hw_for((frame_width, height), width))
@@ -123,7 +126,7 @@ def main() -> None:
     for fps in args.fps:
         result = run(args.clip, truth, fps=fps, width=args.width)
         runs.append(asdict(result) | {"error": result.error})
-        print(
+        _say(
             f"{fps:g} fps: counted {result.entered} in, {result.left} out; by hand "
             f"{result.truth_entered} in, {result.truth_left} out (off by {result.error}); "
             f"analytics {result.analytics_cpu_ms_per_frame:.3f} ms/frame = "
@@ -133,6 +136,11 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(runs, indent=2) + "\n")
     assert not any(math.isnan(r["analytics_cpu_ms_per_frame"]) for r in runs)
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

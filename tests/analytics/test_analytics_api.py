@@ -219,6 +219,16 @@ async def test_bad_requests_and_other_stores_cameras(
         params={"since": now.isoformat(), "until": (now - timedelta(hours=1)).isoformat()},
     )
     assert backwards.status_code == 422 and error_of(backwards)["code"] == "invalid_request"
+    ancient = await client.get(
+        f"{ANALYTICS}/heatmap",
+        headers=admin,
+        params={
+            "camera_id": world.cameras[0],
+            "since": "0001-01-01T00:00:00Z",
+            "until": "0001-01-02T00:00:00Z",
+        },
+    )
+    assert ancient.status_code == 422 and "2000" in error_of(ancient)["message"]
     zone = await client.get(f"{ANALYTICS}/dwell", headers=admin, params={"tz": "Mars/Base"})
     assert zone.status_code == 422
     no_camera = await client.get(f"{ANALYTICS}/heatmap", headers=admin)
@@ -233,3 +243,34 @@ async def test_bad_requests_and_other_stores_cameras(
     # a store without analytics yet: empty, not an error
     empty = await get(client, world.headers["viewer_a"], "queues")
     assert empty["queues"] == []
+
+
+async def test_aggregates_older_than_keep_days_are_deleted(
+    client: httpx.AsyncClient, runtime: Runtime, world: World
+) -> None:
+    admin = world.headers["admin"]
+    cam_a = world.cameras[0]
+    layout = await lay_out(client, admin, cam_a)
+    now = datetime.now(UTC)
+    keep = timedelta(days=runtime.settings.analytics.keep_days)
+    old_t = math.floor((now - keep - timedelta(days=1)).timestamp() / 3600) * 3600.0
+    new_t = math.floor((now - timedelta(days=1)).timestamp() / 3600) * 3600.0
+    crossing = walk((0.2, 0.1), (0.2, 0.9), 0, 4, FPS)
+    paths: Paths = {
+        1: [(old_t + ts, p) for ts, p in crossing],
+        2: [(new_t + ts, p) for ts, p in crossing],
+    }
+    await store(runtime, minutes_of(cam_a, layout, paths))
+    everything = {"since": now - keep - timedelta(days=3), "until": now}
+
+    async def counts() -> tuple[int, float]:
+        footfall = await get(client, admin, "footfall", **everything)
+        heat = await get(client, admin, "heatmap", camera_id=cam_a, **everything)
+        return footfall["entered"], heat["person_seconds"]
+
+    entered, heat_before = await counts()
+    assert entered == 2
+    removed = await runtime.analytics_writer.prune(now)
+    assert removed >= 3  # the old minute's view row, its line row, its heatmap hour
+    entered, heat_after = await counts()
+    assert entered == 1 and 0 < heat_after < heat_before

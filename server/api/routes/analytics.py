@@ -1,7 +1,7 @@
 """Store analytics: footfall, occupancy, dwell, queues and heatmaps from tracked people,
 with the same role and store scoping as the alert statistics."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import numpy as np
@@ -28,6 +28,8 @@ from shared.schemas.errors import ErrorResponse
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 MAX_RANGE = timedelta(days=366)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class Scope:
@@ -51,6 +53,8 @@ class Scope:
             raise InvalidRequest("`since` must be before `until`")
         if end - start > MAX_RANGE:
             raise InvalidRequest("the range may span at most 366 days")
+        if start < EARLIEST or end > LATEST:
+            raise InvalidRequest("the range must lie between the years 2000 and 2999")
         self.since, self.until, self.tz = start, end, tz
         self.place = Place(principal.store_scope, store_id=store_id, camera_id=camera_id)
 
