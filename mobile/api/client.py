@@ -8,6 +8,7 @@ import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -49,6 +50,7 @@ from shared.schemas.cameras import (
 from shared.schemas.devices import DevicePublic, DeviceRegister, DevicesPublic
 from shared.schemas.errors import ErrorResponse
 from shared.schemas.live import LiveLink
+from shared.schemas.losses import LossesPublic
 from shared.schemas.models import ModelsPublic
 from shared.schemas.preferences import PushPreferencesPublic, PushPreferencesUpdate
 from shared.schemas.settings import RuntimeSettings, RuntimeSettingsUpdate
@@ -215,6 +217,38 @@ class ApiClient:
         if tz:
             params["tz"] = tz
         return await self._call("GET", "/stats", StatsPublic, params=params)
+
+    # loss value: the goods' value at review, and the losses over a range
+    async def review_goods(
+        self,
+        alert: AlertPublic,
+        *,
+        goods_value: Decimal | None,
+        goods_recovered: bool | None,
+        outcome: AlertOutcome | None = None,
+        notes: str | None = None,
+    ) -> AlertPublic:
+        """Record the goods' value (None removes it) and, for a theft, whether they were got
+        back; with `outcome`, in the same step as the review."""
+        try:
+            change = AlertUpdate(
+                outcome=outcome,
+                notes=notes,
+                goods_value=goods_value,
+                goods_recovered=goods_recovered,
+                if_version=alert.version,
+            )
+        except ValidationError as exc:
+            raise Rejected(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return await self._call("PATCH", f"/alerts/{alert.id}", AlertPublic, body=change)
+
+    async def losses(
+        self, *, since: datetime, until: datetime, tz: str | None = None
+    ) -> LossesPublic:
+        params: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat()}
+        if tz:
+            params["tz"] = tz
+        return await self._call("GET", "/stats/losses", LossesPublic, params=params)
 
     async def settings(self) -> RuntimeSettings:
         return await self._call("GET", "/settings", RuntimeSettings)

@@ -52,6 +52,8 @@ class AlertBook:
         known = self._alerts.get(alert.id)
         if known is not None and known.version > alert.version:
             return False  # an older state than the one shown
+        if known is not None and alert.currency is None:  # live events do not name it
+            alert = alert.model_copy(update={"currency": known.currency})
         if isinstance(event, AlertCreated) and alert.status is AlertStatus.new:
             self._unread.add(alert.id)
         if alert.status is not AlertStatus.new:

@@ -1,7 +1,9 @@
 """One alert: the snapshot as the clip's poster, the clip playing inline (clean or with people
 and scores drawn, one tap to switch), where and when, the level, the people involved, and the
-review: large outcome buttons (Confirmed theft, Deterred, False alarm) with a note.
-Supervisors and admins review and share the evidence; viewers only read."""
+review: large outcome buttons (Confirmed theft, Deterred, False alarm) with a note, and for a
+theft or a deterred incident the goods' value in the store's currency (and whether stolen
+goods were got back). Supervisors and admins review and share the evidence; viewers only
+read."""
 
 from __future__ import annotations
 
@@ -13,14 +15,25 @@ import flet_video as ftv
 from mobile.api.errors import ApiError
 from mobile.i18n import _
 from mobile.state.account import Account
-from mobile.ui import alert_words, common, ids
+from mobile.ui import alert_words, common, ids, money
 from mobile.ui.alert_words import title
 from mobile.ui.evidence_share import ShareEvidence
-from shared.schemas.alerts import AlertOutcome, AlertPublic, AlertStatus, MediaLinksPublic
+from shared.schemas.alerts import (
+    VALUED_OUTCOMES,
+    AlertOutcome,
+    AlertPublic,
+    AlertStatus,
+    MediaLinksPublic,
+)
 
 PLAYER_HEIGHT = 220
 BIG_OUTCOMES = (AlertOutcome.confirmed_theft, AlertOutcome.deterred, AlertOutcome.false_alarm)
 CLEAN, ANNOTATED = "clean", "annotated"
+# identifiers of the goods' value controls (see mobile.ui.ids)
+GOODS_VALUE = "goods-value"
+GOODS_RECOVERED = "goods-recovered"
+SAVE_GOODS = "save-goods"
+GOODS_FACT = "goods-fact"
 
 
 class AlertDetail:
@@ -55,6 +68,16 @@ class AlertDetail:
         )
         self.outcomes = {o: self._outcome_button(o) for o in AlertOutcome}
         self.save_note = ft.TextButton(_("Save note"), on_click=self._save_note)
+        self.currency = alert.currency  # live events do not name it: kept from the start
+        self.goods_value = ft.TextField(
+            value=money.editable(alert.goods_value),
+            keyboard_type=ft.KeyboardType.NUMBER,
+            width=260,
+        )
+        self.recovered = ft.Switch(label=_("Goods recovered"), value=bool(alert.goods_recovered))
+        self.save_goods = ft.FilledTonalButton(
+            _("Save value"), icon=ft.Icons.SAVINGS_OUTLINED, on_click=self._save_goods
+        )
         self.switch = ft.SegmentedButton(
             segments=[
                 ft.Segment(value=ANNOTATED, label=_("People marked")),
@@ -69,8 +92,16 @@ class AlertDetail:
         self._draw()
 
     async def refresh(self) -> None:
-        """Signed links to the snapshot and the clips (good for a few minutes)."""
+        """Signed links to the snapshot and the clips (good for a few minutes); the store's
+        currency when the alert came in a live event."""
         assert self._account.client is not None
+        if self.currency is None:
+            try:
+                self.currency = (await self._account.client.alert(self.alert.id)).currency
+            except ApiError:
+                pass  # the value is still shown, without its currency
+            else:
+                self._draw()
         try:
             self.links = await self._account.client.media_links(self.alert.id)
         except ApiError as exc:
@@ -85,6 +116,8 @@ class AlertDetail:
         if alert.version < self.alert.version:
             return
         before, self.alert = self.alert, alert
+        if _goods(before) != _goods(alert):
+            self._show_goods(alert)
         self.share.alert = alert
         self._draw()
         self._update()
@@ -194,6 +227,7 @@ class AlertDetail:
                 _level(alert.peak_score),
                 _fact(ft.Icons.PEOPLE_OUTLINE, self._people()),
                 *self._review_facts(),
+                *self._goods_facts(),
             ],
             spacing=6,
         )
@@ -244,11 +278,27 @@ class AlertDetail:
             shown.append(_fact(ft.Icons.NOTES, alert.notes))
         return shown
 
+    def _goods_facts(self) -> list[ft.Control]:
+        alert = self.alert
+        if alert.goods_value is None:
+            return []
+        value = money.amount(alert.goods_value, self.currency)
+        if alert.outcome is AlertOutcome.deterred:
+            words = _("Goods at risk: {value}").format(value=value)
+        elif alert.goods_recovered:
+            words = _("Stolen goods: {value}, recovered").format(value=value)
+        else:
+            words = _("Stolen goods: {value}, not recovered").format(value=value)
+        return [ids.tagged(GOODS_FACT, _fact(ft.Icons.SELL_OUTLINED, words))]
+
     # -- the review -------------------------------------------------------------------------
 
     def _outcome_button(self, outcome: AlertOutcome) -> ft.Control:
         async def chosen(_event: object) -> None:
-            await self._change(outcome=outcome, notes=self.notes.value or None)
+            if outcome in VALUED_OUTCOMES and (self.goods_value.value or "").strip():
+                await self._record_goods(outcome)  # a value typed already goes with it
+            else:
+                await self._change(outcome=outcome, notes=self.notes.value or None)
 
         words = alert_words.outcome_words(outcome)
         if outcome not in BIG_OUTCOMES:
@@ -286,6 +336,7 @@ class AlertDetail:
                 spacing=8,
             )
         )
+        shown += self._goods_controls()
         shown += [
             ft.Row(
                 [
@@ -301,6 +352,56 @@ class AlertDetail:
         ]
         return shown
 
+    def _goods_controls(self) -> list[ft.Control]:
+        """For a theft or a deterred incident: the goods' value, and for a theft whether
+        they were got back."""
+        outcome = self.alert.outcome
+        if outcome not in VALUED_OUTCOMES:
+            return []
+        theft = outcome is AlertOutcome.confirmed_theft
+        self.goods_value.label = (
+            _("Value of the stolen goods") if theft else _("Value of the goods at risk")
+        )
+        self.goods_value.suffix = self.currency or ""
+        shown: list[ft.Control] = [
+            ft.Text(
+                _("What were the goods worth? Stats adds it up as losses."),
+                size=12,
+                color=common.MUTED,
+            ),
+            ids.tagged(GOODS_VALUE, self.goods_value),
+        ]
+        if theft:
+            shown.append(ids.tagged(GOODS_RECOVERED, self.recovered))
+        shown.append(ft.Row([ids.tagged(SAVE_GOODS, self.save_goods)]))
+        return [ft.Column(shown, spacing=8)]
+
+    def _show_goods(self, alert: AlertPublic) -> None:
+        self.goods_value.value = money.editable(alert.goods_value)
+        self.goods_value.error = None
+        self.recovered.value = bool(alert.goods_recovered)
+
+    async def _save_goods(self, _event: ft.Event[ft.Button]) -> None:
+        await self._record_goods(None)
+
+    async def _record_goods(self, outcome: AlertOutcome | None) -> None:
+        """Save the typed value (empty: none), with `outcome` when one was just picked."""
+        try:
+            value = money.read_amount(self.goods_value.value or "")
+        except ValueError as exc:
+            self.goods_value.error = str(exc)
+            self._update()
+            return
+        self.goods_value.error = None
+        theft = (outcome or self.alert.outcome) is AlertOutcome.confirmed_theft
+        goods: dict[str, object] = {
+            "goods_value": value,
+            "goods_recovered": bool(self.recovered.value) if theft else None,
+        }
+        if outcome is not None:
+            goods |= {"outcome": outcome, "notes": self.notes.value or None}
+        await self._change(**goods)
+
     async def _acknowledge(self, _event: ft.Event[ft.OutlinedButton]) -> None:
         await self._change(status=AlertStatus.acknowledged)
 
@@ -308,16 +409,27 @@ class AlertDetail:
         await self._change(notes=self.notes.value or "")
 
     async def _change(self, **change: object) -> None:
-        assert self._account.client is not None
+        """A review step; with `goods_value`, the goods' value too."""
+        client = self._account.client
+        assert client is not None
         try:
-            updated = await self._account.client.review(self.alert, **change)  # type: ignore[arg-type]
+            if "goods_value" in change:
+                updated = await client.review_goods(self.alert, **change)  # type: ignore[arg-type]
+            else:
+                updated = await client.review(self.alert, **change)  # type: ignore[arg-type]
         except ApiError as exc:
             self.result.value, self.result.color = exc.message, ft.Colors.ERROR
             self._update()
             return
+        if updated.currency is None:
+            updated = updated.model_copy(update={"currency": self.currency})
+        self.currency = updated.currency
         self.alert = self.share.alert = updated
+        self._show_goods(updated)
         if updated.outcome is not None and "outcome" in change:
             saved = alert_words.outcome_words(updated.outcome)
+        elif "goods_value" in change:
+            saved = _("the goods' value")
         elif "notes" in change and "outcome" not in change:
             saved = _("note")
         else:
@@ -340,6 +452,10 @@ def _fact(icon: ft.IconData, words: str) -> ft.Control:
         [ft.Icon(icon, size=18), ft.Text(words, expand=True)],
         vertical_alignment=ft.CrossAxisAlignment.START,
     )
+
+
+def _goods(alert: AlertPublic) -> tuple[object, ...]:
+    return alert.outcome, alert.goods_value, alert.goods_recovered
 
 
 def _level(score: float) -> ft.Control:

@@ -1,7 +1,8 @@
 """Stats a manager reads in ten seconds: headline tiles (alerts, share confirmed, share
 false alarms, median time to review), alerts per day stacked by outcome, alerts by hour of
 the day, and the cameras with the most false alarms first (those that need a higher
-threshold say so), over today, the last 7 or 30 days or a picked range.
+threshold say so), and the losses prevented and suffered (mobile.ui.losses), over today, the
+last 7 or 30 days or a picked range.
 
 Days and hours are the stores' own (the zone all visible stores share, else UTC), like the
 server counts them."""
@@ -17,7 +18,8 @@ import flet as ft
 from mobile.api.errors import ApiError
 from mobile.i18n import _, ngettext
 from mobile.state.account import Account
-from mobile.ui import charts, common, ids
+from mobile.ui import charts, common, ids, losses
+from shared.schemas.losses import LossesPublic
 from shared.schemas.stats import CameraHint, CameraStats, DayBucket, OutcomeCounts, StatsPublic
 
 TODAY, WEEK, MONTH, CUSTOM = "today", "7d", "30d", "custom"
@@ -134,6 +136,8 @@ class StatsScreen:
         )
         self.body = ft.Column([common.loading()], spacing=10)
         self.stats: StatsPublic | None = None
+        self.losses: LossesPublic | None = None
+        self.losses_problem = ""  # why the losses could not be loaded
         self.control = ft.Column(
             [
                 ft.Container(  # room above: the drop-down's label rises above its border
@@ -165,12 +169,23 @@ class StatsScreen:
             first, last = self.shown_days(datetime.now(self.zone).date())
             since, until = day_span(first, last, self.zone)
             self.stats = await client.stats(since=since, until=until, tz=self.zone.key)
+            await self._load_losses(since, until)
         except ApiError as exc:
             self.body.controls = [common.failed(exc, self.refresh)]
         else:
             self.dates.content = range_label(first, last)
             self.body.controls = self._draw(self.stats)
         common.redraw(self.control)
+
+    async def _load_losses(self, since: datetime, until: datetime) -> None:
+        """The losses over the same range; the rest of Stats shows even when they fail."""
+        client = self._account.client
+        assert client is not None
+        try:
+            self.losses = await client.losses(since=since, until=until, tz=self.zone.key)
+            self.losses_problem = ""
+        except ApiError as exc:
+            self.losses, self.losses_problem = None, exc.message
 
     # drawing
     def _draw(self, stats: StatsPublic) -> list[ft.Control]:
@@ -184,7 +199,14 @@ class StatsScreen:
             self._per_hour(stats, width),
             _title(_("Cameras, most false alarms first")),
             ids.tagged(ids.STATS_CAMERAS, self._cameras(stats.per_camera)),
+            ids.tagged(losses.LOSSES, ft.Column(self._losses(width), spacing=10)),
         ]
+
+    def _losses(self, width: float) -> list[ft.Control]:
+        if self.losses is not None:
+            return losses.part(self.losses, width)
+        problem = _("The losses could not be loaded: {problem}").format(problem=self.losses_problem)
+        return [_title(_("Losses")), ft.Text(problem, color=common.MUTED)]
 
     def _tiles(self, stats: StatsPublic) -> ft.Control:
         reviewed = ngettext("of {n} reviewed", "of {n} reviewed", stats.reviewed).format(
