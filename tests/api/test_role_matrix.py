@@ -141,6 +141,10 @@ def fixed(**params: Callable[[Ctx], int]) -> Prepare:
     return prepare
 
 
+async def camera_a_query(ctx: Ctx, caller: str) -> Call:
+    return Call(query=f"?camera_id={ctx.camera_a}")
+
+
 async def login_body(ctx: Ctx, caller: str) -> Call:
     return Call(body={"username": "viewer_a", "password": NEW_PASSWORD})
 
@@ -520,6 +524,13 @@ MATRIX = [
     # Stats and settings: everyone reads, admins change settings.
     Row("GET", "/stats", 200, ALL),
     Row("GET", "/stats/losses", 200, ALL),
+    # Store analytics: everyone reads their stores'; a camera's heatmap is store A's only.
+    Row("GET", "/analytics/footfall", 200, ALL),
+    Row("GET", "/analytics/occupancy", 200, ALL),
+    Row("GET", "/analytics/dwell", 200, ALL),
+    Row("GET", "/analytics/queues", 200, ALL),
+    Row("GET", "/analytics/heatmap", 200, STORE_A, camera_a_query),
+    Row("GET", "/analytics/heatmap.jpg", 200, STORE_A, camera_a_query),
     Row("GET", "/settings", 200, ALL),
     Row("PATCH", "/settings", 200, ADMIN, settings_update),
     # Devices: everyone manages their own; push preferences name only stores they see.
