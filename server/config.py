@@ -472,6 +472,37 @@ class PipelineConfig(BaseModel):
         description="Seconds between checks of the camera list (changes through the API "
         "apply at once).",
     )
+    presence_gate: bool = Field(
+        False,
+        description="While a camera shows nobody, check its frames for motion instead of "
+        "running pose on each; full analysis resumes (with the last second) on motion.",
+    )
+    presence_check_s: float = Field(
+        2.0,
+        ge=0.2,
+        le=60.0,
+        description="Seconds between pose checks of a camera showing nobody (finds a person "
+        "who stands still).",
+    )
+    presence_lead_s: float = Field(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        description="Seconds of frames before motion that are analysed when a camera wakes.",
+    )
+    presence_motion_threshold: float = Field(
+        12.0,
+        ge=1.0,
+        le=255.0,
+        description="Brightness change (0-255) of a patch of the camera's small grey picture "
+        "that counts as motion.",
+    )
+    presence_motion_share: float = Field(
+        0.002,
+        ge=0.0,
+        le=1.0,
+        description="Share of the picture that must move to wake a camera showing nobody.",
+    )
 
     @model_validator(mode="after")
     def _cap_covers_base(self) -> "PipelineConfig":

@@ -34,6 +34,7 @@ from server.pipeline.detector import Detector
 from server.pipeline.inference import PosePool
 from server.pipeline.pose import PoseEstimator
 from server.pipeline.pose_backends import make_pose_estimator
+from server.pipeline.presence import PresenceGate, PresenceSettings
 from server.pipeline.ring_buffer import PacketRing
 from server.pipeline.source import CameraSource, SourceStats
 from server.pipeline.supervisor import Supervisor, SupervisorConfig
@@ -103,6 +104,9 @@ class CameraRunner:
         )
         detector = manager.detector
         self.detector = detector.for_camera(self.tracker) if detector is not None else None
+        self.gate = (
+            PresenceGate(PresenceSettings.from_config(config)) if config.presence_gate else None
+        )
         self.task: asyncio.Task[None] | None = None
         self._manager = manager
         self._source: CameraSource | None = None
@@ -138,8 +142,9 @@ class CameraRunner:
             )
         try:
             frames = self.supervisor.frames(self.stop)
+            publish = self._manager.publish
             camera = CameraAnalysis(
-                self.spec.analysis_width, self.tracker, self._manager.publish, self.detector
+                self.spec.analysis_width, self.tracker, publish, self.detector, self.gate, publish
             )
             async with contextlib.aclosing(frames):
                 await run_camera(frames, self.worker, self._manager.analysis, camera)
@@ -218,6 +223,8 @@ class CameraRunner:
             frames_dropped=self._earlier.frames_dropped + current.frames_dropped + worker.dropped,
             frames_failed=worker.failed,
             frames_decoded=self._earlier.frames_decoded + current.frames_decoded,
+            frames_gated=worker.gated,
+            wakeups=worker.wakeups,
             packets=self._earlier.packets
             + current.packets
             + self._evidence_earlier
@@ -264,7 +271,8 @@ class PipelineManager:
         """`estimator` makes one pose estimator per worker (default: `OnnxPose` on the
         configured model); `publish` takes every camera's `FrameAnalysis` records;
         `detector` scores the tracked people (None: they are tracked only); `publish` also
-        takes every camera's `StatusChange`s."""
+        takes every camera's `StatusChange`s and, with `presence_gate` on, the `Frame`s the
+        gate kept from pose (nothing subscribes to them yet)."""
         self.config = config
         self._catalog = catalog
         self.assignment: CameraAssignment = assignment or LocalAssignment()

@@ -25,6 +25,14 @@ class CameraPipelineStats(BaseModel):
     )
     frames_failed: int = Field(description="Frames whose pose or tracking raised.")
     frames_decoded: int = Field(description="Frames decoded from the analysis stream.")
+    frames_gated: int = Field(
+        0,
+        description="Analysis frames not analysed because the camera showed nobody and "
+        "nothing moved (presence gate).",
+    )
+    wakeups: int = Field(
+        0, description="Times the presence gate resumed analysis of a camera showing nobody."
+    )
     packets: int = Field(description="Encoded packets read (both streams).")
     people: int = Field(description="People tracked in the last analysed frame.")
     live_tracks: int = Field(description="Tracks with a recent history.")

@@ -1,0 +1,250 @@
+"""Channel clips of a realistic store day for `shopguard bench pipeline` (issue 20).
+
+A store's cameras do not show people all the time: aisles stand empty for long stretches.
+These clips alternate stretches of the empty scene and stretches of real people, with a
+given share of the time occupied and a seed. They use the demo clip (vtest, real
+pedestrians, fixed camera) cropped as `media.py` crops it (the 640x360 sub-stream, 25 fps,
+a keyframe every 2 s; optionally the 1920x1080 main stream):
+
+- the empty scene is the per-pixel median of frames spread over the whole demo clip (the
+  walkers move on, the median keeps the ground), with fresh sensor noise in every frame so
+  it is never a perfectly still picture;
+- a people stretch is a run of consecutive demo frames from a seeded starting point.
+
+Example:
+    clip = make_day_clip(Path("media/demo/vtest.mp4"), Path("/tmp/day"), occupancy=0.5, seed=1)
+    clip.sub, clip.occupied  # the 640x360 clip; per output frame, whether people are in it
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from server.bench.media import FPS, GOP, ROI
+
+logger = logging.getLogger(__name__)
+
+NOISE_SIGMA = 2.0  # grey levels of sensor noise on the empty scene
+MEDIAN_EVERY = 8  # demo frames between those the background is the median of
+STRETCH_S = (4.0, 12.0)  # shortest and longest stretch, seconds (a last one may be shorter)
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    start: int  # first output frame
+    frames: int
+    occupied: bool  # people (True) or the empty scene
+
+
+@dataclass(frozen=True, slots=True)
+class DayClip:
+    sub: Path  # 640x360 25 fps H.264
+    main: Path | None  # 1920x1080 25 fps H.264, when asked for
+    seconds: float
+    occupancy: float  # the share of frames asked to show people
+    seed: int
+    stretches: tuple[Stretch, ...]
+
+    @property
+    def occupied(self) -> npt.NDArray[np.bool_]:
+        """Per output frame (25 fps), whether it shows people."""
+        flags = np.zeros(sum(s.frames for s in self.stretches), bool)
+        for stretch in self.stretches:
+            flags[stretch.start : stretch.start + stretch.frames] = stretch.occupied
+        return flags
+
+
+def empty_scene(source: Path, cache: Path | None = None) -> npt.NDArray[np.uint8]:
+    """The demo clip's scene without its walkers, (360, 640, 3) BGR, cropped to `ROI`."""
+    if cache is not None and cache.is_file():
+        with np.load(cache) as data:
+            scene: npt.NDArray[np.uint8] = data["scene"]
+            return scene
+    x0, y0, x1, y1 = ROI
+    with av.open(str(source)) as container:
+        frames = [
+            np.asarray(decoded.to_ndarray(format="bgr24")[y0:y1, x0:x1], np.uint8)
+            for index, decoded in enumerate(container.decode(video=0))
+            if index % MEDIAN_EVERY == 0
+        ]
+    scene = np.median(np.stack(frames), axis=0).round().astype(np.uint8)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, scene=scene)
+    return scene
+
+
+def plan_day(frames: int, occupancy: float, seed: int) -> tuple[Stretch, ...]:
+    """Alternating stretches covering `frames`, `round(frames * occupancy)` of them occupied.
+
+    Stretch lengths are drawn between `STRETCH_S` at `FPS` (a side's last stretch takes
+    what is left); which side starts is drawn too.
+    """
+    if not 0.0 <= occupancy <= 1.0:
+        raise ValueError(f"occupancy: must be within 0..1, got {occupancy}")
+    rng = np.random.default_rng(seed)
+    left = {True: round(frames * occupancy), False: frames - round(frames * occupancy)}
+    side = bool(rng.random() < occupancy) if 0.0 < occupancy < 1.0 else occupancy == 1.0
+    shortest, longest = (round(s * FPS) for s in STRETCH_S)
+    stretches: list[Stretch] = []
+    start = 0
+    while left[True] + left[False] > 0:
+        if left[side] == 0:
+            side = not side
+        length = min(int(rng.integers(shortest, longest + 1)), left[side])
+        if left[not side] == 0:  # the other side is done: this one takes the rest
+            length = left[side]
+        stretches.append(Stretch(start, length, side))
+        start += length
+        left[side] -= length
+        side = not side
+    return tuple(stretches)
+
+
+def make_day_clip(
+    source: Path,
+    out_dir: Path,
+    *,
+    occupancy: float,
+    seed: int = 0,
+    seconds: float = 60.0,
+    main: bool = False,
+) -> DayClip:
+    """Write (or reuse) one channel's day clip: `occupancy` of its frames show people."""
+    stretches = plan_day(round(seconds * FPS), occupancy, seed)
+    name = f"day_{occupancy * 100:g}pc_seed{seed}_{seconds:g}s"
+    clip = DayClip(
+        out_dir / f"{name}_sub_360p25.mp4",
+        out_dir / f"{name}_main_1080p25.mp4" if main else None,
+        seconds,
+        occupancy,
+        seed,
+        stretches,
+    )
+    if clip.sub.is_file() and (clip.main is None or clip.main.is_file()):
+        return clip
+    write_day_clip(source, clip.sub, stretches, seed, main=clip.main)
+    return clip
+
+
+def write_day_clip(
+    source: Path,
+    sub: Path,
+    stretches: tuple[Stretch, ...],
+    seed: int,
+    *,
+    main: Path | None = None,
+) -> None:
+    """Write `stretches` of the demo clip's people and of its empty scene to `sub` (and
+    `main`); the seed picks where in the demo each people stretch starts, and the noise."""
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} not found: run ./infra/scripts/prepare_demo.sh")
+    sub.parent.mkdir(parents=True, exist_ok=True)
+    scene = empty_scene(source, sub.parent / "empty_scene.npz")
+    rng = np.random.default_rng(seed)
+    logger.info("writing day clip %s (%d stretches)", sub.name, len(stretches))
+    writers = [_Writer(sub, 640, 360, "1000k")]
+    if main is not None:
+        writers.append(_Writer(main, 1920, 1080, "4000k"))
+    with _DemoReel(source) as reel:
+        for stretch in stretches:
+            if stretch.occupied:
+                reel.skip(int(rng.integers(reel.length)))  # a seeded point of the demo
+            for _ in range(stretch.frames):
+                if stretch.occupied:
+                    picture = reel.next()
+                else:
+                    noise = rng.normal(0.0, NOISE_SIGMA, scene.shape)
+                    picture = np.clip(scene + noise, 0, 255).astype(np.uint8)
+                for writer in writers:
+                    writer.write(picture)
+    for writer in writers:
+        writer.close()
+
+
+class _DemoReel:
+    """The demo clip's frames, cropped to `ROI`, at `FPS` (frames repeated as `media.py`
+    does), looping; decoded as they are needed."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        with av.open(str(source)) as container:
+            stream = container.streams.video[0]
+            self.rate = float(stream.average_rate or 10)
+            self.length = stream.frames or sum(1 for _ in container.demux(stream))
+        self._container: av.container.InputContainer | None = None
+        self._decoded: Iterator[av.VideoFrame] = iter(())
+        self._shown = -1  # output frames' demo index, since the clip was opened
+        self._tick = 0  # output frames handed out since opened
+        self._picture: npt.NDArray[np.uint8] | None = None
+
+    def __enter__(self) -> _DemoReel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._container is not None:
+            self._container.close()
+
+    def skip(self, frames: int) -> None:
+        """Move `frames` demo frames on (a jump, as a new stretch starts elsewhere)."""
+        for _ in range(frames):
+            self._decode_one()
+        self._tick = 0
+        self._shown = -1
+
+    def next(self) -> npt.NDArray[np.uint8]:
+        wanted = int(self._tick * self.rate / FPS)
+        while self._shown < wanted or self._picture is None:
+            x0, y0, x1, y1 = ROI
+            image = self._decode_one().to_ndarray(format="bgr24")
+            self._picture = np.array(image[y0:y1, x0:x1], np.uint8)
+            self._shown += 1
+        self._tick += 1
+        return self._picture
+
+    def _decode_one(self) -> av.VideoFrame:
+        for _ in range(2):
+            decoded = next(self._decoded, None)
+            if decoded is not None:
+                return decoded
+            if self._container is not None:
+                self._container.close()
+            self._container = av.open(str(self.source))
+            self._decoded = self._container.decode(video=0)
+        raise ValueError(f"{self.source}: no video frames")
+
+
+class _Writer:
+    """An H.264 clip as `media.py` writes them, into `path` once closed."""
+
+    def __init__(self, path: Path, width: int, height: int, bitrate: str) -> None:
+        self.path, self.partial = path, path.with_suffix(".partial.mp4")
+        self.container = av.open(str(self.partial), "w")
+        stream = self.container.add_stream("libx264", rate=FPS)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.gop_size = GOP
+        stream.codec_context.options = {
+            "preset": "veryfast",
+            "b": bitrate,
+            "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0",
+        }
+        self.stream = stream
+
+    def write(self, picture: npt.NDArray[np.uint8]) -> None:
+        frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
+        if (frame.width, frame.height) != (self.stream.width, self.stream.height):
+            frame = frame.reformat(self.stream.width, self.stream.height, "yuv420p")
+        self.container.mux(self.stream.encode(frame))
+
+    def close(self) -> None:
+        self.container.mux(self.stream.encode(None))
+        self.container.close()
+        self.partial.replace(self.path)
