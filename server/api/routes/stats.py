@@ -106,7 +106,10 @@ async def read_losses(
 def _months_back(moment: datetime, months: int) -> datetime:
     """Local midnight of the first of the month `months` before `moment`'s."""
     index = moment.year * 12 + moment.month - 1 - months
-    first = moment.date().replace(year=index // 12, month=index % 12 + 1, day=1)
+    try:
+        first = moment.date().replace(year=index // 12, month=index % 12 + 1, day=1)
+    except ValueError as exc:  # before year 1
+        raise InvalidRequest("`until` is too early: give `since` too") from exc
     return datetime.combine(first, time(), tzinfo=moment.tzinfo)
 
 
