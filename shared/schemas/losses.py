@@ -20,7 +20,10 @@ class LossFigures(BaseModel):
     prevented: Money = Field(
         default=ZERO, description="Stolen goods recovered plus goods at risk in deterred ones."
     )
-    suffered: Money = Field(default=ZERO, description="Stolen goods not recovered.")
+    suffered: Money = Field(
+        default=ZERO,
+        description="Stolen goods not recovered (a recovery left unknown counts as not).",
+    )
     recovered: Money = Field(default=ZERO, description="Stolen goods got back.")
     at_risk: Money = Field(default=ZERO, description="Goods at risk in deterred incidents.")
     thefts: int = Field(default=0, description="Confirmed thefts with a value.")
