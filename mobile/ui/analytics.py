@@ -54,21 +54,23 @@ class AnalyticsScreen:
         self.cameras: list[CameraPublic] = []
         self.zone = ZoneInfo("UTC")
         self.store = common.choice(_("Store"), ALL, {ALL: _("All stores")}, self._filtered)
+        self.store_line = ids.tagged(ids.ANALYTICS_STORE, self.store)  # for several stores
         self.camera = common.choice(_("Camera"), ALL, {ALL: _("All cameras")}, self._filtered)
         presets = {TODAY: _("Today"), WEEK: _("Last 7 days"), MONTH: _("Last 30 days")}
         self.range = common.choice(_("Range"), WEEK, presets, self._filtered, width=160)
         self.heatmap = HeatmapView()
-        self.footfall = ft.Column([], spacing=8)
-        self.occupancy = ft.Column([], spacing=0)
-        self.dwell = ft.Column([], spacing=4)
-        self.queues = ft.Column([], spacing=8)
+        stretch = ft.CrossAxisAlignment.STRETCH
+        self.footfall = ft.Column([], spacing=8, horizontal_alignment=stretch)
+        self.occupancy = ft.Column([], spacing=0, horizontal_alignment=stretch)
+        self.dwell = ft.Column([], spacing=4, horizontal_alignment=stretch)
+        self.queues = ft.Column([], spacing=8, horizontal_alignment=stretch)
         self.body = ft.Column([common.loading()], spacing=10)
         self.control = ft.Column(
             [
                 ft.Container(  # room above: the drop-down's label rises above its border
                     ft.Row(
                         [
-                            ids.tagged(ids.ANALYTICS_STORE, self.store),
+                            self.store_line,
                             ids.tagged(ids.ANALYTICS_CAMERA, self.camera),
                             ids.tagged(ids.ANALYTICS_RANGE, self.range),
                         ],
@@ -218,7 +220,11 @@ class AnalyticsScreen:
     def _section(identifier: str, heading: str, content: ft.Control) -> ft.Control:
         return ids.tagged(
             identifier,
-            ft.Column([sections.title(heading), content], spacing=6),
+            ft.Column(
+                [sections.title(heading), content],
+                spacing=6,
+                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            ),
         )
 
     def _fill_filters(self) -> None:
@@ -226,6 +232,7 @@ class AnalyticsScreen:
         if self.store.value not in stores:
             self.store.value = ALL
         self.store.options = [ft.DropdownOption(key=k, text=t) for k, t in stores.items()]
+        self.store_line.visible = len(self.stores) > 1
         in_store = [c for c in self.cameras if self.store_id in (None, c.store_id)]
         cameras = {ALL: _("All cameras")} | {str(c.id): c.name for c in in_store}
         if self.camera.value not in cameras:

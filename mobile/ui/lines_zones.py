@@ -101,7 +101,13 @@ class LinesZonesEditor:
                     size=18,
                 ),
                 self.picture_note,
-                ids.tagged(ids.LINES_ZONES_PICTURE, self.surface),
+                ft.Semantics(  # a node of its own, whatever the picture inside does
+                    identifier=ids.LINES_ZONES_PICTURE,
+                    label=_("The camera's picture with its lines and zones"),
+                    container=True,
+                    image=True,
+                    content=self.surface,
+                ),
                 ids.tagged(ids.LINES_ZONES_HELP, self.help),
                 ft.Row(
                     [
