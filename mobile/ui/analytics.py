@@ -128,7 +128,13 @@ class AnalyticsScreen:
             self._fetch(analytics.occupancy, window),
             self._fetch(analytics.dwell, window),
             self._fetch(analytics.queues, window),
-            self.heatmap.show(client, window, cameras[0] if cameras else None, width),
+            self.heatmap.show(
+                client,
+                window,
+                cameras[0] if cameras else None,
+                width,
+                more_cameras=len(cameras) > 1,
+            ),
         )
         self._place(
             self.footfall,

@@ -26,7 +26,10 @@ class HeatmapView:
         window: analytics.Window,
         camera: CameraPublic | None,
         width: float,
+        *,
+        more_cameras: bool = False,
     ) -> None:
+        """`camera`'s heatmap; `more_cameras`: others could be picked instead."""
         self.picture = None
         if camera is None:
             self.control.controls = [common.empty(_("No cameras to show."))]
@@ -41,7 +44,12 @@ class HeatmapView:
         except ApiError as exc:
             self.control.controls = [ft.Text(exc.message, color=ft.Colors.ERROR)]
             return
-        caption = ft.Text(camera.name, weight=ft.FontWeight.W_500)
+        name = (
+            _("{camera} (pick a camera above to see another)").format(camera=camera.name)
+            if more_cameras
+            else camera.name
+        )
+        caption = ft.Text(name, weight=ft.FontWeight.W_500)
         if not figures.person_seconds:
             self.control.controls = [
                 caption,

@@ -185,6 +185,11 @@ async def test_analytics_says_what_to_draw_when_nothing_is_measured(served: Serv
         assert ui.shows("No queue zone yet. Draw a zone of kind “checkout queue”")
         assert ui.shows("No zones yet. Draw zones (shelves, checkout, entrance)")
         assert ui.shows("Nobody was seen on this camera in this range.")
+        assert ui.shows("Aisle 1 (pick a camera above to see another)")
+        await ui.select(screen.store, str(served.world.stores[1]))  # the Mall
+        assert [option.text for option in screen.camera.options] == ["All cameras", "Aisle 2"]
+        await ui.select(screen.camera, str(served.world.cameras[1]))
+        await until(lambda: texts_of(screen, ids.ANALYTICS_HEATMAP)[1:2] == ["Aisle 2"])
     async with running_app() as ui:
         await sign_in(ui, served.address, "viewer_a", NEW_PASSWORD)
         await ui.app.show_tab(ANALYTICS)
