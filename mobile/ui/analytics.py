@@ -23,7 +23,7 @@ from mobile.api.errors import ApiError
 from mobile.i18n import _
 from mobile.state.account import Account
 from mobile.ui import analytics_sections as sections
-from mobile.ui import common, ids
+from mobile.ui import charts, common, ids
 from mobile.ui.heatmap_view import HeatmapView
 from shared.schemas.cameras import CameraPublic, ZoneKind
 from shared.schemas.stores import StorePublic
@@ -31,8 +31,6 @@ from shared.schemas.stores import StorePublic
 TODAY, WEEK, MONTH = "today", "7d", "30d"
 PRESET_DAYS = {TODAY: 1, WEEK: 7, MONTH: 30}
 ALL = "all"
-PHONE_PX = 360
-MARGINS_PX = 24
 Figures = TypeVar("Figures")
 
 
@@ -246,11 +244,7 @@ class AnalyticsScreen:
         self.camera.options = [ft.DropdownOption(key=k, text=t) for k, t in cameras.items()]
 
     def _width(self) -> float:
-        try:
-            width = self.control.page.width or PHONE_PX
-        except RuntimeError:  # not on the page yet
-            width = PHONE_PX
-        return min(float(width), 900.0) - MARGINS_PX
+        return charts.chart_width(self.control)
 
     async def _filtered(self, _event: ft.Event[ft.Dropdown]) -> None:
         self.body.controls = [common.loading()]

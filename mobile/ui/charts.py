@@ -17,6 +17,9 @@ CHAR_PX = 7.0  # a label character's width at LABEL_SIZE, a little generous
 LABEL_GAP_PX = 10.0  # at least this much between two bottom labels
 HEIGHT = 190
 PADDING = ft.Padding(left=0, top=14, right=14, bottom=0)  # off the card's edges
+PHONE_PX = 360  # the page's width before it is known
+MARGINS_PX = 24  # the page's padding either side of a chart, and a scroll bar
+WIDEST_PX = 900.0  # charts stop growing here
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,56 +78,93 @@ def bar_chart(
 ) -> ft.Control:
     """A bar chart of `bars` for a chart `width_px` wide (the screen's width less its
     margins), labelling every `label_step`-th bar or fewer."""
-    top = max((bar.total for bar in bars), default=0)
-    step = nice_step(top)
-    max_y = max(step, math.ceil(top / step) * step)  # the top tick is a whole step
-    left_px = text_px(str(max_y)) + 12
-    plot_px = max(width_px - left_px - PADDING.right, 40.0)
-    widest = max((text_px(bar.label) for bar in bars), default=0.0)
-    every = label_every(len(bars), plot_px, widest, label_step)
-    width = bar_width(len(bars), plot_px)
-    chart = fch.BarChart(
-        groups=[
-            fch.BarChartGroup(
-                x=index,
-                rods=[
-                    fch.BarChartRod(
-                        from_y=0,
-                        to_y=bar.total,
-                        width=width,
-                        color=bar.segments[0].color if len(bar.segments) == 1 else None,
-                        stack_items=_stack(bar) if len(bar.segments) > 1 else [],
-                        border_radius=ft.BorderRadius.only(top_left=2, top_right=2),
-                        tooltip=bar.tooltip or str(bar.total),
-                    )
-                ],
-            )
-            for index, bar in enumerate(bars)
-        ],
-        group_alignment=ft.MainAxisAlignment.SPACE_EVENLY,  # a whole gap at each edge too
-        left_axis=fch.ChartAxis(
-            labels=[
-                fch.ChartAxisLabel(value=value, label=_label(str(value)))
-                for value in range(0, max_y + 1, step)
-            ],
-            label_spacing=step,
-            label_size=left_px,
-        ),
-        bottom_axis=fch.ChartAxis(
-            labels=[
-                fch.ChartAxisLabel(value=index, label=_label(bar.label))
-                for index, bar in enumerate(bars)
-                if index % every == 0
-            ],
-            label_size=8 + 15 * label_lines,
-        ),
-        horizontal_grid_lines=fch.ChartGridLines(interval=step, color=GRID, width=0.5),
-        border=ft.Border(bottom=ft.BorderSide(1, GRID)),
-        min_y=0,
-        max_y=max_y,
-        height=HEIGHT,
+    axes = Axes.fit(
+        max((bar.total for bar in bars), default=0),
+        [bar.label for bar in bars],
+        width_px=width_px,
+        label_step=label_step,
     )
-    return ft.Container(chart, padding=PADDING)
+    width = bar_width(len(bars), axes.plot_px)
+    groups = [
+        fch.BarChartGroup(
+            x=index,
+            rods=[
+                fch.BarChartRod(
+                    from_y=0,
+                    to_y=bar.total,
+                    width=width,
+                    color=bar.segments[0].color if len(bar.segments) == 1 else None,
+                    stack_items=_stack(bar) if len(bar.segments) > 1 else [],
+                    border_radius=ft.BorderRadius.only(top_left=2, top_right=2),
+                    tooltip=bar.tooltip or str(bar.total),
+                )
+            ],
+        )
+        for index, bar in enumerate(bars)
+    ]
+    return axes.chart(groups, label_lines=label_lines, height=HEIGHT)
+
+
+@dataclass(frozen=True, slots=True)
+class Axes:
+    """A bar chart's axes: whole-number ticks up to `max_y`, room for the tick labels, and
+    the labels under the bars (every `every`-th)."""
+
+    labels: list[str]
+    max_y: int
+    step: int
+    left_px: float
+    plot_px: float
+    every: int
+
+    @classmethod
+    def fit(cls, top: float, labels: list[str], *, width_px: float, label_step: int) -> Axes:
+        step = nice_step(math.ceil(top))
+        max_y = max(step, math.ceil(top / step) * step)  # the top tick is a whole step
+        left_px = text_px(str(max_y)) + 12
+        plot_px = max(width_px - left_px - PADDING.right, 40.0)
+        widest = max((text_px(label) for label in labels), default=0.0)
+        every = label_every(len(labels), plot_px, widest, label_step)
+        return cls(labels, max_y, step, left_px, plot_px, every)
+
+    def chart(
+        self, groups: list[fch.BarChartGroup], *, label_lines: int, height: int
+    ) -> ft.Control:
+        chart = fch.BarChart(
+            groups=groups,
+            group_alignment=ft.MainAxisAlignment.SPACE_EVENLY,  # a whole gap at each edge too
+            left_axis=fch.ChartAxis(
+                labels=[
+                    fch.ChartAxisLabel(value=value, label=axis_label(str(value)))
+                    for value in range(0, self.max_y + 1, self.step)
+                ],
+                label_spacing=self.step,
+                label_size=self.left_px,
+            ),
+            bottom_axis=fch.ChartAxis(
+                labels=[
+                    fch.ChartAxisLabel(value=index, label=axis_label(label))
+                    for index, label in enumerate(self.labels)
+                    if index % self.every == 0
+                ],
+                label_size=8 + 15 * label_lines,
+            ),
+            horizontal_grid_lines=fch.ChartGridLines(interval=self.step, color=GRID, width=0.5),
+            border=ft.Border(bottom=ft.BorderSide(1, GRID)),
+            min_y=0,
+            max_y=self.max_y,
+            height=height,
+        )
+        return ft.Container(chart, padding=PADDING)
+
+
+def chart_width(control: ft.Control) -> float:
+    """How wide a chart on `control`'s page may be."""
+    try:
+        width = control.page.width or PHONE_PX
+    except RuntimeError:  # not on the page yet
+        width = PHONE_PX
+    return min(float(width), WIDEST_PX) - MARGINS_PX
 
 
 def legend(entries: list[tuple[str, ft.ColorValue]]) -> ft.Control:
@@ -160,5 +200,5 @@ def _stack(bar: Bar) -> list[fch.BarChartRodStackItem]:
     return items
 
 
-def _label(text: str) -> ft.Text:
+def axis_label(text: str) -> ft.Text:
     return ft.Text(text, size=LABEL_SIZE, color=MUTED, text_align=ft.TextAlign.CENTER)

@@ -25,8 +25,6 @@ from shared.schemas.stats import CameraHint, CameraStats, DayBucket, OutcomeCoun
 TODAY, WEEK, MONTH, CUSTOM = "today", "7d", "30d", "custom"
 PRESET_DAYS = {TODAY: 1, WEEK: 7, MONTH: 30}
 MOST_DAYS = 366  # the server's longest range
-PHONE_PX = 360
-MARGINS_PX = 24  # the page's padding either side of a chart, and a scroll bar
 HOUR_LABEL_STEP = 3  # label 0, 3, 6... on the hour-of-day axis
 # outcome field, its colour in the stacked bars (bottom up) and legend
 OUTCOME_COLORS: tuple[tuple[str, ft.ColorValue], ...] = (
@@ -270,11 +268,7 @@ class StatsScreen:
         return ft.Column(rows, spacing=0, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _chart_width(self) -> float:
-        try:
-            width = self.control.page.width or PHONE_PX
-        except RuntimeError:  # not on the page yet
-            width = PHONE_PX
-        return min(float(width), 900.0) - MARGINS_PX
+        return charts.chart_width(self.control)
 
     # range
     async def _range_changed(self, _event: ft.Event[ft.Dropdown]) -> None:

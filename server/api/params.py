@@ -1,12 +1,30 @@
 """Query parameters shared by several routes."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from fastapi import Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import InvalidRequest
 from server.storage import stores
+
+MAX_RANGE = timedelta(days=366)
+
+TimeZoneQuery = Annotated[
+    str | None,
+    Query(max_length=64, description="IANA zone for hours and days; default: the store's."),
+]
+
+
+def checked_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The range [start, end), if it runs forwards and spans at most 366 days."""
+    if start >= end:
+        raise InvalidRequest("`since` must be before `until`")
+    if end - start > MAX_RANGE:
+        raise InvalidRequest("the range may span at most 366 days")
+    return start, end
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

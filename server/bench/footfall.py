@@ -20,8 +20,10 @@ from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 
 from server.analytics.camera import CameraAnalytics, CameraLayout
+from server.annotate.heatmap import heatmap_jpeg
 from server.config import AnalyticsConfig
 from server.pipeline.pose import OnnxPose, input_hw_for
 from server.pipeline.tracking import Tracker
@@ -42,6 +44,7 @@ class FootfallRun:
     rejoined: int  # new track ids the analytics took as a person already seen
     entered: int
     left: int
+    person_seconds: float  # the heatmap's total
     truth_entered: int
     truth_left: int
     analytics_cpu_ms_per_frame: float  # the analytics stage alone
@@ -61,13 +64,17 @@ def run(
     width: int = 640,
     model: Path = DEFAULT_WEIGHTS_DIR / INT8_NAME,
     config: AnalyticsConfig | None = None,
+    heatmap: Path | None = None,
 ) -> FootfallRun:
-    """Decode `clip`, analyse every frame due at `fps`, count the truth's line."""
+    """Decode `clip`, analyse every frame due at `fps`, count the truth's line; with
+    `heatmap`, draw where people stood over the clip's last frame into that JPEG."""
     line = CountingLine.model_validate(truth["line"])
     analytics = CameraAnalytics(1, CameraLayout(lines=(line,)), config or AnalyticsConfig())
     tracker = Tracker(fps=fps)
     pose: OnnxPose | None = None
     frames, cpu_s = 0, 0.0
+    heat: npt.NDArray[np.float64] | None = None
+    image: npt.NDArray[np.uint8] | None = None
     seen: set[int] = set()
     entered = left = 0
     with av.open(str(clip)) as container:
@@ -90,12 +97,17 @@ def run(
             for found in [minute] if minute is not None else []:
                 entered += sum(c.entered for c in found.lines)
                 left += sum(c.left for c in found.lines)
+                heat = found.heat.astype(np.float64) + (0 if heat is None else heat)
             if frames % 50 == 0:
                 logger.info("frame %d: %d in, %d out so far", index, entered, left)
     last = analytics.finish()
     if last is not None:
         entered += sum(c.entered for c in last.lines)
         left += sum(c.left for c in last.lines)
+        heat = last.heat.astype(np.float64) + (0 if heat is None else heat)
+    total = float(heat.sum()) if heat is not None else 0.0
+    if heatmap is not None and heat is not None:
+        heatmap.write_bytes(heatmap_jpeg(heat, image, 768))
     per_frame = cpu_s / max(frames, 1)
     return FootfallRun(
         clip=str(clip),
@@ -105,6 +117,7 @@ def run(
         rejoined=analytics.rejoined,
         entered=entered,
         left=left,
+        person_seconds=round(total, 1),
         truth_entered=int(str(truth["entered"])),
         truth_left=int(str(truth["left"])),
         analytics_cpu_ms_per_frame=round(per_frame * 1000, 4),
@@ -119,12 +132,14 @@ def main() -> None:
     parser.add_argument("--fps", type=float, nargs="+", default=[5.0, 10.0])
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--heatmap", type=Path, help="a JPEG of the first run's heatmap")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     truth = json.loads(args.truth.read_text())
     runs = []
     for fps in args.fps:
-        result = run(args.clip, truth, fps=fps, width=args.width)
+        picture = args.heatmap if fps == args.fps[0] else None
+        result = run(args.clip, truth, fps=fps, width=args.width, heatmap=picture)
         runs.append(asdict(result) | {"error": result.error})
         _say(
             f"{fps:g} fps: counted {result.entered} in, {result.left} out; by hand "

@@ -10,7 +10,7 @@ import pytest
 
 from server.analytics.camera import CameraAnalytics, CameraLayout
 from server.config import AnalyticsConfig
-from server.records.analytics import CameraMinute
+from server.records.analytics import CameraMinute, ZoneCount
 from shared.schemas.analytics import DWELL_EDGES_S, HEATMAP_COLS, HEATMAP_ROWS
 from shared.schemas.cameras import CountingLine, Zone, ZoneKind
 from tests.analytics.synthetic import HEIGHT, WIDTH, tracks_at, walk
@@ -54,7 +54,7 @@ def footfall(minutes: list[CameraMinute]) -> tuple[int, int]:
     return sum(line.entered for line in lines), sum(line.left for line in lines)
 
 
-def zone(minutes: list[CameraMinute], name: str) -> list:
+def zone(minutes: list[CameraMinute], name: str) -> list[ZoneCount]:
     return [z for minute in minutes for z in minute.zones if z.zone == name]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from server.annotate.heatmap import heatmap_jpeg
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
-from server.api.params import as_utc, store_time_zone, time_zone
+from server.api.params import TimeZoneQuery, as_utc, checked_range, store_time_zone, time_zone
 from server.errors import InvalidRequest
 from server.services import analytics
 from server.services.analytics import Range
@@ -27,7 +27,6 @@ from shared.schemas.errors import ErrorResponse
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
-MAX_RANGE = timedelta(days=366)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
@@ -40,19 +39,12 @@ class Scope:
         principal: CurrentUser,
         since: datetime | None = None,
         until: datetime | None = None,
-        tz: Annotated[
-            str | None,
-            Query(max_length=64, description="IANA zone for hours and days; default: the store's."),
-        ] = None,
+        tz: TimeZoneQuery = None,
         store_id: int | None = None,
         camera_id: int | None = None,
     ) -> None:
         end = as_utc(until) or utcnow()
-        start = as_utc(since) or end - timedelta(days=7)
-        if start >= end:
-            raise InvalidRequest("`since` must be before `until`")
-        if end - start > MAX_RANGE:
-            raise InvalidRequest("the range may span at most 366 days")
+        start, end = checked_range(as_utc(since) or end - timedelta(days=7), end)
         if start < EARLIEST or end > LATEST:
             raise InvalidRequest("the range must lie between the years 2000 and 2999")
         self.since, self.until, self.tz = start, end, tz

@@ -4,12 +4,11 @@ from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.deps import CurrentUser, SessionDep
-from server.api.params import as_utc, time_zone
+from server.api.params import TimeZoneQuery, as_utc, checked_range, store_time_zone, time_zone
 from server.errors import InvalidRequest
-from server.storage import losses, stats, stores
+from server.storage import losses, stats
 from server.storage.alerts import AlertFilter
 from server.storage.models import utcnow
 from shared.schemas.losses import LossesPublic
@@ -17,7 +16,6 @@ from shared.schemas.stats import StatsPublic
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
-MAX_RANGE = timedelta(days=366)
 LOSS_MONTHS = 12  # the losses' default range: this month and the 11 before
 
 
@@ -27,10 +25,7 @@ async def read_stats(
     session: SessionDep,
     since: datetime | None = None,
     until: datetime | None = None,
-    tz: Annotated[
-        str | None,
-        Query(max_length=64, description="IANA zone for hours and days; default: the store's."),
-    ] = None,
+    tz: TimeZoneQuery = None,
     store_id: int | None = None,
     camera_id: int | None = None,
 ) -> StatsPublic:
@@ -43,11 +38,7 @@ async def read_stats(
     caller's stores share, else in UTC.
     """
     end = as_utc(until) or utcnow()
-    start = as_utc(since) or end - timedelta(days=7)
-    if start >= end:
-        raise InvalidRequest("`since` must be before `until`")
-    if end - start > MAX_RANGE:
-        raise InvalidRequest("the range may span at most 366 days")
+    start, end = checked_range(as_utc(since) or end - timedelta(days=7), end)
     where = AlertFilter(
         store_ids=principal.store_scope,
         store_id=store_id,
@@ -56,7 +47,7 @@ async def read_stats(
         until=end,
     )
     if tz is None:
-        tz = await _default_zone(session, principal.store_scope, store_id)
+        tz = await store_time_zone(session, principal.store_scope, store_id)
     return await stats.alert_stats(session=session, where=where, tz=time_zone(tz))
 
 
@@ -84,14 +75,13 @@ async def read_losses(
     """
     end = as_utc(until) or utcnow()
     if since is None:
-        start_zone = time_zone(tz or await _default_zone(session, principal.store_scope, store_id))
+        start_zone = time_zone(
+            tz or await store_time_zone(session, principal.store_scope, store_id)
+        )
         start = _months_back(end.astimezone(start_zone), LOSS_MONTHS - 1)
     else:
         start = as_utc(since) or end
-    if start >= end:
-        raise InvalidRequest("`since` must be before `until`")
-    if end - start > MAX_RANGE:
-        raise InvalidRequest("the range may span at most 366 days")
+    start, end = checked_range(start, end)
     where = AlertFilter(
         store_ids=principal.store_scope,
         store_id=store_id,
@@ -111,14 +101,3 @@ def _months_back(moment: datetime, months: int) -> datetime:
     except ValueError as exc:  # before year 1
         raise InvalidRequest("`until` is too early: give `since` too") from exc
     return datetime.combine(first, time(), tzinfo=moment.tzinfo)
-
-
-async def _default_zone(
-    session: AsyncSession, scope: list[int] | None, store_id: int | None
-) -> str:
-    """The zone of `store_id`, or the one zone all visible stores share; else UTC."""
-    visible = await stores.list_stores(session=session, store_ids=scope)
-    if store_id is not None:  # like a filter: another store just finds nothing
-        visible = [store for store in visible if store.id == store_id]
-    zones = {store.timezone for store in visible}
-    return zones.pop() if len(zones) == 1 else "UTC"
