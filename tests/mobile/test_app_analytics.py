@@ -7,15 +7,12 @@ picture in Settings and saves them."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import flet as ft
 import flet.canvas as cv
 import numpy as np
 import pytest
-from flet.controls.base_control import BaseControl
 from PIL import Image
 
 from mobile.api.client import ApiClient
@@ -33,6 +30,7 @@ from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
+from tests.mobile.test_app_stats import walk
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -41,18 +39,6 @@ TILL_QUEUE = Zone(
     name="Till queue", kind=ZoneKind.queue, polygon=[(0.6, 0.1), (0.9, 0.1), (0.9, 0.5)]
 )
 SHELF = Zone(name="Shelf A", kind=ZoneKind.shelf, polygon=[(0.1, 0.1), (0.4, 0.1), (0.4, 0.5)])
-
-
-def walk(control: Any) -> Iterator[Any]:
-    """`control` and everything inside it that is on screen."""
-    yield control
-    if getattr(control, "visible", True) is False:
-        return
-    for name in ("controls", "content"):
-        child = getattr(control, name, None)
-        for item in child if isinstance(child, list) else [child]:
-            if isinstance(item, BaseControl):
-                yield from walk(item)
 
 
 def texts_of(screen: AnalyticsScreen, identifier: str) -> list[str]:

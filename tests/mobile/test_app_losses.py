@@ -6,7 +6,6 @@ up as losses prevented and suffered, per currency, month and store."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -28,24 +27,9 @@ from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, add_alert, login
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
+from tests.mobile.test_app_stats import texts, walk
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def walk(control: Any) -> Iterator[Any]:
-    """`control` and everything inside it that is on screen."""
-    yield control
-    if getattr(control, "visible", True) is False:
-        return
-    for name in ("controls", "content"):
-        child = getattr(control, name, None)
-        for item in child if isinstance(child, list) else [child]:
-            if isinstance(item, BaseControl):
-                yield from walk(item)
-
-
-def texts(control: Any) -> list[str]:
-    return [str(c.value) for c in walk(control) if isinstance(c, ft.Text) and c.value]
 
 
 def tagged(root: Any, identifier: str) -> ft.Semantics | None:
