@@ -27,7 +27,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from server.bench.media import FPS, GOP, ROI
+from server.bench.media import FPS, GOP, ROI, ChannelClips
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,28 @@ def make_day_clip(
         return clip
     write_day_clip(source, clip.sub, stretches, seed, main=clip.main)
     return clip
+
+
+def day_channels(
+    base: ChannelClips,
+    source: Path,
+    out_dir: Path,
+    *,
+    occupancy: float,
+    count: int,
+    seconds: float = 60.0,
+) -> list[ChannelClips]:
+    """`count` channels of one day mix, each with its own seed (its stretches fall at other
+    times): each its own day sub-stream, which is what is analysed, and all the bench's main
+    stream (`base.main`), which only fills the ring and is never decoded."""
+    return [
+        ChannelClips(
+            base.main,
+            make_day_clip(source, out_dir, occupancy=occupancy, seed=seed, seconds=seconds).sub,
+            seconds,
+        )
+        for seed in range(count)
+    ]
 
 
 def write_day_clip(

@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from server.bench.day_clips import STRETCH_S, empty_scene, make_day_clip, plan_day
-from server.bench.media import FPS
+from server.bench.day_clips import STRETCH_S, day_channels, empty_scene, make_day_clip, plan_day
+from server.bench.media import FPS, ChannelClips
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CLIP = ROOT / "media" / "demo" / "vtest.mp4"  # infra/scripts/prepare_demo.sh
@@ -40,6 +40,8 @@ def test_a_day_plan_alternates_stretches_with_the_asked_share(occupancy: float, 
         if index not in last.values():  # a side's last stretch takes what is left
             assert STRETCH_S[0] * FPS <= stretch.frames <= longest
     assert plan_day(total, occupancy, seed) == stretches  # the seed decides
+    if 0.0 < occupancy < 1.0:  # another seed: people at other times
+        assert plan_day(total, occupancy, seed + 100) != stretches
 
 
 def grey(image: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
@@ -71,3 +73,12 @@ def test_a_day_clip_shows_the_empty_scene_for_the_asked_share(tmp_path: Path) ->
     # sensor noise: the empty scene is not a still picture (the encoder keeps most of it)
     assert (np.asarray(steps)[empty] > 0.05).mean() > 0.9
     assert make_day_clip(DEMO_CLIP, tmp_path, occupancy=0.25, seed=4, seconds=16.0) == clip
+
+
+def test_each_channel_of_a_mix_has_its_own_day(tmp_path: Path) -> None:
+    if not DEMO_CLIP.is_file():
+        pytest.skip(f"{DEMO_CLIP} is missing: run ./infra/scripts/prepare_demo.sh")
+    base = ChannelClips(tmp_path / "main_1080p25.mp4", tmp_path / "sub_360p25.mp4", 30.0)
+    channels = day_channels(base, DEMO_CLIP, tmp_path, occupancy=0.5, count=2, seconds=8.0)
+    assert [c.main for c in channels] == [base.main] * 2  # the ring's stream: never decoded
+    assert len({c.sub for c in channels}) == 2 and all(c.sub.is_file() for c in channels)
