@@ -54,7 +54,7 @@ class WorkerStats:
     tracking: Durations = field(default_factory=Durations)
     latency: Durations = field(default_factory=Durations)  # capture → tracks, wall clock
     scoring: Durations = field(default_factory=Durations)  # features + model + smoothing
-    gated: int = 0  # taken but not analysed: nobody in view and nothing moved
+    gated: int = 0  # taken and never analysed: nobody in view and nothing moved
     wakeups: int = 0  # the presence gate let a camera showing nobody be analysed again
     people: int = 0  # tracked in the last analysed frame
     last: Tracks | None = None
@@ -107,6 +107,8 @@ async def run_camera(
             found = await _analyse(item, stats, analysis, camera, sizes)
             if found is not None:  # anyone in view, or a track still alive
                 gate.analysed(item, people=found > 0 or bool(camera.tracker.live_ids()))
+        if admitted.reason == "motion":
+            stats.gated -= len(admitted.frames) - 1  # the lead-up was analysed after all
         if admitted.reason == "motion" or (admitted.reason == "check" and gate.awake):
             stats.wakeups += 1
 

@@ -27,8 +27,8 @@ class CameraPipelineStats(BaseModel):
     frames_decoded: int = Field(description="Frames decoded from the analysis stream.")
     frames_gated: int = Field(
         0,
-        description="Analysis frames not analysed because the camera showed nobody and "
-        "nothing moved (presence gate).",
+        description="Analysis frames never analysed because the camera showed nobody and "
+        "nothing moved (presence gate; those just before motion are analysed).",
     )
     wakeups: int = Field(
         0, description="Times the presence gate resumed analysis of a camera showing nobody."

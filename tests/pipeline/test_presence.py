@@ -178,8 +178,12 @@ def empty_then_people(tmp_path: Path) -> Path:
 class Arrival:
     first_tracked_seq: int  # the camera's first analysis frame with a tracked person
     late_s: float  # its capture time after the people stretch began
-    gated: int
+    gated: int  # frames_gated in the API's pipeline stats
     wakeups: int
+    failed: int
+    analysed_seqs: list[int]  # in the order their `FrameAnalysis` records came
+    published_seqs: list[int]  # gated frames, published as plain `Frame` records
+    never_analysed: int  # the camera's gated-out frames, counted with the lists above
 
 
 PEOPLE_FROM_S = 3.0
@@ -192,6 +196,7 @@ async def first_tracked(clip: Path, gate: bool) -> Arrival:
     # the pipeline is what is measured: SQLite only
     settings = make_settings(data_dir, f"sqlite+aiosqlite:///{data_dir}.db", pipeline=pipeline)
     seen: list[FrameAnalysis] = []
+    gated_frames: list[Frame] = []
     app = create_app(settings)
     async with (
         LifespanManager(app, startup_timeout=LIFESPAN_S, shutdown_timeout=LIFESPAN_S),
@@ -199,12 +204,15 @@ async def first_tracked(clip: Path, gate: bool) -> Arrival:
     ):
         runtime: Runtime = app.state.runtime
         runtime.records.subscribe(FrameAnalysis, seen.append)
+        runtime.records.subscribe(Frame, gated_frames.append)
         camera_id = await add_camera(api, await add_store(api), "Entrance", clip)
 
         async def past_the_arrival() -> bool:
             return bool(seen) and seen[-1].frame.captured_at - seen[0].frame.captured_at > 5.0
 
         await eventually(past_the_arrival, within_s=40)
+        never_analysed = runtime.pipeline.runners[camera_id].worker.gated
+        analysed, published = [a.frame.seq for a in seen], [f.seq for f in gated_frames]
         stats = (await pipeline_stats(api))[camera_id]
     start = seen[0].frame.captured_at  # the clip's first frame (analysed either way)
     first = next(a for a in seen if len(a.tracks) > 0)
@@ -213,6 +221,10 @@ async def first_tracked(clip: Path, gate: bool) -> Arrival:
         round(first.frame.captured_at - start - PEOPLE_FROM_S, 3),
         stats["frames_gated"],
         stats["wakeups"],
+        stats["frames_failed"],
+        analysed,
+        published,
+        never_analysed,
     )
 
 
@@ -227,3 +239,11 @@ async def test_people_entering_are_tracked_no_later_with_the_gate(
     assert gated.gated >= 8 and gated.wakeups >= 1
     assert 0.0 <= ungated.late_s < 1.0  # the people are tracked within their first second
     assert gated.first_tracked_seq <= ungated.first_tracked_seq  # no frame later
+    # the lead-up went through in order (the tracker refuses a frame older than the last)
+    assert gated.analysed_seqs == sorted(set(gated.analysed_seqs)) and gated.failed == 0
+    # every frame is analysed or published as it is gated out (for the live view), and those
+    # of the lead-up are both; the ones never analysed are counted
+    analysed, published = set(gated.analysed_seqs), set(gated.published_seqs)
+    assert analysed | published == set(range(max(analysed | published) + 1))
+    assert len(published - analysed) == gated.never_analysed >= 8
+    assert ungated.published_seqs == []
