@@ -14,7 +14,7 @@ from server.api.headers import SecurityHeaders
 from server.api.limits import BodySizeLimit, JsonShapeLimit
 from server.api.metrics import install_metrics
 from server.api.router import api_router
-from server.api.routes import health, live
+from server.api.routes import analytics, health, live
 from server.config import Settings
 from server.runtime import Runtime
 from shared.api_paths import API_V1
@@ -62,9 +62,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(JsonShapeLimit)  # inside the size limit: bodies it reads are bounded
     app.add_middleware(BodySizeLimit, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # outside the limits: their refusals carry them too
-    if settings.cluster.role == "worker":  # cameras: health for probes, live views relayed
+    if settings.cluster.role == "worker":  # cameras: health for probes, pictures relayed
         app.include_router(health.router, prefix=API_V1)
         app.include_router(live.router, prefix=API_V1)
+        app.include_router(analytics.pictures, prefix=API_V1)
     else:
         app.include_router(api_router, prefix=API_V1)
         app.include_router(cluster.router, prefix=API_V1)

@@ -546,7 +546,17 @@ class AnalyticsConfig(BaseModel):
 
     enabled: bool = Field(True, description="Measure footfall, occupancy, dwell and heatmaps.")
     keep_days: float = Field(
-        90.0, ge=1.0, le=3650.0, description="Days of analytics aggregates kept."
+        400.0,
+        ge=1.0,
+        le=3650.0,
+        description="Days of hourly analytics (and heatmaps) kept: a year and a little, so "
+        "a month compares with the same month last year.",
+    )
+    keep_minutes_days: float = Field(
+        7.0,
+        ge=0.1,
+        le=365.0,
+        description='Days of per-minute analytics kept (what "now" and a queue\'s wait read).',
     )
     rejoin_s: float = Field(
         2.0,

@@ -78,7 +78,9 @@ class AnalyticsWriter:
     async def prune(self, now: datetime) -> int:
         async with self._sessionmaker() as session:
             removed = await analytics.prune(
-                session=session, before=now - timedelta(days=self.config.keep_days)
+                session=session,
+                minutes_before=now - timedelta(days=self.config.keep_minutes_days),
+                hours_before=now - timedelta(days=self.config.keep_days),
             )
             await session.commit()
         return removed

@@ -47,3 +47,4 @@ for module in (
     ws,
 ):
     api_router.include_router(module.router)
+api_router.include_router(analytics.pictures)

@@ -1,10 +1,11 @@
-"""Store analytics read back: the stored per-minute aggregates summed into hours, days,
-zones and lines in the caller's time zone (in Python, so every database agrees)."""
+"""Store analytics read back: the stored hourly aggregates summed into hours, days, zones and
+lines in the caller's time zone (in Python, so every database agrees); "now" and a queue's
+wait from the latest minutes. A range is widened to the whole hours it touches."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.errors import NotFound
 from server.records.analytics import WHOLE_VIEW
 from server.storage import analytics
-from server.storage.analytics import Place
-from server.storage.models import Camera, ZoneMinute
+from server.storage.analytics import Place, Zones, hour_of
+from server.storage.models import Camera, LineHour, ZoneHour, ZoneMinute
 from shared.schemas.analytics import (
     DWELL_EDGES_S,
     HEATMAP_COLS,
@@ -48,6 +49,11 @@ class Range:
     until: datetime
     tz: ZoneInfo
 
+    @property
+    def first_hour(self) -> datetime:
+        """The start of the hour `since` falls in: ranges count whole hours."""
+        return hour_of(self.since)
+
 
 @dataclass(frozen=True, slots=True)
 class _Camera:
@@ -62,7 +68,7 @@ async def footfall(*, session: AsyncSession, place: Place, span: Range) -> Footf
     rows = [
         r
         for r in await analytics.line_rows(
-            session=session, place=place, since=span.since, until=span.until
+            session=session, table=LineHour, place=place, since=span.first_hour, until=span.until
         )
         if r.camera_id in cams
     ]
@@ -70,9 +76,9 @@ async def footfall(*, session: AsyncSession, place: Place, span: Range) -> Footf
     days: dict[datetime, list[int]] = {day: [0, 0] for day in _days(span)}
     lines: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        local = row.minute.astimezone(span.tz)
+        local = row.start.astimezone(span.tz)
         for bucket in (
-            hours[_hour(local)],
+            hours[local],
             days.setdefault(_day(local), [0, 0]),
             lines[(row.camera_id, row.line)],
         ):
@@ -104,12 +110,12 @@ async def occupancy(
     *, session: AsyncSession, place: Place, span: Range, now: datetime
 ) -> OccupancyPublic:
     cams = await _cameras(session, place)
-    rows = await _zone_rows(session, place, span.since, span.until, cams)
-    frames = _view_frames(rows, span.tz)
+    rows = await _zone_rows(session, ZoneHour, place, span.first_hour, span.until, cams)
+    frames = _view_frames(rows)
     series: dict[tuple[int, str], dict[datetime, list[float]]] = defaultdict(dict)
     kinds: dict[tuple[int, str], str | None] = {}
     for row in rows:
-        hour = _hour(row.minute.astimezone(span.tz))
+        hour = row.start
         bucket = series[(row.camera_id, row.zone)].setdefault(hour, [0.0, 0.0])
         bucket[0] += row.occupancy_sum
         bucket[1] = max(bucket[1], row.occupancy_max)
@@ -132,7 +138,7 @@ async def occupancy(
                 **_ref(cams[camera_id], zone, kinds[(camera_id, zone)]),
                 by_hour=[
                     OccupancyBucket(
-                        start=hour,
+                        start=hour.astimezone(span.tz),
                         mean=round(total / max(frames.get((camera_id, hour), 0), 1), 3),
                         max=int(peak),
                     )
@@ -146,7 +152,7 @@ async def occupancy(
 
 async def dwell(*, session: AsyncSession, place: Place, span: Range) -> DwellPublic:
     cams = await _cameras(session, place)
-    rows = await _zone_rows(session, place, span.since, span.until, cams)
+    rows = await _zone_rows(session, ZoneHour, place, span.first_hour, span.until, cams)
     sums: dict[tuple[int, str], tuple[int, float, list[int], str | None]] = {}
     for row in rows:
         visits, total, hist, _ = sums.get(
@@ -181,9 +187,9 @@ async def queues(
     *, session: AsyncSession, place: Place, span: Range, now: datetime
 ) -> QueuesPublic:
     cams = await _cameras(session, place)
-    rows = await _zone_rows(session, place, span.since, span.until, cams)
-    recent = await _zone_rows(session, place, now - WAIT_WINDOW, now, cams)
-    frames = _view_frames(rows, span.tz)
+    rows = await _zone_rows(session, ZoneHour, place, span.first_hour, span.until, cams)
+    recent = await _zone_rows(session, ZoneMinute, place, now - WAIT_WINDOW, now, cams)
+    frames = _view_frames(rows)
     latest = await _latest(session, place, now, cams)
     found = {(c, z): (people, at) for c, z, _, people, at in _now(cams, latest)}
     out = []
@@ -214,7 +220,9 @@ async def heatmap(
     if place.camera_id not in cams:
         raise NotFound(f"camera {place.camera_id} not found")
     cells = np.zeros((HEATMAP_ROWS, HEATMAP_COLS), np.float64)
-    for row in await analytics.heat_rows(session=session, place=place, since=since, until=until):
+    for row in await analytics.heat_rows(
+        session=session, place=place, since=hour_of(since), until=until
+    ):
         if (row.rows, row.cols) == cells.shape:
             cells += np.asarray(row.cells, np.float64).reshape(cells.shape)
     return HeatmapPublic(
@@ -275,12 +283,15 @@ async def _cameras(session: AsyncSession, place: Place) -> dict[int, _Camera]:
 
 async def _zone_rows(
     session: AsyncSession,
+    table: type[Zones],
     place: Place,
     since: datetime,
     until: datetime,
     cams: dict[int, _Camera],
-) -> list[ZoneMinute]:
-    rows = await analytics.zone_rows(session=session, place=place, since=since, until=until)
+) -> list[Zones]:
+    rows = await analytics.zone_rows(
+        session=session, table=table, place=place, since=since, until=until
+    )
     return [r for r in rows if r.camera_id in cams]
 
 
@@ -288,14 +299,16 @@ async def _latest(
     session: AsyncSession, place: Place, now: datetime, cams: dict[int, _Camera]
 ) -> dict[int, list[ZoneMinute]]:
     """Each camera's rows of its latest stored minute, if that is recent."""
-    rows = await _zone_rows(session, place, now - RECENT, now + timedelta(minutes=1), cams)
+    rows = await _zone_rows(
+        session, ZoneMinute, place, now - RECENT, now + timedelta(minutes=1), cams
+    )
     newest: dict[int, datetime] = {}
     for row in rows:
         if row.zone == WHOLE_VIEW:
-            newest[row.camera_id] = max(newest.get(row.camera_id, row.minute), row.minute)
+            newest[row.camera_id] = max(newest.get(row.camera_id, row.start), row.start)
     out: dict[int, list[ZoneMinute]] = defaultdict(list)
     for row in rows:
-        if newest.get(row.camera_id) == row.minute:
+        if newest.get(row.camera_id) == row.start:
             out[row.camera_id].append(row)
     return out
 
@@ -316,41 +329,32 @@ def _now(
                 continue
             row = rows.get(zone)
             people = round(row.occupancy_sum / view.frames) if row and view.frames else 0
-            yield camera.id, zone, kind, people, view.minute
+            yield camera.id, zone, kind, people, view.start
 
 
-def _view_frames(rows: list[ZoneMinute], tz: ZoneInfo) -> dict[tuple[int, datetime], int]:
+def _view_frames(rows: list[ZoneHour]) -> dict[tuple[int, datetime], int]:
     """Frames analysed per camera and hour (the whole view's rows)."""
-    frames: dict[tuple[int, datetime], int] = defaultdict(int)
-    for row in rows:
-        if row.zone == WHOLE_VIEW:
-            frames[(row.camera_id, _hour(row.minute.astimezone(tz)))] += row.frames
-    return frames
+    return {(r.camera_id, r.start): r.frames for r in rows if r.zone == WHOLE_VIEW}
 
 
 def _queue_hours(
     camera_id: int,
-    rows: list[ZoneMinute],
+    rows: list[ZoneHour],
     frames: dict[tuple[int, datetime], int],
     tz: ZoneInfo,
 ) -> list[QueueBucket]:
-    hours: dict[datetime, list[ZoneMinute]] = defaultdict(list)
-    for row in rows:
-        hours[_hour(row.minute.astimezone(tz))].append(row)
     return [
         QueueBucket(
-            start=hour,
-            mean_length=round(
-                sum(r.occupancy_sum for r in mine) / max(frames.get((camera_id, hour), 0), 1), 3
-            ),
-            max_length=max(r.occupancy_max for r in mine),
-            wait_s=_mean_wait(mine),
+            start=row.start.astimezone(tz),
+            mean_length=round(row.occupancy_sum / max(frames.get((camera_id, row.start), 0), 1), 3),
+            max_length=row.occupancy_max,
+            wait_s=_mean_wait([row]),
         )
-        for hour, mine in sorted(hours.items())
+        for row in sorted(rows, key=lambda r: r.start)
     ]
 
 
-def _mean_wait(rows: list[ZoneMinute]) -> float | None:
+def _mean_wait(rows: Sequence[ZoneMinute | ZoneHour]) -> float | None:
     exits = sum(r.exits for r in rows)
     return round(sum(r.dwell_sum_s for r in rows) / exits, 1) if exits else None
 
@@ -363,10 +367,6 @@ def _ref(camera: _Camera, zone: str, kind: str | None) -> dict[str, object]:
         "zone": zone,
         "kind": ZoneKind(kind) if kind else None,
     }
-
-
-def _hour(local: datetime) -> datetime:
-    return local.replace(minute=0, second=0, microsecond=0)
 
 
 def _day(local: datetime) -> datetime:

@@ -488,20 +488,19 @@ class Invite(Base):
         return sorted(store.id for store in self.stores)
 
 
-class ZoneMinute(Base):
-    """One minute of a camera's analytics for one zone ("" the whole view): how many people
-    were in it and the visits that ended in the minute. Written only for analysed minutes
-    (the whole view) and minutes with someone in the zone; no person is identified."""
-
-    __tablename__ = "zone_minutes"
+class _ZoneFigures:
+    """A camera's analytics for one zone ("" the whole view) over one period (a minute or an
+    hour): how many people were in it and the visits that ended in it. Written only for
+    analysed periods (the whole view) and those with someone in the zone; no person is
+    identified."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     zone: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str | None] = mapped_column(String(16), default=None)
-    minute: Mapped[datetime]
-    frames: Mapped[int] = mapped_column(default=0)  # analysed frames in the minute
+    start: Mapped[datetime]
+    frames: Mapped[int] = mapped_column(default=0)  # analysed frames in the period
     occupancy_sum: Mapped[float] = mapped_column(default=0.0)  # people summed over frames
     occupancy_max: Mapped[int] = mapped_column(default=0)
     entries: Mapped[int] = mapped_column(default=0)
@@ -509,30 +508,52 @@ class ZoneMinute(Base):
     dwell_sum_s: Mapped[float] = mapped_column(default=0.0)  # of the visits that ended
     dwell_hist: Mapped[list[Any]] = mapped_column(default=list)  # bins: DWELL_EDGES_S
 
+
+class ZoneMinute(_ZoneFigures, Base):
+    __tablename__ = "zone_minutes"
     __table_args__ = (
-        UniqueConstraint("camera_id", "zone", "minute"),
-        Index("ix_zone_minutes_store_minute", "store_id", "minute"),
-        Index("ix_zone_minutes_minute", "minute"),
+        UniqueConstraint("camera_id", "zone", "start"),
+        Index("ix_zone_minutes_store_start", "store_id", "start"),
+        Index("ix_zone_minutes_start", "start"),
     )
 
 
-class LineMinute(Base):
-    """People crossing one counting line in one minute, in and out."""
+class ZoneHour(_ZoneFigures, Base):
+    __tablename__ = "zone_hours"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "zone", "start"),
+        Index("ix_zone_hours_store_start", "store_id", "start"),
+        Index("ix_zone_hours_start", "start"),
+    )
 
-    __tablename__ = "line_minutes"
+
+class _LineFigures:
+    """People crossing one counting line in one period (a minute or an hour), in and out."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
     line: Mapped[str] = mapped_column(String(60))
-    minute: Mapped[datetime]
+    start: Mapped[datetime]
     entered: Mapped[int] = mapped_column(default=0)
     left: Mapped[int] = mapped_column(default=0)
 
+
+class LineMinute(_LineFigures, Base):
+    __tablename__ = "line_minutes"
     __table_args__ = (
-        UniqueConstraint("camera_id", "line", "minute"),
-        Index("ix_line_minutes_store_minute", "store_id", "minute"),
-        Index("ix_line_minutes_minute", "minute"),
+        UniqueConstraint("camera_id", "line", "start"),
+        Index("ix_line_minutes_store_start", "store_id", "start"),
+        Index("ix_line_minutes_start", "start"),
+    )
+
+
+class LineHour(_LineFigures, Base):
+    __tablename__ = "line_hours"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "line", "start"),
+        Index("ix_line_hours_store_start", "store_id", "start"),
+        Index("ix_line_hours_start", "start"),
     )
 
 
@@ -544,12 +565,12 @@ class HeatmapHour(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
-    hour: Mapped[datetime]
+    start: Mapped[datetime]
     cols: Mapped[int]
     rows: Mapped[int]
     cells: Mapped[list[Any]] = mapped_column(default=list)  # rows x cols, row-major, seconds
 
     __table_args__ = (
-        UniqueConstraint("camera_id", "hour"),
-        Index("ix_heatmap_hours_hour", "hour"),
+        UniqueConstraint("camera_id", "start"),
+        Index("ix_heatmap_hours_start", "start"),
     )

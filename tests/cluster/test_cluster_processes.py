@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import time
 import uuid
@@ -23,7 +24,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -302,6 +305,11 @@ async def _live_view_through_the_api(http: httpx.AsyncClient, root: str, camera_
         return answer.status_code == 200 and answer.content.startswith(b"\xff\xd8")
 
     await until("a snapshot relayed from the worker", snapshot)
+    heatmap = await http.get("/analytics/heatmap.jpg", params={"camera_id": camera_id})
+    assert heatmap.status_code == 200, heatmap.text
+    assert heatmap.content.startswith(b"\xff\xd8")
+    picture = np.asarray(Image.open(io.BytesIO(heatmap.content)).convert("L"), np.float64)
+    assert picture.std() > 5  # the worker's camera picture, not the grey of no picture
     token = (await http.post(f"/cameras/{camera_id}/live-link")).json()["token"]
     url = f"/cameras/{camera_id}/live.mjpeg"
     async with http.stream("GET", url, params={"token": token}, headers={}) as stream:

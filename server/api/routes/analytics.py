@@ -6,11 +6,12 @@ from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from server.annotate.heatmap import heatmap_jpeg
 from server.api.deps import CurrentUser, RuntimeDep, SessionDep
 from server.api.params import TimeZoneQuery, as_utc, checked_range, store_time_zone, time_zone
+from server.api.routes.live import running_on
 from server.errors import InvalidRequest
 from server.services import analytics
 from server.services.analytics import Range
@@ -26,6 +27,7 @@ from shared.schemas.analytics import (
 from shared.schemas.errors import ErrorResponse
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
+pictures = APIRouter(prefix="/analytics", tags=["analytics"])  # workers serve these too
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
@@ -105,7 +107,7 @@ async def read_heatmap(
     )
 
 
-@router.get(
+@pictures.get(
     "/heatmap.jpg",
     response_class=Response,
     responses={
@@ -115,12 +117,18 @@ async def read_heatmap(
 )
 async def read_heatmap_picture(
     scope: ScopeDep,
+    principal: CurrentUser,
     session: SessionDep,
     runtime: RuntimeDep,
+    request: Request,
     camera_id: Annotated[int, Query()],
     width: Annotated[int, Query(ge=64, le=1280, description="Width in pixels.")] = 640,
 ) -> Response:
-    """The heatmap drawn over the camera's newest picture (grey when it has none here)."""
+    """The heatmap drawn over the camera's newest picture (grey while it has none; an API
+    instance of several asks the worker that runs the camera)."""
+    if (worker := await running_on(runtime, session, principal, camera_id)) is not None:
+        assert runtime.relay is not None
+        return await runtime.relay.relay(worker, request)
     heat = await analytics.heatmap(
         session=session, place=scope.place, since=scope.since, until=scope.until
     )

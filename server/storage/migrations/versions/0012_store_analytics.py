@@ -1,5 +1,5 @@
-"""store analytics: per-minute zone and counting-line aggregates, hourly heatmaps, counting
-lines per camera; the value of goods at review and each store's currency (issue 19)
+"""store analytics: per-minute and per-hour zone and counting-line aggregates, hourly heatmaps,
+counting lines per camera; the value of goods at review and each store's currency (issue 19)
 
 Revision ID: 0012
 Revises: 0011
@@ -49,50 +49,54 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("goods_value", sa.Numeric(14, 2), nullable=True))
         batch.add_column(sa.Column("goods_recovered", sa.Boolean(), nullable=True))
-    op.create_table(
-        "zone_minutes",
-        *_place_columns("zone_minutes"),
-        sa.Column("zone", sa.String(length=60), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=True),
-        sa.Column("minute", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("frames", sa.Integer(), nullable=False),
-        sa.Column("occupancy_sum", sa.Double(), nullable=False),
-        sa.Column("occupancy_max", sa.Integer(), nullable=False),
-        sa.Column("entries", sa.Integer(), nullable=False),
-        sa.Column("exits", sa.Integer(), nullable=False),
-        sa.Column("dwell_sum_s", sa.Double(), nullable=False),
-        sa.Column("dwell_hist", sa.JSON(), nullable=False),
-        sa.UniqueConstraint("camera_id", "zone", "minute", name=op.f("uq_zone_minutes_camera_id")),
-    )
-    op.create_index("ix_zone_minutes_store_minute", "zone_minutes", ["store_id", "minute"])
-    op.create_index("ix_zone_minutes_minute", "zone_minutes", ["minute"])
-    op.create_table(
-        "line_minutes",
-        *_place_columns("line_minutes"),
-        sa.Column("line", sa.String(length=60), nullable=False),
-        sa.Column("minute", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("entered", sa.Integer(), nullable=False),
-        sa.Column("left", sa.Integer(), nullable=False),
-        sa.UniqueConstraint("camera_id", "line", "minute", name=op.f("uq_line_minutes_camera_id")),
-    )
-    op.create_index("ix_line_minutes_store_minute", "line_minutes", ["store_id", "minute"])
-    op.create_index("ix_line_minutes_minute", "line_minutes", ["minute"])
+    for table in ("zone_minutes", "zone_hours"):
+        op.create_table(
+            table,
+            *_place_columns(table),
+            sa.Column("zone", sa.String(length=60), nullable=False),
+            sa.Column("kind", sa.String(length=16), nullable=True),
+            sa.Column("start", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("frames", sa.Integer(), nullable=False),
+            sa.Column("occupancy_sum", sa.Double(), nullable=False),
+            sa.Column("occupancy_max", sa.Integer(), nullable=False),
+            sa.Column("entries", sa.Integer(), nullable=False),
+            sa.Column("exits", sa.Integer(), nullable=False),
+            sa.Column("dwell_sum_s", sa.Double(), nullable=False),
+            sa.Column("dwell_hist", sa.JSON(), nullable=False),
+            sa.UniqueConstraint("camera_id", "zone", "start", name=op.f(f"uq_{table}_camera_id")),
+        )
+        _time_indexes(table)
+    for table in ("line_minutes", "line_hours"):
+        op.create_table(
+            table,
+            *_place_columns(table),
+            sa.Column("line", sa.String(length=60), nullable=False),
+            sa.Column("start", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("entered", sa.Integer(), nullable=False),
+            sa.Column("left", sa.Integer(), nullable=False),
+            sa.UniqueConstraint("camera_id", "line", "start", name=op.f(f"uq_{table}_camera_id")),
+        )
+        _time_indexes(table)
     op.create_table(
         "heatmap_hours",
         *_place_columns("heatmap_hours"),
-        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cols", sa.Integer(), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("cells", sa.JSON(), nullable=False),
-        sa.UniqueConstraint("camera_id", "hour", name=op.f("uq_heatmap_hours_camera_id")),
+        sa.UniqueConstraint("camera_id", "start", name=op.f("uq_heatmap_hours_camera_id")),
     )
-    op.create_index("ix_heatmap_hours_hour", "heatmap_hours", ["hour"])
+    op.create_index("ix_heatmap_hours_start", "heatmap_hours", ["start"])
+
+
+def _time_indexes(table: str) -> None:
+    op.create_index(f"ix_{table}_store_start", table, ["store_id", "start"])
+    op.create_index(f"ix_{table}_start", table, ["start"])
 
 
 def downgrade() -> None:
-    op.drop_table("heatmap_hours")
-    op.drop_table("line_minutes")
-    op.drop_table("zone_minutes")
+    for table in ("heatmap_hours", "line_hours", "line_minutes", "zone_hours", "zone_minutes"):
+        op.drop_table(table)
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("goods_recovered")
         batch.drop_column("goods_value")
