@@ -21,7 +21,8 @@ from server.records.analytics import WHOLE_VIEW, CameraMinute, LineCount, ZoneCo
 from server.records.people import Tracks
 from shared.schemas.cameras import CountingLine, Zone, ZoneKind
 
-FIRST_STEP_S = 0.2  # what a camera's first frame stands for in the heatmap
+FIRST_STEP_S = 0.2  # what a camera's first frame stands for
+MAX_STEP_S = 3.0  # a frame stands for at most this long (a stalled camera adds nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +79,15 @@ class CameraAnalytics:
         keep = self._counted(points)
         points, ids = points[keep], tracks.track_id[keep]
         people = self._stitcher.people(ts, ids, points)
-        step = FIRST_STEP_S if self._last_ts is None else max(ts - self._last_ts, 0.0)
+        step = (
+            FIRST_STEP_S if self._last_ts is None else min(max(ts - self._last_ts, 0), MAX_STEP_S)
+        )
         self._last_ts = ts
         self._heat.take(step, points)
-        self._view.take(ts, people)
+        self._view.take(ts, people, step)
         for (_, shape), presence in zip(self._zones, self._presence, strict=True):
             inside = shapely.contains_xy(shape, points[:, 0], points[:, 1]) if len(points) else []
-            presence.take(ts, [p for p, hit in zip(people, inside, strict=True) if hit])
+            presence.take(ts, [p for p, hit in zip(people, inside, strict=True) if hit], step)
         listed = [(float(x), float(y)) for x, y in points.tolist()]
         gone = self._stitcher.forget(ts)
         for counter in self._lines:
@@ -147,7 +150,7 @@ def _count(name: str, kind: str | None, presence: ZonePresence) -> ZoneCount:
     return ZoneCount(
         zone=name,
         kind=kind,
-        frames=presence.frames,
+        seconds=presence.seconds,
         occupancy_sum=presence.occupancy_sum,
         occupancy_max=presence.occupancy_max,
         entries=presence.entries,

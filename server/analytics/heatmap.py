@@ -7,8 +7,6 @@ import numpy.typing as npt
 
 from shared.schemas.analytics import HEATMAP_COLS, HEATMAP_ROWS
 
-MAX_STEP_S = 1.0  # a frame stands for at most this long (a stalled camera adds no heat)
-
 
 class HeatGrid:
     def __init__(self, cols: int = HEATMAP_COLS, rows: int = HEATMAP_ROWS) -> None:
@@ -21,7 +19,7 @@ class HeatGrid:
             return
         col = np.minimum((points[:, 0] * self.cols).astype(np.intp), self.cols - 1)
         row = np.minimum((points[:, 1] * self.rows).astype(np.intp), self.rows - 1)
-        np.add.at(self.seconds, (row, col), np.float32(min(step_s, MAX_STEP_S)))
+        np.add.at(self.seconds, (row, col), np.float32(step_s))
 
     def take_out(self) -> npt.NDArray[np.float32]:
         """The grid so far; the next starts empty."""

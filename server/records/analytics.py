@@ -16,14 +16,14 @@ WHOLE_VIEW = ""  # the zone name of a camera's whole picture
 class ZoneCount:
     """One zone in one minute ("" the camera's whole view).
 
-    `occupancy_sum` is the people in the zone added up over the minute's analysed frames
-    (divided by `frames` it is the mean); a visit is counted in `exits` and the dwell
-    figures in the minute it ended.
+    `occupancy_sum` is the person-seconds in the zone over the minute's analysed `seconds`
+    (divided by them, the mean people); a visit is counted in `exits` and the dwell figures
+    in the minute it ended.
     """
 
     zone: str
     kind: str | None  # the zone's kind; None for the whole view
-    frames: int
+    seconds: float
     occupancy_sum: float
     occupancy_max: int
     entries: int
@@ -33,7 +33,7 @@ class ZoneCount:
 
     @property
     def occupancy_mean(self) -> float:
-        return self.occupancy_sum / self.frames if self.frames else 0.0
+        return self.occupancy_sum / self.seconds if self.seconds else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,6 @@ class CameraMinute:
             raise ValueError(f"heat: must be a 2-d float32 grid, got {self.heat.dtype}")
 
     @property
-    def frames(self) -> int:
-        """Frames analysed in the minute."""
-        return self.zones[0].frames if self.zones else 0
+    def seconds(self) -> float:
+        """Seconds analysed in the minute."""
+        return self.zones[0].seconds if self.zones else 0.0

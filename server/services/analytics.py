@@ -111,7 +111,7 @@ async def occupancy(
 ) -> OccupancyPublic:
     cams = await _cameras(session, place)
     rows = await _zone_rows(session, ZoneHour, place, span.first_hour, span.until, cams)
-    frames = _view_frames(rows)
+    seconds = _view_seconds(rows)
     series: dict[tuple[int, str], dict[datetime, list[float]]] = defaultdict(dict)
     kinds: dict[tuple[int, str], str | None] = {}
     for row in rows:
@@ -139,7 +139,7 @@ async def occupancy(
                 by_hour=[
                     OccupancyBucket(
                         start=hour.astimezone(span.tz),
-                        mean=round(total / max(frames.get((camera_id, hour), 0), 1), 3),
+                        mean=_mean(total, seconds.get((camera_id, hour), 0.0)),
                         max=int(peak),
                     )
                     for hour, (total, peak) in sorted(hours.items())
@@ -189,7 +189,7 @@ async def queues(
     cams = await _cameras(session, place)
     rows = await _zone_rows(session, ZoneHour, place, span.first_hour, span.until, cams)
     recent = await _zone_rows(session, ZoneMinute, place, now - WAIT_WINDOW, now, cams)
-    frames = _view_frames(rows)
+    seconds = _view_seconds(rows)
     latest = await _latest(session, place, now, cams)
     found = {(c, z): (people, at) for c, z, _, people, at in _now(cams, latest)}
     out = []
@@ -206,7 +206,7 @@ async def queues(
                     length_now=people,
                     wait_now_s=_mean_wait(lately),
                     at=at,
-                    by_hour=_queue_hours(camera.id, mine, frames, span.tz),
+                    by_hour=_queue_hours(camera.id, mine, seconds, span.tz),
                 )
             )
     return QueuesPublic(since=span.since, until=span.until, tz=span.tz.key, queues=out)
@@ -328,30 +328,35 @@ def _now(
                 yield camera.id, zone, kind, None, None
                 continue
             row = rows.get(zone)
-            people = round(row.occupancy_sum / view.frames) if row and view.frames else 0
+            people = round(row.occupancy_sum / view.seconds) if row and view.seconds else 0
             yield camera.id, zone, kind, people, view.start
 
 
-def _view_frames(rows: list[ZoneHour]) -> dict[tuple[int, datetime], int]:
-    """Frames analysed per camera and hour (the whole view's rows)."""
-    return {(r.camera_id, r.start): r.frames for r in rows if r.zone == WHOLE_VIEW}
+def _view_seconds(rows: list[ZoneHour]) -> dict[tuple[int, datetime], float]:
+    """Seconds analysed per camera and hour (the whole view's rows)."""
+    return {(r.camera_id, r.start): r.seconds for r in rows if r.zone == WHOLE_VIEW}
 
 
 def _queue_hours(
     camera_id: int,
     rows: list[ZoneHour],
-    frames: dict[tuple[int, datetime], int],
+    seconds: dict[tuple[int, datetime], float],
     tz: ZoneInfo,
 ) -> list[QueueBucket]:
     return [
         QueueBucket(
             start=row.start.astimezone(tz),
-            mean_length=round(row.occupancy_sum / max(frames.get((camera_id, row.start), 0), 1), 3),
+            mean_length=_mean(row.occupancy_sum, seconds.get((camera_id, row.start), 0.0)),
             max_length=row.occupancy_max,
             wait_s=_mean_wait([row]),
         )
         for row in sorted(rows, key=lambda r: r.start)
     ]
+
+
+def _mean(person_seconds: float, seconds: float) -> float:
+    """People on average over the analysed time."""
+    return round(person_seconds / seconds, 3) if seconds else 0.0
 
 
 def _mean_wait(rows: Sequence[ZoneMinute | ZoneHour]) -> float | None:

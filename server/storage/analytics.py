@@ -123,12 +123,12 @@ async def _add_zone(
     )
     if row is None:
         row = table(store_id=store_id, camera_id=camera_id, zone=count.zone, start=start)
-        row.frames = row.entries = row.exits = row.occupancy_max = 0
-        row.occupancy_sum = row.dwell_sum_s = 0.0
+        row.entries = row.exits = row.occupancy_max = 0
+        row.seconds = row.occupancy_sum = row.dwell_sum_s = 0.0
         row.dwell_hist = []
         session.add(row)
     row.kind = count.kind
-    row.frames += count.frames
+    row.seconds += count.seconds
     row.occupancy_sum += count.occupancy_sum
     row.occupancy_max = max(row.occupancy_max, count.occupancy_max)
     row.entries += count.entries

@@ -500,8 +500,8 @@ class _ZoneFigures:
     zone: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str | None] = mapped_column(String(16), default=None)
     start: Mapped[datetime]
-    frames: Mapped[int] = mapped_column(default=0)  # analysed frames in the period
-    occupancy_sum: Mapped[float] = mapped_column(default=0.0)  # people summed over frames
+    seconds: Mapped[float] = mapped_column(default=0.0)  # analysed time in the period
+    occupancy_sum: Mapped[float] = mapped_column(default=0.0)  # person-seconds in the zone
     occupancy_max: Mapped[int] = mapped_column(default=0)
     entries: Mapped[int] = mapped_column(default=0)
     exits: Mapped[int] = mapped_column(default=0)

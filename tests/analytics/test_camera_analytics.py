@@ -146,9 +146,12 @@ def test_occupancy_is_people_in_the_zone_per_frame() -> None:
     minutes = run({1: a, 2: b, 3: c}, CameraLayout(zones=(SHELF,)))
     assert [m.minute_ts for m in minutes] == [T0, T0 + 60]
     first, second = (zone([m], "Shelf")[0] for m in minutes)
-    assert (first.occupancy_mean, first.occupancy_max, first.frames) == (3.0, 3, 300)
-    assert (second.occupancy_mean, second.occupancy_max, second.frames) == (1.0, 1, 150)
-    assert minutes[0].zones[0].zone == "" and minutes[0].zones[0].occupancy_mean == 3.0
+    assert (first.occupancy_mean, first.occupancy_max) == pytest.approx((3.0, 3))
+    assert (second.occupancy_mean, second.occupancy_max) == pytest.approx((1.0, 1))
+    assert (first.seconds, second.seconds) == pytest.approx((60.0, 30.0))  # 300 and 150 frames
+    assert minutes[0].zones[0].zone == "" and minutes[0].zones[0].occupancy_mean == pytest.approx(
+        3.0
+    )
 
 
 def test_heatmap_holds_the_seconds_people_stood_in_each_cell() -> None:
@@ -172,3 +175,24 @@ def test_people_in_an_ignore_zone_are_not_counted() -> None:
     assert sum(z.occupancy_max for z in view) == 0 and sum(z.entries for z in view) == 0
     assert float(np.sum([m.heat for m in minutes])) == 0.0
     assert not zone(minutes, "Back")  # an ignore zone is not measured
+
+
+def test_occupancy_is_weighted_by_time_not_frames() -> None:
+    """Two people for the first half minute at 5 fps, then an empty scene checked every
+    2 s (as a presence gate does): one person on average, not 1.8 (frames' average)."""
+    busy = {
+        1: [(T0 + i / FPS, (0.1, 0.1)) for i in range(int(30 * FPS))],
+        2: [(T0 + i / FPS, (0.2, 0.2)) for i in range(int(30 * FPS))],
+    }
+    analytics = CameraAnalytics(7, CameraLayout(zones=(SHELF,)), AnalyticsConfig())
+    frames = sorted({ts for path in busy.values() for ts, _ in path})
+    for ts in frames:
+        people = {tid: p for tid, path in busy.items() for t, p in path if t == ts}
+        analytics.take(tracks_at(ts, people), WIDTH, HEIGHT)
+    for ts in range(30, 60, 2):
+        analytics.take(tracks_at(T0 + ts, {}), WIDTH, HEIGHT)
+    minute = analytics.finish()
+    assert minute is not None
+    # analysed: 30 s busy, then the first check 0.2 s after and 14 more 2 s apart: 58.2 s
+    assert minute.seconds == pytest.approx(58.2)
+    assert minute.zones[0].occupancy_mean == pytest.approx(60 / 58.2)  # 2 people for 30 s

@@ -53,7 +53,7 @@ def texts_of(screen: AnalyticsScreen, identifier: str) -> list[str]:
 def zone_count(
     zone: str, kind: ZoneKind | None, people: int, exits: int = 0, dwell_s: float = 0.0
 ) -> ZoneCount:
-    """A minute of 60 analysed frames with `people` in the zone throughout, `exits` visits
+    """A minute of 60 analysed seconds with `people` in the zone throughout, `exits` visits
     ending in it that lasted `dwell_s` each."""
     hist = [0] * len(DWELL_EDGES_S)
     if exits:
@@ -61,7 +61,7 @@ def zone_count(
     return ZoneCount(
         zone=zone,
         kind=kind.value if kind else None,
-        frames=60,
+        seconds=60.0,
         occupancy_sum=60.0 * people,
         occupancy_max=people,
         entries=exits,

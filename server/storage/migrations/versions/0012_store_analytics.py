@@ -56,7 +56,7 @@ def upgrade() -> None:
             sa.Column("zone", sa.String(length=60), nullable=False),
             sa.Column("kind", sa.String(length=16), nullable=True),
             sa.Column("start", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("frames", sa.Integer(), nullable=False),
+            sa.Column("seconds", sa.Double(), nullable=False),
             sa.Column("occupancy_sum", sa.Double(), nullable=False),
             sa.Column("occupancy_max", sa.Integer(), nullable=False),
             sa.Column("entries", sa.Integer(), nullable=False),
