@@ -12,7 +12,7 @@ import flet_charts as fch
 from mobile.ui.charts import Axes, bar_width
 
 HEIGHT = 170
-SMALL_HEIGHT = 110  # a zone's dwell histogram
+SMALL_HEIGHT = 110  # a zone's dwell histogram, a queue's length by hour
 
 
 @dataclass(frozen=True, slots=True)

@@ -262,7 +262,9 @@ def _queue_today(queue: QueuePublic, zone: ZoneInfo, today: date, width: float) 
                 ),
             )
         )
-    return grouped_bar_chart(groups, [QUEUE_COLOR], width_px=width, label_step=HOUR_LABEL_STEP)
+    return grouped_bar_chart(
+        groups, [QUEUE_COLOR], width_px=width, height=SMALL_HEIGHT, label_step=HOUR_LABEL_STEP
+    )
 
 
 def _row(name: str, facts: str) -> ft.Control:

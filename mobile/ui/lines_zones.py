@@ -59,7 +59,7 @@ class LinesZonesEditor:
             mouse_cursor=ft.MouseCursor.PRECISE,
         )
         self.picture_note = ft.Text("", size=12, color=common.MUTED)
-        self.help = ft.Text("", size=13)
+        self.help = ft.Text("", size=13, width=self.width)
         self.add_line = ft.OutlinedButton(
             _("Add line"), icon=ft.Icons.SHOW_CHART, on_click=self._start_line
         )
@@ -89,7 +89,7 @@ class LinesZonesEditor:
             run_spacing=8,
             visible=False,
         )
-        self.items = ft.Column([], spacing=0)
+        self.items = ft.Column([], spacing=0, width=self.width)  # buttons beside the names
         self.save = ft.FilledButton(_("Save"), icon=ft.Icons.SAVE, on_click=self._save)
         self.back = ft.TextButton(_("Back"), on_click=self._back)
         self.result = ft.Text("")
@@ -156,6 +156,7 @@ class LinesZonesEditor:
         self.stack.controls = [self.picture, self.canvas]
         self.stack.width, self.stack.height = self.width, self.height
         self.canvas.width, self.canvas.height = self.width, self.height
+        self.help.width = self.items.width = self.width  # as wide as the picture
         self._redraw()
 
     # drawing
