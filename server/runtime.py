@@ -54,6 +54,7 @@ from server.records.analysis import FrameAnalysis
 from server.records.analytics import CameraMinute
 from server.records.cameras import StatusChange
 from server.records.hub import RecordHub
+from server.records.video import Frame
 from server.security.keys import load_signing_key
 from server.security.media_links import MediaLinks
 from server.security.passwords import Passwords
@@ -278,6 +279,7 @@ class Runtime:
         records.subscribe(AlertRaised, clips.alert_raised)  # snapshot and clip
         records.subscribe(AlertsDecided, clips.alerts_decided)  # when a clip may close
         records.subscribe(AlertRaised, frames.alert_raised)  # its people highlighted
+        records.subscribe(Frame, frames.take_gated)  # a gated camera's frames, shown plain
         runtime = cls(
             settings=settings,
             engine=engine,

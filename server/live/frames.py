@@ -1,9 +1,13 @@
-"""The latest analysed frame of each camera, with what to draw on it, from its
-`FrameAnalysis` records; its open alerts' people (from `AlertRaised` records) are
-highlighted. Live viewers wait on it.
+"""The latest frame of each camera, with what to draw on it, from its `FrameAnalysis`
+records; its open alerts' people (from `AlertRaised` records) are highlighted. Live viewers
+wait on it.
+
+A camera whose presence gate keeps frames from pose (nobody in view) publishes them as
+plain `Frame` records: they are shown too, with no one drawn, so its picture stays live.
 
 Only the newest frame is kept: a viewer that is slower than the camera skips frames and
-never drifts behind.
+never drifts behind. A frame older than the newest is not shown (the gate's lead-up frames
+are analysed after later frames were shown): the picture never steps back.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +24,7 @@ from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
 from server.records.alerts import AlertRaised
 from server.records.analysis import FrameAnalysis
+from server.records.video import Frame
 
 OVERLAY_HORIZON_S = 2.0  # the people drawn are this frame's; a little history suffices
 
@@ -35,7 +40,7 @@ class LiveFrame:
 
 
 class LiveFrames:
-    """Newest analysed frame per camera."""
+    """Newest frame per camera."""
 
     def __init__(self) -> None:
         self._overlays = OverlayLog(OVERLAY_HORIZON_S)
@@ -44,18 +49,31 @@ class LiveFrames:
         self._changed: dict[int, asyncio.Event] = {}
 
     def take(self, analysis: FrameAnalysis) -> None:
-        """Keep the analysed frame as the camera's newest and wake its viewers."""
+        """Keep the analysed frame as the camera's newest, its people drawn, unless a later
+        frame is shown already (the same frame, shown plain before, gets its people)."""
         frame = analysis.frame
         camera = frame.camera_id
         self._overlays.take(analysis)
-        self._latest[camera] = LiveFrame(
-            camera,
-            frame.captured_at,
-            frame.image,
-            self._overlays.latest(camera),
-            self._highlight(camera, frame.captured_at),
-            time.time(),
-        )
+        newest = self._latest.get(camera)
+        if newest is not None and frame.captured_at < newest.captured_at:
+            return
+        overlay = self._overlays.latest(camera)
+        self._show(LiveFrame(camera, frame.captured_at, frame.image, overlay, frozenset()))
+
+    def take_gated(self, frame: Frame) -> None:
+        """Keep a frame the presence gate kept from pose (nobody in view: no one drawn) as
+        the camera's newest, unless it is not newer than the one shown."""
+        newest = self._latest.get(frame.camera_id)
+        if newest is not None and frame.captured_at <= newest.captured_at:
+            return
+        self._show(LiveFrame(frame.camera_id, frame.captured_at, frame.image, None, frozenset()))
+
+    def _show(self, frame: LiveFrame) -> None:
+        """Make `frame` its camera's newest (highlighting its alerting people) and wake the
+        camera's viewers."""
+        camera = frame.camera_id
+        highlight = self._highlight(camera, frame.captured_at)
+        self._latest[camera] = replace(frame, highlight=highlight, taken_at=time.time())
         changed = self._changed.pop(camera, None)
         if changed is not None:
             changed.set()
