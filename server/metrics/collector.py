@@ -108,6 +108,17 @@ def camera_metrics(pipeline: PipelineManager) -> Iterator[Metric]:
         "failed": CounterMetricFamily(
             "shopguard_camera_frames_failed", "Frames whose pose or tracking raised.", labels=CAMERA
         ),
+        "gated": CounterMetricFamily(
+            "shopguard_camera_frames_gated",
+            "Frames never analysed: the presence gate saw nobody in view and nothing move "
+            "(those held for a possible wake-up are counted once given up).",
+            labels=CAMERA,
+        ),
+        "wakeups": CounterMetricFamily(
+            "shopguard_camera_wakeups",
+            "Times the presence gate resumed analysis of a camera showing nobody.",
+            labels=CAMERA,
+        ),
         "reconnects": CounterMetricFamily(
             "shopguard_camera_reconnects",
             "Times the camera's source was reopened after a failure, stall or end.",
@@ -145,6 +156,10 @@ def add_camera(
     counters["analysed"].add_metric(labels, stats.frames_analysed)
     counters["dropped"].add_metric(labels, stats.frames_dropped)
     counters["failed"].add_metric(labels, stats.frames_failed)
+    # frames held for a possible wake-up may still be analysed: counted once given up
+    waiting = runner.gate.waiting if runner.gate is not None else 0
+    counters["gated"].add_metric(labels, max(stats.frames_gated - waiting, 0))
+    counters["wakeups"].add_metric(labels, stats.wakeups)
     counters["reconnects"].add_metric(labels, max(stats.attempts - 1, 0))
     counters["errors"].add_metric(labels, stats.errors)
     for field, family in stages.items():

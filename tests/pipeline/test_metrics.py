@@ -10,9 +10,12 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
+from server.bench.day_clips import Stretch, write_day_clip
+from server.bench.media import FPS
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_PASSWORD, LiveServer, login
 from tests.pipeline.app_helpers import FAST, add_camera, add_store, eventually, pipeline_stats
@@ -20,6 +23,7 @@ from tests.pipeline.conftest import PEOPLE_CLIP, ROOT
 from tests.prometheus_text import samples, value
 
 DASHBOARD = ROOT / "infra" / "grafana" / "shopguard.json"
+DEMO_CLIP = ROOT / "media" / "demo" / "vtest.mp4"  # infra/scripts/prepare_demo.sh
 
 
 def dashboard_metrics() -> set[str]:
@@ -87,3 +91,42 @@ async def test_a_real_camera_is_measured_and_scraped_over_http(
     assert {"shopguard_camera_pose_seconds_bucket", "shopguard_push_outcomes_total"} <= (
         dashboard_metrics()
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_gated_camera_s_gated_frames_and_wakeups_are_scraped(
+    tmp_path: Path, database_url: str, model_path: Path
+) -> None:
+    if not DEMO_CLIP.is_file():
+        pytest.skip(f"{DEMO_CLIP} is missing: run ./infra/scripts/prepare_demo.sh")
+    clip = tmp_path / "empty_then_people.mp4"  # 3 s of the empty scene, then people
+    write_day_clip(
+        DEMO_CLIP, clip, (Stretch(0, 3 * FPS, False), Stretch(3 * FPS, 3 * FPS, True)), 5
+    )
+    pipeline = FAST.model_copy(update={"presence_gate": True})
+    settings = make_settings(tmp_path / "data", database_url, pipeline=pipeline)
+    async with (
+        LiveServer.run(create_app(settings)) as server,
+        httpx.AsyncClient(base_url=server.http_url, timeout=30) as api,
+    ):
+        api.headers.update(await login(api, "admin", ADMIN_PASSWORD))
+        camera_id = await add_camera(api, await add_store(api), "Entrance", clip)
+
+        async def gated_and_woken() -> bool:
+            row = (await pipeline_stats(api)).get(camera_id)
+            return row is not None and row["frames_gated"] >= 8 and row["wakeups"] >= 1
+
+        await eventually(gated_and_woken, within_s=40)
+        before = (await pipeline_stats(api))[camera_id]
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as prometheus:
+            response = await prometheus.get("/metrics")
+        after = (await pipeline_stats(api))[camera_id]
+    assert response.status_code == 200, response.text
+    camera = {"camera": str(camera_id)}
+    gated = value(response.text, "shopguard_camera_frames_gated_total", **camera)
+    wakeups = value(response.text, "shopguard_camera_wakeups_total", **camera)
+    # what the pipeline stats say, read just before and after the scrape, less the frames
+    # held for a possible wake-up (the last second: 5 or 6 frames)
+    held = round(pipeline.presence_lead_s * 5) + 1
+    assert before["frames_gated"] - held <= gated <= after["frames_gated"] and gated >= 1
+    assert before["wakeups"] <= wakeups <= after["wakeups"] and wakeups >= 1
