@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Page
 
 from mobile.api.client import ApiClient
 from mobile.ui import ids, losses
@@ -25,11 +25,11 @@ from tests.evidence.test_share import alert_with_evidence
 from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, add_alert
 from tests.live.browser import chromium
 from tests.mobile.conftest import Served
-from tests.mobile.web_app import by_id, fill, open_app, running_web_app, tap, words_of
+from tests.mobile.test_app_browser_daily import PHONE, new_page, sign_in
+from tests.mobile.web_app import by_id, fill, running_web_app, tap, words_of
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SAVE_SHOTS = os.environ.get("SHOPGUARD_SCREENSHOTS") == "1"
-PHONE = {"width": 360, "height": 800}
 WAIT_MS = 30_000
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -39,20 +39,6 @@ async def shot(page: Page, name: str) -> None:
     if SAVE_SHOTS:
         await page.wait_for_timeout(1000)  # let the frame settle
         await page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-async def new_page(browser: Browser) -> Page:
-    context = await browser.new_context(viewport=PHONE, bypass_csp=True)  # type: ignore[arg-type]
-    return await context.new_page()
-
-
-async def sign_in(page: Page, app_url: str, address: str, user: str, password: str) -> None:
-    await open_app(page, app_url)
-    await fill(page, ids.SERVER_ADDRESS, address)
-    await fill(page, ids.USERNAME, user)
-    await fill(page, ids.PASSWORD, password)
-    await tap(page, ids.SIGN_IN)
-    await by_id(page, ids.APP_TITLE).wait_for(timeout=WAIT_MS)
 
 
 async def wait_words(page: Page, identifier: str, words: str) -> str:
@@ -119,7 +105,7 @@ async def test_a_supervisor_records_a_theft_value_and_stats_count_it(
 
         async with chromium() as browser:
             with running_web_app() as app_url:
-                page = await new_page(browser)
+                page = await new_page(browser, PHONE)
                 await sign_in(page, app_url, served.address, "supervisor_a", NEW_PASSWORD)
                 await page.get_by_role("tab", name="Alerts").click()
                 await by_id(page, ids.alert_row(made.alert_id)).wait_for(timeout=WAIT_MS)
