@@ -324,6 +324,22 @@ def bench_pipeline(
     agreement_frames: Annotated[
         int, typer.Option(help="Frames for the keypoint agreement check (0: skip).")
     ] = 60,
+    occupancy: Annotated[
+        str,
+        typer.Option(
+            help="Day mixes to run ours on: percent of the time people are in view, "
+            "comma-separated, e.g. 25,50,100; each camera its own seed's day clip "
+            "(default: every clip full of people)."
+        ),
+    ] = "",
+    presence_gate: Annotated[
+        bool | None,
+        typer.Option(
+            "--presence-gate/--no-presence-gate",
+            help="Analyse a camera showing nobody only on motion and a check every few "
+            "seconds (default: pipeline.presence_gate).",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where the JSON results go.")] = Path(
         "data/bench/pipeline.json"
     ),
@@ -338,6 +354,15 @@ def bench_pipeline(
         counts = sorted({int(c) for c in cameras.split(",") if c.strip()})
     except ValueError as exc:
         raise typer.BadParameter("--cameras: a comma-separated list of numbers") from exc
+    try:
+        percents = [float(p) for p in occupancy.split(",") if p.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter("--occupancy: a comma-separated list of percents") from exc
+    if not all(0.0 <= p <= 100.0 for p in percents):
+        raise typer.BadParameter("--occupancy: percents from 0 to 100")
+    pipeline = settings.pipeline
+    if presence_gate is not None:
+        pipeline = pipeline.model_copy(update={"presence_gate": presence_gate})
     plan = BenchPlan(
         counts=counts,
         fps=fps,
@@ -346,7 +371,8 @@ def bench_pipeline(
         naive=naive,
         naive_max=naive_max,
         agreement_frames=agreement_frames,
-        pipeline=settings.pipeline,
+        occupancies=[p / 100.0 for p in percents] or None,
+        pipeline=pipeline,
     )
     source = settings.demo_video or Path("media/demo/vtest.mp4")
     try:

@@ -3,11 +3,16 @@
 1. Clips: one channel's 1920x1080 main and 640x360 sub-stream (25 fps, real pedestrians),
    made once from the demo clip (`media.py`).
 2. Ours: N cameras through the real server pipeline (`ours.py`), each main stream into its
-   ring and its sub-stream analysed at `fps`; N grows until a run is not sustained.
+   ring and its sub-stream analysed at `fps`; N grows until a run is not sustained. With
+   occupancies (issue 20), once per mix: each camera's sub-stream is then its own seed's
+   day clip (`day_clips.py`: stretches of the empty scene and of people, the given share of
+   the time occupied), usually with the presence gate on; "sustained" counts the frames the
+   gate held back as kept up (see `ours.py`).
 3. Naive: the seeds' loop (`naive_loop.py`, in the export venv), on the main and on the
    sub-stream, as it was (`every` frame in order: the ratio is against this one) and in a
    kinder variant that skips to the newest frame (`latest`); N grows from 1 until not
-   sustained.
+   sustained. They play the clips full of people in every mix: they analyse whatever
+   arrives, people or not, so emptier days cost them as much.
 4. Agreement: the server's pose backend against Ultralytics at 640 on sampled sub-stream
    frames (`agreement.py`).
 Results go to a JSON file; `docs/benchmarks.md` quotes them.
@@ -29,6 +34,7 @@ import av
 import numpy as np
 
 from server.bench.agreement import FramePoses, compare
+from server.bench.day_clips import day_channels
 from server.bench.media import ChannelClips, make_channel_clips
 from server.bench.ours import Criteria, OursResult, run_ours
 from server.config import PipelineConfig
@@ -41,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPORT_PYTHON = ROOT / ".venv-export" / "bin" / "python"
 NAIVE_SCRIPT = Path(__file__).with_name("naive_loop.py")
 NAIVE_MODES = ("every", "latest")  # naive_loop.py --mode: the seeds' loop, the kinder one
+DAY_S = 60.0  # length of each camera's day clip (looped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class BenchPlan:
     naive_max: int = 6
     naive: bool = True
     agreement_frames: int = 60
+    occupancies: list[float] | None = None  # day mixes, 0..1 (None: clips full of people)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     criteria: Criteria = field(default_factory=Criteria)
 
@@ -71,15 +79,72 @@ def run_bench(
             "pose_workers": plan.pipeline.pose_workers,
             "pose_model": str(plan.pipeline.pose_model or DEFAULT_WEIGHTS_DIR / INT8_NAME),
             "analysis_width": plan.pipeline.analysis_width,
+            "presence_gate": plan.pipeline.presence_gate,
+            "occupancy_pc": None
+            if plan.occupancies is None
+            else [round(o * 100, 1) for o in plan.occupancies],
         }
     }
+    if plan.occupancies is None:  # every channel the demo's people, all the time
+        rows, sustained = _ours_series(plan, lambda count: [clips] * count, say)
+        report["ours"], report["ours_sustained"] = rows, sustained
+        mixes: list[dict[str, Any]] = [report]
+    else:
+        mixes = []
+        for occupancy in plan.occupancies:
+            say(f"day mix: people in view {occupancy:.0%} of the time, a seed per camera")
+
+            def channels(count: int, occupancy: float = occupancy) -> list[ChannelClips]:
+                day_dir = work_dir / "day"
+                return day_channels(
+                    clips, source, day_dir, occupancy=occupancy, count=count, seconds=DAY_S
+                )
+
+            rows, sustained = _ours_series(plan, channels, say)
+            mixes.append(
+                {
+                    "occupancy_pc": round(occupancy * 100, 1),
+                    "ours": rows,
+                    "ours_sustained": sustained,
+                }
+            )
+        report["mixes"] = mixes
+    if plan.naive:
+        for mode in NAIVE_MODES:
+            best = 0
+            for stream, video in (("main", clips.main), ("sub", clips.sub)):
+                rows = _naive_series(plan, video, stream, mode, say)
+                sustained = max((r["cameras"] for r in rows if r["sustained"]), default=0)
+                report[f"naive_{mode}_{stream}"] = rows
+                report[f"naive_{mode}_{stream}_sustained"] = sustained
+                best = max(best, sustained)
+            report[f"naive_{mode}_sustained"] = best
+            for mix in mixes:
+                # None: the naive loop sustained no camera, so any count of ours is more
+                mix[f"ratio_{mode}"] = round(mix["ours_sustained"] / best, 2) if best else None
+    if plan.occupancies is not None:
+        say(
+            f"channels sustained (presence gate {'on' if plan.pipeline.presence_gate else 'off'}): "
+            + ", ".join(f"{m['occupancy_pc']:g}% occupied: {m['ours_sustained']}" for m in mixes)
+        )
+    if plan.agreement_frames > 0:
+        say(f"agreement: our backend vs Ultralytics at 640 on {plan.agreement_frames} frames")
+        report["agreement"] = agreement(plan, clips)
+        say(f"  {_describe(report['agreement'])}")
+    return report
+
+
+def _ours_series(
+    plan: BenchPlan, channels: Callable[[int], list[ChannelClips]], say: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], int]:
+    """Our pipeline at each of `plan.counts` cameras until a run is not sustained (once one
+    was); its rows and the most cameras sustained."""
     ours: list[OursResult] = []
     for count in plan.counts:
         say(f"ours: {count} cameras, {plan.warmup_s:g}s warm-up + {plan.measure_s:g}s measured")
         result = asyncio.run(
             run_ours(
-                clips,
-                count,
+                channels(count),
                 fps=plan.fps,
                 warmup_s=plan.warmup_s,
                 measure_s=plan.measure_s,
@@ -91,25 +156,7 @@ def run_bench(
         say(f"  {_describe(result.row())}")
         if not result.sustained and any(r.sustained for r in ours):
             break
-    report["ours"] = [r.row() for r in ours]
-    report["ours_sustained"] = max((r.cameras for r in ours if r.sustained), default=0)
-    if plan.naive:
-        for mode in NAIVE_MODES:
-            best = 0
-            for stream, video in (("main", clips.main), ("sub", clips.sub)):
-                rows = _naive_series(plan, video, stream, mode, say)
-                sustained = max((r["cameras"] for r in rows if r["sustained"]), default=0)
-                report[f"naive_{mode}_{stream}"] = rows
-                report[f"naive_{mode}_{stream}_sustained"] = sustained
-                best = max(best, sustained)
-            report[f"naive_{mode}_sustained"] = best
-            # None: the naive loop sustained no camera, so any count of ours is infinitely more
-            report[f"ratio_{mode}"] = round(report["ours_sustained"] / best, 2) if best else None
-    if plan.agreement_frames > 0:
-        say(f"agreement: our backend vs Ultralytics at 640 on {plan.agreement_frames} frames")
-        report["agreement"] = agreement(plan, clips)
-        say(f"  {_describe(report['agreement'])}")
-    return report
+    return [r.row() for r in ours], max((r.cameras for r in ours if r.sustained), default=0)
 
 
 def _naive_series(
