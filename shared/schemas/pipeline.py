@@ -81,5 +81,10 @@ class PipelineStatsPublic(BaseModel):
         description="Why people are tracked but not scored (e.g. no behaviour model); None: OK."
     )
     pose_workers: PoseWorkersStats | None
+    analytics: StageTimes | None = Field(
+        default=None,
+        description="The store analytics' time per analysed frame (footfall, zones, "
+        "heatmap), over all cameras; null before the first frame.",
+    )
     cameras: list[CameraPipelineStats]
     count: int

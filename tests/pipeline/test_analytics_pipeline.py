@@ -66,6 +66,8 @@ async def test_a_camera_of_real_people_gives_footfall_occupancy_dwell_and_heat(
         return len(frames) >= FRAMES
 
     await eventually(counted_enough, within_s=60)
+    cost = (await api.get("/api/v1/pipeline/stats")).json()["analytics"]
+    assert 0 < cost["p50_ms"] <= cost["p95_ms"] < 20  # a small share of a frame's 200 ms
     # the camera stops: its visits end and its minute is stored at once
     assert (await api.post(f"/api/v1/cameras/{camera_id}/disable")).status_code == 200
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from server.api.deps import ReviewerUser, RuntimeDep
+from server.pipeline.manager import stage_times
 from shared.schemas.pipeline import PipelineStatsPublic
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"])
@@ -17,6 +18,7 @@ async def read_pipeline_stats(principal: ReviewerUser, runtime: RuntimeDep) -> P
         analysis_error=runtime.pipeline.analysis_error,
         behaviour_error=runtime.pipeline.behaviour_error,
         pose_workers=runtime.pipeline.pose_stats(),
+        analytics=stage_times(runtime.analytics.cost) if runtime.analytics.cost.count else None,
         cameras=rows,
         count=len(rows),
     )
