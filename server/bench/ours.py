@@ -159,7 +159,7 @@ async def run_ours(
             after = {s.camera_id: s for s in runtime.pipeline.stats(None)}
         finally:
             await runtime.stop()
-    result = _summarise(before, after, probe, wall1 - wall0, cpu1 - cpu0, count, criteria)
+    result = summarise(before, after, probe, wall1 - wall0, cpu1 - cpu0, count, criteria)
     by_thread = cores_used(threads0, threads1, wall1 - wall0)
     return OursResult(**{**asdict(result), "cores_by_thread": by_thread})
 
@@ -182,7 +182,7 @@ def _ms(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)) * 1000.0, 1) if values else float("inf")
 
 
-def _summarise(
+def summarise(
     before: dict[int, CameraPipelineStats],
     after: dict[int, CameraPipelineStats],
     probe: LatencyProbe,
