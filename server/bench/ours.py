@@ -66,6 +66,7 @@ class OursResult:
     fps_mean: float
     analysed_fps_mean: float  # frames through pose per camera per second
     gated_share: float  # of all cameras' frames dealt with, the share the gate held back
+    occupied_share: float  # of all cameras' frames dealt with, those analysed with someone
     wakeups: int  # all cameras' gate wake-ups in the window
     drop_share_max: float  # the worst camera's share of frames sent to pose that dropped
     latency_p50_ms: float  # frames analysed as they came (median of camera medians)
@@ -85,11 +86,13 @@ class OursResult:
 class LatencyProbe:
     """Capture-to-analysis latency of each camera's frames, in seconds, from the records the
     pipeline publishes: a frame first published as gated (a `Frame` record) and analysed
-    later is a wake-up's lead-up, kept apart."""
+    later is a wake-up's lead-up, kept apart. Also how many analysed frames showed someone
+    (how occupied the window really was: a short one may miss the mix's people)."""
 
     measuring: bool = False
     live: dict[int, list[float]] = field(default_factory=dict)
     lead: dict[int, list[float]] = field(default_factory=dict)
+    with_people: dict[int, int] = field(default_factory=dict)  # analysed, someone tracked
     _held: dict[int, set[int]] = field(default_factory=dict)  # camera -> gated seqs
 
     def gated(self, frame: Frame) -> None:
@@ -106,6 +109,8 @@ class LatencyProbe:
         if self.measuring:
             latencies = self.lead if was_held else self.live
             latencies.setdefault(frame.camera_id, []).append(time.time() - frame.captured_at)
+            if len(analysis.tracks) > 0:
+                self.with_people[frame.camera_id] = self.with_people.get(frame.camera_id, 0) + 1
 
 
 async def run_ours(
@@ -228,6 +233,7 @@ def summarise(
         fps_mean=round(float(np.mean(fps)), 2),
         analysed_fps_mean=round(float(np.mean(analysed_fps)), 2) if analysed_fps else 0.0,
         gated_share=round(gated_total / max(handled_total, 1), 3),
+        occupied_share=round(sum(probe.with_people.values()) / max(handled_total, 1), 3),
         wakeups=wakeups,
         drop_share_max=round(max(drops), 4),
         latency_p50_ms=round(float(np.median(p50s)), 1) if p50s else float("inf"),

@@ -58,20 +58,20 @@ def stats(
     )
 
 
-def nobody(ts: float) -> Tracks:
+def tracks(ts: float, people: int = 0) -> Tracks:
     return Tracks(
         ts=ts,
-        track_id=np.zeros(0, np.int64),
-        xyxy=np.zeros((0, 4), np.float32),
-        keypoints=np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
-        keypoint_conf=np.zeros((0, NUM_KEYPOINTS), np.float32),
-        score=np.zeros(0, np.float32),
+        track_id=np.arange(people, dtype=np.int64),
+        xyxy=np.tile(np.array([[10, 5, 20, 30]], np.float32), (people, 1)),
+        keypoints=np.zeros((people, NUM_KEYPOINTS, 2), np.float32),
+        keypoint_conf=np.zeros((people, NUM_KEYPOINTS), np.float32),
+        score=np.ones(people, np.float32),
     )
 
 
-def probe_of(late_s: dict[int, float], lead_late_s: float = 1.0) -> LatencyProbe:
+def probe_of(late_s: dict[int, float], lead_late_s: float = 1.0, people: int = 0) -> LatencyProbe:
     """Per camera: 2 frames gated, then analysed on a wake-up `lead_late_s` late, then 3
-    analysed as they came, `late_s` late."""
+    analysed as they came, `late_s` late, showing `people`."""
     probe = LatencyProbe(measuring=True)
     image = np.zeros((36, 64, 3), np.uint8)
     for camera_id, late in late_s.items():
@@ -80,10 +80,10 @@ def probe_of(late_s: dict[int, float], lead_late_s: float = 1.0) -> LatencyProbe
         for frame in lead:
             probe.gated(frame)
         for frame in lead:
-            probe.analysed(FrameAnalysis(frame, nobody(frame.captured_at), None))
+            probe.analysed(FrameAnalysis(frame, tracks(frame.captured_at), None))
         for seq in (2, 3, 4):
             frame = Frame(camera_id, image, now - late, seq)
-            probe.analysed(FrameAnalysis(frame, nobody(frame.captured_at), None))
+            probe.analysed(FrameAnalysis(frame, tracks(frame.captured_at, people), None))
     return probe
 
 
@@ -98,6 +98,7 @@ def test_a_camera_the_gate_holds_back_keeps_up() -> None:
     gated = result_of({1: stats(1, analysed=20, gated=80, wakeups=2)}, probe_of({1: 0.1}))
     assert gated.sustained and gated.fps_min == 5.0
     assert gated.analysed_fps_mean == 1.0 and gated.gated_share == 0.8 and gated.wakeups == 2
+    assert gated.occupied_share == 0.0  # nobody tracked in the probe's frames
     # the frames it analysed only: what counting analysed frames alone would have said
     analysed_only = result_of({1: stats(1, analysed=20)}, probe_of({1: 0.1}))
     assert not analysed_only.sustained and analysed_only.fps_min == 1.0
@@ -118,8 +119,9 @@ def test_a_camera_that_drops_falls_behind_or_lags_is_not_sustained(
 
 
 def test_the_lead_up_of_a_wake_up_is_late_by_design_and_reported_apart() -> None:
-    result = result_of({1: stats(1, analysed=20, gated=80)}, probe_of({1: 0.1}, lead_late_s=1.2))
-    assert result.sustained
+    probe = probe_of({1: 0.1}, lead_late_s=1.2, people=2)
+    result = result_of({1: stats(1, analysed=20, gated=80)}, probe)
+    assert result.sustained and result.occupied_share == 0.03  # 3 frames of 100 showed people
     assert result.latency_p95_ms_max == pytest.approx(100, abs=20)
     assert result.lead_latency_p95_ms_max == pytest.approx(1200, abs=20)
 
