@@ -14,7 +14,8 @@ once, as analysed. So a camera is sustained when, over the window:
 - the p95 latency (capture to tracks ready) of the frames analysed as they came is
   <= `max_latency_p95_ms`. The frames of a wake-up's lead-up are analysed up to
   `presence_lead_s` late by design (they matter only once motion shows someone): their
-  latency is reported apart (`lead_latency_p95_ms_max`), not held against the camera.
+  latency is reported apart (`lead_latency_p95_ms_max`), not held against the camera. The
+  frames that arrive while a lead-up is analysed wait for it, and they do count.
 
 Without the gate, frames gated and lead-up frames are none: the same test as before it.
 """
