@@ -272,7 +272,7 @@ class PipelineManager:
         configured model); `publish` takes every camera's `FrameAnalysis` records;
         `detector` scores the tracked people (None: they are tracked only); `publish` also
         takes every camera's `StatusChange`s and, with `presence_gate` on, the `Frame`s the
-        gate kept from pose (nothing subscribes to them yet)."""
+        gate kept from pose (the live view shows them)."""
         self.config = config
         self._catalog = catalog
         self.assignment: CameraAssignment = assignment or LocalAssignment()

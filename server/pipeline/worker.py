@@ -103,12 +103,12 @@ async def run_camera(
             if camera.publish_gated is not None:
                 camera.publish_gated(frame)
             continue
+        if admitted.reason == "motion":  # before the awaits: a scrape never sees it drop
+            stats.gated -= len(admitted.frames) - 1  # the lead-up is analysed after all
         for item in admitted.frames:  # the lead-up first, oldest first
             found = await _analyse(item, stats, analysis, camera, sizes)
             if found is not None:  # anyone in view, or a track still alive
                 gate.analysed(item, people=found > 0 or bool(camera.tracker.live_ids()))
-        if admitted.reason == "motion":
-            stats.gated -= len(admitted.frames) - 1  # the lead-up was analysed after all
         if admitted.reason == "motion" or (admitted.reason == "check" and gate.awake):
             stats.wakeups += 1
 
