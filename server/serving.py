@@ -13,6 +13,10 @@ import uvicorn
 
 from server.config import ServerConfig
 
+# idle connections stay open longer than clients keep them (httpx: 5 s), so a client never
+# sends a request down a connection the server is just closing
+KEEP_ALIVE_S = 30
+
 
 def uvicorn_config(app: Any, server: ServerConfig, **options: Any) -> uvicorn.Config:
     """A uvicorn config for `app` on `server`'s address; `options` override (port=0...)."""
@@ -23,5 +27,6 @@ def uvicorn_config(app: Any, server: ServerConfig, **options: Any) -> uvicorn.Co
         "proxy_headers": bool(server.trusted_proxies),
         "forwarded_allow_ips": [str(network) for network in server.trusted_proxies],
         "server_header": False,
+        "timeout_keep_alive": KEEP_ALIVE_S,
     }
     return uvicorn.Config(app, **(settings | options))
