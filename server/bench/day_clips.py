@@ -27,7 +27,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from server.bench.media import FPS, GOP, ROI, ChannelClips
+from server.bench.media import FPS, ROI, ChannelClips, add_h264
 
 logger = logging.getLogger(__name__)
 
@@ -249,16 +249,7 @@ class _Writer:
     def __init__(self, path: Path, width: int, height: int, bitrate: str) -> None:
         self.path, self.partial = path, path.with_suffix(".partial.mp4")
         self.container = av.open(str(self.partial), "w")
-        stream = self.container.add_stream("libx264", rate=FPS)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.gop_size = GOP
-        stream.codec_context.options = {
-            "preset": "veryfast",
-            "b": bitrate,
-            "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0",
-        }
-        self.stream = stream
+        self.stream = add_h264(self.container, width, height, bitrate)
 
     def write(self, picture: npt.NDArray[np.uint8]) -> None:
         frame = av.VideoFrame.from_ndarray(picture, format="bgr24")

@@ -66,19 +66,27 @@ def make_channel_clips(source: Path, out_dir: Path, seconds: float = 30.0) -> Ch
     return clips
 
 
+def add_h264(
+    container: av.container.OutputContainer, width: int, height: int, bitrate: str
+) -> av.VideoStream:
+    """An H.264 stream as DVRs send it: FPS frames a second, a keyframe every GOP, no
+    B-frames."""
+    stream = container.add_stream("libx264", rate=FPS)
+    assert isinstance(stream, av.VideoStream)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.gop_size = GOP
+    stream.codec_context.options = {
+        "preset": "veryfast",
+        "b": bitrate,
+        "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0",
+    }
+    return stream
+
+
 class _writer:
     def __init__(self, path: Path, width: int, height: int, bitrate: str) -> None:
         self.container = av.open(str(path), "w")
-        stream = self.container.add_stream("libx264", rate=FPS)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.gop_size = GOP
-        stream.codec_context.options = {
-            "preset": "veryfast",
-            "b": bitrate,
-            "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0:bframes=0",
-        }
-        self.stream = stream
+        self.stream = add_h264(self.container, width, height, bitrate)
 
     def __enter__(self) -> tuple[av.container.OutputContainer, av.VideoStream]:
         return self.container, self.stream
