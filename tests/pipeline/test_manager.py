@@ -176,6 +176,7 @@ async def test_the_pipeline_is_off_when_disabled(
         "analysis_error": None,
         "behaviour_error": None,
         "pose_workers": None,
+        "analytics": None,
         "cameras": [],
         "count": 0,
     }
