@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from mobile.api.client import ApiClient
 from server.app import create_app
 from server.config import Settings
 from server.runtime import Runtime
@@ -37,3 +38,12 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     ):
         world = await make_world(http, await login(http, "admin", ADMIN_PASSWORD))
         yield Served(server, world)
+
+
+OBSERVER_TIMEOUT_S = 30.0  # a loaded CI machine may stall a request past the app's 10 s
+
+
+def observer(served: Served) -> ApiClient:
+    """An API client for what a test checks behind the app's back (an admin's view of the
+    stored rows): more patient than the app, so a slow machine fails no check by itself."""
+    return ApiClient(served.address, timeout_s=OBSERVER_TIMEOUT_S)

@@ -31,6 +31,7 @@ from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
 from tests.mobile.test_app_stats import walk
+from tests.served import observer
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -117,7 +118,7 @@ async def seed_analytics(served: Served, admin: ApiClient) -> None:
 
 
 async def signed_in_admin(served: Served) -> ApiClient:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     return admin
 

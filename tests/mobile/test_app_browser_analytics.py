@@ -18,7 +18,6 @@ import pytest
 from PIL import Image
 from playwright.async_api import FloatRect, Page
 
-from mobile.api.client import ApiClient
 from mobile.ui import ids
 from server.config import LiveConfig
 from server.records.analytics import CameraMinute
@@ -37,6 +36,7 @@ from tests.mobile.test_app_browser_daily import (
     wait_words,
 )
 from tests.mobile.web_app import by_id, running_web_app, tap, words_of
+from tests.served import observer
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SAVE_SHOTS = os.environ.get("SHOPGUARD_SCREENSHOTS") == "1"
@@ -107,7 +107,7 @@ def heat_on_the_path(camera_id: int) -> CameraMinute:
 async def test_analytics_shows_the_stored_figures_on_a_phone_and_a_desktop(
     served: Served,
 ) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     await seed_analytics(served, admin)
     await admin.aclose()

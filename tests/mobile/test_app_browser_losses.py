@@ -27,6 +27,7 @@ from tests.live.browser import chromium
 from tests.mobile.conftest import Served
 from tests.mobile.test_app_browser_daily import PHONE, new_page, sign_in
 from tests.mobile.web_app import by_id, fill, running_web_app, tap, words_of
+from tests.served import observer
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SAVE_SHOTS = os.environ.get("SHOPGUARD_SCREENSHOTS") == "1"
@@ -90,7 +91,7 @@ async def test_a_supervisor_records_a_theft_value_and_stats_count_it(
 ) -> None:
     async with (
         httpx.AsyncClient(base_url=served.address, timeout=30) as http,
-        contextlib.aclosing(ApiClient(served.address)) as admin,
+        contextlib.aclosing(observer(served)) as admin,
     ):
         await admin.login("admin", ADMIN_PASSWORD)
         assert admin.tokens is not None

@@ -30,6 +30,7 @@ from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer, login, make_
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
+from tests.served import observer
 
 
 def theme_of(ui: AppUnderTest) -> ft.ThemeMode | None:
@@ -102,7 +103,7 @@ async def test_the_feed_shows_pictures_and_the_detail_plays_reviews_and_shares(
         await ui.click(detail.outcomes[AlertOutcome.confirmed_theft])
         assert detail.result.value == "Saved: Confirmed theft"
 
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     stored = await admin.alert(made.alert_id)
     assert (stored.status, stored.outcome) == (AlertStatus.reviewed, AlertOutcome.confirmed_theft)
@@ -116,7 +117,7 @@ async def test_the_feed_shows_pictures_and_the_detail_plays_reviews_and_shares(
 
 
 async def test_home_groups_cameras_by_store_with_alerts_to_review(served: Served) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     camera_id = served.world.cameras[0]
     first = await admin.send_test_alert(camera_id)
@@ -199,7 +200,7 @@ async def test_settings_come_in_sections_and_about_tells_versions_licences_and_f
 
 
 async def test_an_invite_link_opens_the_pairing_form_of_a_fresh_app(served: Served) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     invite = await create_invite(
         admin, InviteCreate(role=Role.viewer, store_ids=[served.world.stores[0]])
@@ -234,7 +235,7 @@ def scrolled(**where: object) -> dict[str, object]:
 async def test_scrolling_to_the_end_loads_older_alerts_and_pulling_down_reloads(
     served: Served,
 ) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     sent = [await admin.send_test_alert(served.world.cameras[0]) for _ in range(3)]
     async with running_app() as ui:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from mobile.api.client import ApiClient
 from mobile.ui import ids
 from tests.helpers import ADMIN_PASSWORD
 from tests.live.browser import chromium, need_chromium
@@ -15,6 +14,7 @@ from tests.mobile.conftest import Served
 from tests.mobile.test_app_browser import shot
 from tests.mobile.web_app import by_id, fill, open_app, running_web_app, tap, text_of
 from tests.pipeline.conftest import PEOPLE_CLIP
+from tests.served import observer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -51,7 +51,7 @@ async def test_desktop_rail_and_an_admin_adds_a_camera(served: Served) -> None:
             await shot(page, "desktop-camera")
             await tap(page, ids.CAMERA_SAVE)
             await by_id(page, ids.CAMERA_SAVE).wait_for(state="detached", timeout=20_000)
-            admin = ApiClient(served.address)
+            admin = observer(served)
             await admin.login("admin", ADMIN_PASSWORD)
             added = next(c for c in (await admin.cameras()).data if c.name == "Back door")
             await admin.aclose()

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from flet.controls.base_control import BaseControl
 
-from mobile.api.client import ApiClient
 from mobile.app import ALERTS, STATS
 from mobile.ui import losses
 from mobile.ui.alert_detail import GOODS_FACT, AlertDetail
@@ -28,6 +27,7 @@ from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
 from tests.mobile.test_app_stats import texts, walk
+from tests.served import observer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -69,7 +69,7 @@ async def test_a_supervisor_records_the_goods_value_with_the_review(served: Serv
     alert = await add_alert(
         served.runtime, served.world.cameras[0], started_at=datetime.now(UTC) - timedelta(hours=1)
     )
-    async with contextlib.aclosing(ApiClient(served.address)) as admin, running_app() as ui:
+    async with contextlib.aclosing(observer(served)) as admin, running_app() as ui:
         await admin.login("admin", ADMIN_PASSWORD)
         await sign_in(ui, served.address, "supervisor_a", NEW_PASSWORD)
         detail = await open_detail(ui, alert.id)
@@ -149,7 +149,7 @@ async def test_in_spanish_the_value_takes_a_decimal_comma(served: Served) -> Non
         served.runtime, served.world.cameras[0], started_at=datetime.now(UTC) - timedelta(hours=1)
     )
     async with (
-        contextlib.aclosing(ApiClient(served.address)) as admin,
+        contextlib.aclosing(observer(served)) as admin,
         running_app(device_locale="es-ES") as ui,
     ):
         await admin.login("admin", ADMIN_PASSWORD)

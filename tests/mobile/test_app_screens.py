@@ -8,7 +8,6 @@ from __future__ import annotations
 import flet as ft
 import pytest
 
-from mobile.api.client import ApiClient
 from mobile.app import ALERTS, SETTINGS
 from mobile.state.preferences import MemoryPreferences
 from mobile.ui.alert_detail import AlertDetail
@@ -19,6 +18,7 @@ from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD, LiveServer
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.s3_server import free_port
+from tests.served import observer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -62,7 +62,7 @@ async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Serve
         await until(lambda: ui.shows("No alerts for these filters."))
         await ui.app.show_tab(0)  # Home: the badge counts what is new
         await until(lambda: ui.app.link.value == "")  # the live link is up
-        admin = ApiClient(served.address)
+        admin = observer(served)
         await admin.login("admin", ADMIN_PASSWORD)
         first = await admin.send_test_alert(served.world.cameras[0])
         await admin.send_test_alert(served.world.cameras[1])  # another store: not shown
@@ -79,7 +79,7 @@ async def test_a_new_alert_appears_at_the_top_with_an_unread_badge(served: Serve
 
 
 async def test_supervisors_review_and_viewers_only_read(served: Served) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     alert = await admin.send_test_alert(served.world.cameras[0])
     await admin.aclose()
@@ -139,7 +139,7 @@ async def test_a_server_that_goes_away_shows_an_error_and_a_retry(settings: Sett
 
 
 async def test_older_alerts_load_a_page_at_a_time(served: Served) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     sent = [await admin.send_test_alert(served.world.cameras[0]) for _ in range(5)]
     await admin.aclose()
@@ -161,7 +161,7 @@ async def test_older_alerts_load_a_page_at_a_time(served: Served) -> None:
 
 
 async def test_an_open_alert_follows_changes_made_elsewhere(served: Served) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     alert = await admin.send_test_alert(served.world.cameras[0])
     async with running_app(route=f"/alerts/{alert.id}") as ui:

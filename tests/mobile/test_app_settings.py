@@ -20,6 +20,7 @@ from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_screens import sign_in
 from tests.pipeline.conftest import PEOPLE_CLIP
+from tests.served import observer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -39,7 +40,7 @@ async def admin_section(ui: AppUnderTest, served: Served) -> CameraAdmin:
 
 
 async def server_cameras(served: Served) -> dict[str, dict[str, object]]:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     cameras = {c.name: c.model_dump() for c in (await admin.cameras()).data}
     await admin.aclose()

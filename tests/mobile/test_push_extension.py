@@ -35,6 +35,7 @@ from tests.helpers import ADMIN_PASSWORD, NEW_PASSWORD
 from tests.mobile.conftest import Served, until
 from tests.mobile.flet_session import AppUnderTest, running_app
 from tests.mobile.test_app_settings import open_settings
+from tests.served import observer
 
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -172,7 +173,7 @@ async def test_the_phone_registers_its_token_renews_it_and_removes_it_on_sign_ou
 
 @on_sqlite
 async def test_a_tapped_notification_opens_its_alert(served: Served, tmp_path: Path) -> None:
-    admin = ApiClient(served.address)
+    admin = observer(served)
     await admin.login("admin", ADMIN_PASSWORD)
     alert = await admin.send_test_alert(served.world.cameras[0])
     await admin.aclose()
