@@ -490,6 +490,13 @@ class PipelineConfig(BaseModel):
         le=5.0,
         description="Seconds of frames before motion that are analysed when a camera wakes.",
     )
+    presence_quiet_s: float = Field(
+        1.0,
+        ge=0.0,
+        le=60.0,
+        description="Seconds of analysed frames showing nobody before a camera is gated "
+        "(a person pose misses for a moment keeps it awake).",
+    )
     presence_motion_threshold: float = Field(
         12.0,
         ge=1.0,

@@ -2,11 +2,12 @@
 
 While a camera shows nobody, each of its frames is shrunk to a 64x36 grey picture and
 compared with a slowly updated background. A frame goes on to pose when enough of the
-picture moved, preceded by the gated-out frames of the last `lead_s` seconds, oldest first,
-so the tracker and the behaviour windows still get a person's first seconds; and every
-`check_s` seconds anyway, so a person who stands still is found. Once a frame shows someone
-(poses found, or a track still alive), every frame goes on, as without the gate, until one
-shows nobody again; that frame becomes the background.
+picture moved, preceded by the gated-out frames of the last `lead_s` seconds that already
+stirred (some patch changed by half the motion threshold: a person coming in at low
+contrast), oldest first, so the tracker and the behaviour windows still get a person's
+first seconds; and every `check_s` seconds anyway, so a person who stands still is found.
+Once a frame shows someone, every frame goes on, as without the gate, until `quiet_s`
+seconds of frames showed nobody; the last of them becomes the background.
 
 Pure computation on `Frame` records: the worker (`worker.py`) does the pose and tracking.
 
@@ -42,6 +43,7 @@ class PresenceSettings:
     lead_s: float = 1.0  # seconds of gated-out frames analysed before a waking one
     motion_threshold: float = 12.0  # grey levels (0-255) a cell must change by
     motion_share: float = 0.002  # share of cells that must change
+    quiet_s: float = 1.0  # seconds of analysed frames showing nobody before the gate closes
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> PresenceSettings:
@@ -50,6 +52,7 @@ class PresenceSettings:
             lead_s=config.presence_lead_s,
             motion_threshold=config.presence_motion_threshold,
             motion_share=config.presence_motion_share,
+            quiet_s=config.presence_quiet_s,
         )
 
 
@@ -84,8 +87,9 @@ class PresenceGate:
         self._background: npt.NDArray[np.float32] | None = None
         self._background_ts = -math.inf
         self._newest: npt.NDArray[np.float32] | None = None  # the last admitted frame's grey
-        self._lead: deque[Frame] = deque()  # gated out since the last analysed frame
+        self._lead: deque[tuple[Frame, bool]] = deque()  # gated out, and whether it stirred
         self._analysed_ts = -math.inf
+        self._people_ts = -math.inf  # the last analysed frame that showed someone
 
     def admit(self, frame: Frame) -> Admitted:
         """What to analyse now that `frame` arrived (frames arrive in capture order)."""
@@ -94,10 +98,10 @@ class PresenceGate:
         if self.awake or background is None or background.shape != grey.shape:
             self._lead.clear()
             return Admitted((frame,), "awake")
-        changed = np.abs(grey - background) > self.settings.motion_threshold
+        change = np.abs(grey - background)
         self._follow(grey, frame.captured_at)
-        if changed.mean() > self.settings.motion_share:
-            lead = (*self._lead, frame)
+        if (change > self.settings.motion_threshold).mean() > self.settings.motion_share:
+            lead = (*(item for item, stirred in self._lead if stirred), frame)
             self._lead.clear()
             self.awake = True
             return Admitted(lead, "motion")
@@ -105,16 +109,18 @@ class PresenceGate:
         if not 0.0 <= since < self.settings.check_s:
             self._lead.clear()
             return Admitted((frame,), "check")
-        self._lead.append(frame)
-        while self._lead[0].captured_at < frame.captured_at - self.settings.lead_s:
+        self._lead.append((frame, bool(change.max() >= self.settings.motion_threshold / 2)))
+        while self._lead[0][0].captured_at < frame.captured_at - self.settings.lead_s:
             self._lead.popleft()
         return Admitted((), "gated")
 
     def analysed(self, frame: Frame, *, people: bool) -> None:
         """After pose and tracking of an admitted frame: whether it showed anyone."""
         self._analysed_ts = frame.captured_at
-        self.awake = people
-        if not people and self._newest is not None:
+        if people:
+            self._people_ts = frame.captured_at
+        self.awake = frame.captured_at - self._people_ts < self.settings.quiet_s
+        if not self.awake and self._newest is not None:
             self._background, self._background_ts = self._newest, frame.captured_at
 
     @property

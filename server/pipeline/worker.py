@@ -107,8 +107,8 @@ async def run_camera(
             stats.gated -= len(admitted.frames) - 1  # the lead-up is analysed after all
         for item in admitted.frames:  # the lead-up first, oldest first
             found = await _analyse(item, stats, analysis, camera, sizes)
-            if found is not None:  # anyone in view, or a track still alive
-                gate.analysed(item, people=found > 0 or bool(camera.tracker.live_ids()))
+            if found is not None:
+                gate.analysed(item, people=found > 0)
         if admitted.reason == "motion" or (admitted.reason == "check" and gate.awake):
             stats.wakeups += 1
 

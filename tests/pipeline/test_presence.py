@@ -52,6 +52,14 @@ def with_person(image: npt.NDArray[np.uint8], x: int, width: int = 30) -> npt.ND
     return out
 
 
+def faint_person(image: npt.NDArray[np.uint8], x: int) -> npt.NDArray[np.uint8]:
+    """A person whose clothes are 8 grey levels off the background (under the motion
+    threshold of 12, over half of it)."""
+    out = image.copy()
+    out[200:290, x : x + 30] -= 8
+    return out
+
+
 def frames_of(images: list[npt.NDArray[np.uint8]]) -> list[Frame]:
     return [Frame(1, image, i * STEP_S, i) for i, image in enumerate(images)]
 
@@ -104,31 +112,45 @@ def test_a_still_scene_is_gated_once_nobody_is_found_and_checked_every_few_secon
     assert gate.awake is False and gate.waiting == 5  # the last second held for a wake-up
 
 
-def test_while_someone_is_found_every_frame_is_analysed() -> None:
+def test_while_someone_is_found_every_frame_is_analysed_and_a_second_after() -> None:
     view = scene()
-    gate = PresenceGate(PresenceSettings())
-    frames = frames_of([view] * 12)
-    run = drive(gate, frames, people=range(8))  # someone in frames 0..7, then nobody
-    assert run.analysed_seqs()[:9] == list(range(9))  # 8 shows nobody: the gate closes
-    assert run.reasons[9:] == ["gated"] * 3
+    gate = PresenceGate(PresenceSettings(quiet_s=1.0))
+    frames = frames_of([view] * 16)
+    # someone in frames 0..7, missed by pose in 8 and 9, found again in 10, then gone
+    run = drive(gate, frames, people=[*range(8), 10])
+    # a frame or two without them keeps the camera awake; a second without (11..14) closes
+    assert run.analysed_seqs() == list(range(15))
+    assert run.reasons[15:] == ["gated"]
 
 
-def test_a_moving_blob_wakes_the_camera_with_the_last_second_first_in_order() -> None:
+def test_a_moving_blob_wakes_the_camera_with_the_stirring_lead_up_first_in_order() -> None:
     rng = np.random.default_rng(2)
     view = scene()
     gate = PresenceGate(PresenceSettings(check_s=60.0, lead_s=1.0))
-    # 5 s of empty view, then a person walks in from the left edge: the first two frames
-    # show a sliver too thin to count as motion (1 px, then 2 px of 640)
+    # 5 s of empty view; then a person comes in at low contrast (20, 21: too faint to wake
+    # the camera), then clearly (22)
     images = [noisy(view, rng) for _ in range(20)]
-    images += [noisy(with_person(view, x - 30), rng) for x in (1, 2, 20, 40, 60)]
-    run = drive(gate, frames_of(images), people={22, 23, 24})
+    images += [noisy(faint_person(view, x), rng) for x in (0, 20)]
+    images += [noisy(with_person(view, x), rng) for x in (40, 60, 80)]
+    run = drive(gate, frames_of(images), people={21, 22, 23, 24})
     woke = run.admitted[22]
     assert run.reasons[:22] == ["awake"] + ["gated"] * 21
     assert woke.reason == "motion"
-    # the second before it (frames 17..21: 1 s at 4 fps, both ends), oldest first, then 22
-    assert [f.seq for f in woke.frames] == [17, 18, 19, 20, 21, 22]
+    # of the second before it (17..21), the frames that stirred, oldest first, then 22;
+    # 17..19 match the empty scene: nobody new can be in them
+    assert [f.seq for f in woke.frames] == [20, 21, 22]
     assert run.reasons[23:] == ["awake", "awake"]  # someone found: every frame
-    assert run.analysed_seqs() == [0, 17, 18, 19, 20, 21, 22, 23, 24]
+    assert run.analysed_seqs() == [0, 20, 21, 22, 23, 24]
+
+
+def test_a_hard_cut_to_people_wakes_with_no_lead_up() -> None:
+    rng = np.random.default_rng(4)
+    view = scene()
+    gate = PresenceGate(PresenceSettings(check_s=60.0, lead_s=1.0))
+    images = [noisy(view, rng) for _ in range(10)] + [noisy(with_person(view, 300), rng)]
+    run = drive(gate, frames_of(images), people={10})
+    assert run.admitted[10].reason == "motion"
+    assert [f.seq for f in run.admitted[10].frames] == [10]
 
 
 def test_motion_that_shows_nobody_becomes_the_background() -> None:
