@@ -232,7 +232,9 @@ class CameraSource:
                     delay = (t - stream_start) - (time.monotonic() - wall_start)
                     if delay > 0 and self._stop.wait(delay):
                         return
-                    now = time.time()
+                    # stamped when a live camera would have sent it: a reader that fell
+                    # behind adds to the latency measured, as it would with a real camera
+                    now = time.time() + min(delay, 0.0)
                 if self._keep_packets:
                     self.ring.push(
                         Packet(
