@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 NOISE_SIGMA = 2.0  # grey levels of sensor noise on the empty scene
 MEDIAN_EVERY = 8  # demo frames between those the background is the median of
-STRETCH_S = (4.0, 12.0)  # shortest and longest stretch, seconds (a last one may be shorter)
+CYCLE_S = (8.0, 24.0)  # shortest and longest people-and-empty cycle, seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,28 +84,51 @@ def empty_scene(source: Path, cache: Path | None = None) -> npt.NDArray[np.uint8
 def plan_day(frames: int, occupancy: float, seed: int) -> tuple[Stretch, ...]:
     """Alternating stretches covering `frames`, `round(frames * occupancy)` of them occupied.
 
-    Stretch lengths are drawn between `STRETCH_S` at `FPS` (a side's last stretch takes
-    what is left); which side starts is drawn too.
+    The clip is cut into cycles of a drawn length within `CYCLE_S` (at `FPS`), each a people
+    stretch and an empty one in the mix's proportion (the last cycle takes what is left), so
+    any part of the clip as long as two cycles shows about the mix: a bench's measured window
+    sees the share it is meant to. Which side the cycles start with is drawn too.
     """
     if not 0.0 <= occupancy <= 1.0:
         raise ValueError(f"occupancy: must be within 0..1, got {occupancy}")
+    occupied = round(frames * occupancy)
+    if occupied in (0, frames):
+        return (Stretch(0, frames, occupied > 0),) if frames else ()
     rng = np.random.default_rng(seed)
-    left = {True: round(frames * occupancy), False: frames - round(frames * occupancy)}
-    side = bool(rng.random() < occupancy) if 0.0 < occupancy < 1.0 else occupancy == 1.0
-    shortest, longest = (round(s * FPS) for s in STRETCH_S)
-    stretches: list[Stretch] = []
+    people_first = bool(rng.random() < occupancy)
+    shortest, longest = (round(s * FPS) for s in CYCLE_S)
+    sides: list[tuple[bool, int]] = []
+    done = people = 0
+    while done < frames:
+        cycle = int(rng.integers(shortest, longest + 1))
+        if frames - done < cycle + shortest:  # the last cycle: what is left
+            cycle = frames - done
+            with_people = min(max(occupied - people, 0), cycle)
+        else:
+            with_people = round(cycle * occupancy)
+        pair = [(True, with_people), (False, cycle - with_people)]
+        sides += pair if people_first else pair[::-1]
+        done, people = done + cycle, people + with_people
+    return tuple(_joined(sides))
+
+
+def _joined(sides: list[tuple[bool, int]]) -> Iterator[Stretch]:
+    """Stretches of the (side, frames) runs, empty runs left out and neighbours of one side
+    joined."""
     start = 0
-    while left[True] + left[False] > 0:
-        if left[side] == 0:
-            side = not side
-        length = min(int(rng.integers(shortest, longest + 1)), left[side])
-        if left[not side] == 0:  # the other side is done: this one takes the rest
-            length = left[side]
-        stretches.append(Stretch(start, length, side))
-        start += length
-        left[side] -= length
-        side = not side
-    return tuple(stretches)
+    pending: tuple[bool, int] | None = None
+    for side, length in sides:
+        if length <= 0:
+            continue
+        if pending is not None and pending[0] == side:
+            pending = (side, pending[1] + length)
+            continue
+        if pending is not None:
+            yield Stretch(start, pending[1], pending[0])
+            start += pending[1]
+        pending = (side, length)
+    if pending is not None:
+        yield Stretch(start, pending[1], pending[0])
 
 
 def make_day_clip(
@@ -119,7 +142,8 @@ def make_day_clip(
 ) -> DayClip:
     """Write (or reuse) one channel's day clip: `occupancy` of its frames show people."""
     stretches = plan_day(round(seconds * FPS), occupancy, seed)
-    name = f"day_{occupancy * 100:g}pc_seed{seed}_{seconds:g}s"
+    cycles = "-".join(f"{s:g}" for s in CYCLE_S)  # a clip of another plan is not reused
+    name = f"day_{occupancy * 100:g}pc_seed{seed}_{seconds:g}s_cycles{cycles}s"
     clip = DayClip(
         out_dir / f"{name}_sub_360p25.mp4",
         out_dir / f"{name}_main_1080p25.mp4" if main else None,

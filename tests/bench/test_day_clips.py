@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from server.bench.day_clips import STRETCH_S, day_channels, empty_scene, make_day_clip, plan_day
+from server.bench.day_clips import CYCLE_S, day_channels, empty_scene, make_day_clip, plan_day
 from server.bench.media import FPS, ChannelClips
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,17 +31,24 @@ def test_a_day_plan_alternates_stretches_with_the_asked_share(occupancy: float, 
     ]
     assert sum(s.frames for s in stretches) == total
     assert all(a.occupied != b.occupied for a, b in itertools.pairwise(stretches))
-    longest = STRETCH_S[1] * FPS
-    last = {
-        side: max(i for i, s in enumerate(stretches) if s.occupied == side)
-        for side in {s.occupied for s in stretches}
-    }
-    for index, stretch in enumerate(stretches):
-        if index not in last.values():  # a side's last stretch takes what is left
-            assert STRETCH_S[0] * FPS <= stretch.frames <= longest
     assert plan_day(total, occupancy, seed) == stretches  # the seed decides
     if 0.0 < occupancy < 1.0:  # another seed: people at other times
         assert plan_day(total, occupancy, seed + 100) != stretches
+        assert all(s.frames <= CYCLE_S[1] * FPS for s in stretches)
+
+
+@pytest.mark.parametrize("occupancy", [0.25, 0.5, 0.75])
+@pytest.mark.parametrize("seed", range(8))
+def test_any_part_of_a_day_as_long_as_two_cycles_shows_about_the_mix(
+    occupancy: float, seed: int
+) -> None:
+    total = 120 * FPS
+    flags = np.zeros(total, bool)
+    for stretch in plan_day(total, occupancy, seed):
+        flags[stretch.start : stretch.start + stretch.frames] = stretch.occupied
+    window = round(2 * CYCLE_S[1] * FPS)  # a bench's measured 30 s fit in it
+    shares = np.convolve(flags, np.ones(window), "valid") / window
+    assert abs(shares - occupancy).max() <= 0.15
 
 
 def grey(image: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
