@@ -215,7 +215,7 @@ class CameraSource:
             if self._keep_packets:  # a new stream need not continue the old one's decoding
                 self.ring.start_stream(stream_info(stream))
             self.state = "running"
-            wall_start, stream_start = time.monotonic(), None
+            wall_start, epoch_start, stream_start = time.monotonic(), time.time(), None
             for packet in container.demux(stream):
                 if self._stop.is_set():
                     return
@@ -232,9 +232,10 @@ class CameraSource:
                     delay = (t - stream_start) - (time.monotonic() - wall_start)
                     if delay > 0 and self._stop.wait(delay):
                         return
-                    # stamped when a live camera would have sent it: a reader that fell
-                    # behind adds to the latency measured, as it would with a real camera
-                    now = time.time() + min(delay, 0.0)
+                    # stamped when a live camera would have sent it (one clock, so the
+                    # stamps follow the stream's order): a reader that fell behind adds to
+                    # the latency measured, as it would with a real camera
+                    now = epoch_start + (t - stream_start)
                 if self._keep_packets:
                     self.ring.push(
                         Packet(

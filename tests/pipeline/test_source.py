@@ -49,6 +49,23 @@ async def test_file_source_paces_to_the_analysis_fps_and_loops(tmp_path: Path) -
     assert source.state == "closed"
 
 
+async def test_a_file_played_live_stamps_frames_on_the_stream_s_clock(tmp_path: Path) -> None:
+    # as a live camera sends them: 40 ms apart exactly, however late the reader gets to them
+    # (a busy box preempting the reader between two clock reads once stamped a frame after
+    # the next one, which the tracker refused)
+    clip = synthetic_video(tmp_path / "cam.mp4", frames=50, fps=25, gop=25)  # 2 s
+    source = CameraSource(1, str(clip), PacketRing(10.0), analysis_fps=25.0, queue_size=50)
+    source.start(asyncio.get_running_loop())
+    try:
+        frames = await take(source, 20)
+    finally:
+        await source.close()
+    assert [f.seq for f in frames] == list(range(20))
+    gaps = [b.captured_at - a.captured_at for a, b in itertools.pairwise(frames)]
+    assert gaps == pytest.approx([0.04] * 19, abs=1e-6)
+    assert abs(frames[0].captured_at - time.time()) < 5.0  # wall-clock time, as frames carry
+
+
 async def test_a_slow_consumer_makes_the_queue_drop_never_the_reader_wait(
     tmp_path: Path,
 ) -> None:
