@@ -473,9 +473,10 @@ class PipelineConfig(BaseModel):
         "apply at once).",
     )
     presence_gate: bool = Field(
-        False,
+        True,
         description="While a camera shows nobody, check its frames for motion instead of "
-        "running pose on each; full analysis resumes (with the last second) on motion.",
+        "running pose on each; full analysis resumes (with the last second's stirring "
+        "frames) on motion, and pose checks the view every presence_check_s.",
     )
     presence_check_s: float = Field(
         2.0,

@@ -7,9 +7,10 @@ history; ⑤⑥ the camera's `CameraDetector` (on the same thread) scores each t
 over their last seconds; ⑦ the chain publishes a `FrameAnalysis` record, which alerting,
 evidence, the live view and the rest take from there.
 
-With a presence gate (`presence.py`), a camera that shows nobody sends only frames with
-motion (after the second that led up to them) and a periodic check to pose; the others are
-counted and published as plain `Frame` records (nothing is analysed on them).
+With the presence gate (`presence.py`, on by default), a camera that shows nobody sends only
+frames with motion (after those of the second before that already stirred) and a periodic
+check to pose; the others are counted and published as plain `Frame` records (nothing is
+analysed on them).
 
 The chain awaits each stage, so a camera has at most one frame in analysis: frames that
 arrive meanwhile wait in the source's small queue, which drops its oldest (and counts it).

@@ -21,6 +21,9 @@ FAST = PipelineConfig(
     backoff_cap_s=0.4,
     backoff_jitter=0.0,
     reconcile_interval_s=0.5,
+    # every frame analysed, so a stage's test sees each one; the gate (on by default) has
+    # its own tests on the real pipeline (test_presence, test_metrics, test_gated_frames)
+    presence_gate=False,
 )
 
 
