@@ -489,7 +489,8 @@ class PipelineConfig(BaseModel):
         1.0,
         ge=0.0,
         le=5.0,
-        description="Seconds of frames before motion that are analysed when a camera wakes.",
+        description="Seconds before motion whose frames are analysed when a camera wakes, "
+        "those that already stirred (changed by half the motion threshold somewhere).",
     )
     presence_quiet_s: float = Field(
         1.0,
