@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -136,6 +136,22 @@ async def list_alerts(
 
 async def get_alert(*, session: AsyncSession, alert_id: int, store_ids: list[int] | None) -> Alert:
     alert = await session.get(Alert, alert_id)
+    if alert is None or (store_ids is not None and alert.store_id not in store_ids):
+        raise NotFound(f"alert {alert_id} not found")
+    return alert
+
+
+async def lock_alert(*, session: AsyncSession, alert_id: int, store_ids: list[int] | None) -> Alert:
+    """The alert as it stands, held for this transaction's writes: the clip worker or the
+    recorder cannot change it between this read and the caller's flush (a no-op UPDATE takes
+    the row lock on PostgreSQL and the write lock on SQLite, where FOR UPDATE is ignored)."""
+    await session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id)
+        .values(id=Alert.id)
+        .execution_options(synchronize_session=False)
+    )
+    alert = await session.get(Alert, alert_id, populate_existing=True)
     if alert is None or (store_ids is not None and alert.store_id not in store_ids):
         raise NotFound(f"alert {alert_id} not found")
     return alert

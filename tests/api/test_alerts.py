@@ -7,9 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from server.runtime import Runtime
+from server.storage.db import make_engine, make_sessionmaker
+from server.storage.models import Alert
+from shared.schemas.alerts import ClipStatus
 from tests.helpers import World, add_alert, error_of
+from tests.pipeline.app_helpers import eventually
 
 ALERTS = "/api/v1/alerts"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -542,3 +547,39 @@ async def test_two_reviews_at_once_one_wins_the_other_gets_409(
     final = (await client.get(path, headers=world.headers["admin"])).json()
     assert final == winner  # the loser's review did not overwrite it
     assert final["version"] == 2
+
+
+async def test_a_review_waits_for_the_clip_worker_and_keeps_both_changes(
+    client: httpx.AsyncClient, world: World, runtime: Runtime
+) -> None:
+    """A review without `if_version` that meets the clip worker writing the same alert is
+    not a conflict: it waits for that write and applies to the fresh row."""
+    alert_id = (await add_alert(runtime, world.cameras[0], started_at=T0)).id
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()).upper())
+
+    async def review_reached_the_alert() -> bool:
+        return any(statement.startswith("UPDATE ALERTS") for statement in sent)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    worker_engine = make_engine(runtime.settings.resolved_database_url)
+    try:
+        async with make_sessionmaker(worker_engine)() as worker:
+            held = await worker.get(Alert, alert_id)
+            assert held is not None
+            held.clip_status = ClipStatus.done.value
+            await worker.flush()  # the row stays held until commit
+            reviewing = asyncio.create_task(
+                review(client, world.headers["supervisor_a"], alert_id, outcome="deterred")
+            )
+            await eventually(review_reached_the_alert, within_s=30)
+            await worker.commit()
+        response = await reviewing
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
+        await worker_engine.dispose()
+    assert response.status_code == 200, response.text
+    final = await alert_of(client, world.headers["admin"], alert_id)
+    assert (final["clip_status"], final["outcome"], final["version"]) == ("done", "deterred", 3)

@@ -126,8 +126,10 @@ async def review_alert(
     audit: AuditDep,
 ) -> AlertPublic:
     """Acknowledge or review an alert (status, outcome, notes, the goods' value: stolen in a
-    confirmed theft, and whether recovered, or at risk in a deterred one)."""
-    alert = await alerts.get_alert(
+    confirmed theft, and whether recovered, or at risk in a deterred one). The alert is
+    held while the review applies: a clip finishing meanwhile does not turn it into a 409
+    (only a stale `if_version` does)."""
+    alert = await alerts.lock_alert(
         session=session, alert_id=alert_id, store_ids=principal.store_scope
     )
     goods_before = alerts.goods_of(alert)
