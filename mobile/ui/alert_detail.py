@@ -118,6 +118,8 @@ class AlertDetail:
         before, self.alert = self.alert, alert
         if _goods(before) != _goods(alert):
             self._show_goods(alert)
+        if (self.notes.value or "") == before.notes:  # nothing typed here: show theirs
+            self.notes.value = alert.notes
         self.share.alert = alert
         self._draw()
         self._update()
@@ -410,16 +412,20 @@ class AlertDetail:
 
     async def _change(self, **change: object) -> None:
         """A review step; with `goods_value`, the goods' value too."""
-        client = self._account.client
-        assert client is not None
+        updated: AlertPublic | None
         try:
-            if "goods_value" in change:
-                updated = await client.review_goods(self.alert, **change)  # type: ignore[arg-type]
-            else:
-                updated = await client.review(self.alert, **change)  # type: ignore[arg-type]
+            updated = await self._send(change)
         except ApiError as exc:
-            self.result.value, self.result.color = exc.message, ft.Colors.ERROR
-            self._update()
+            if exc.code != "conflict":
+                self._failed(exc.message)
+                return
+            try:  # the alert changed since it was shown: by the server, or by a person?
+                updated = await self._send_again(change)
+            except ApiError as again:
+                self._failed(again.message)
+                return
+        if updated is None:
+            self._failed(_("Someone else changed this alert meanwhile: check it, then choose."))
             return
         if updated.currency is None:
             updated = updated.model_copy(update={"currency": self.currency})
@@ -440,6 +446,30 @@ class AlertDetail:
         self._update()
         await self._on_changed(updated)
 
+    async def _send(self, change: dict[str, object]) -> AlertPublic:
+        client = self._account.client
+        assert client is not None
+        if "goods_value" in change:
+            return await client.review_goods(self.alert, **change)  # type: ignore[arg-type]
+        return await client.review(self.alert, **change)  # type: ignore[arg-type]
+
+    async def _send_again(self, change: dict[str, object]) -> AlertPublic | None:
+        """After a 409: the alert as it stands now. When only the server changed it (its
+        clip written, the incident grown), the step goes again on the fresh version; when a
+        person did, it is shown and None returned (their review is not overwritten)."""
+        client = self._account.client
+        assert client is not None
+        fresh = await client.alert(self.alert.id)
+        reviewed_meanwhile = _review(fresh) != _review(self.alert)
+        await self.changed_elsewhere(fresh)
+        if reviewed_meanwhile:
+            return None
+        return await self._send(change)
+
+    def _failed(self, message: str) -> None:
+        self.result.value, self.result.color = message, ft.Colors.ERROR
+        self._update()
+
     async def _back(self, _event: ft.Event[ft.IconButton]) -> None:
         await self._on_back()
 
@@ -451,6 +481,19 @@ def _fact(icon: ft.IconData, words: str) -> ft.Control:
     return ft.Row(
         [ft.Icon(icon, size=18), ft.Text(words, expand=True)],
         vertical_alignment=ft.CrossAxisAlignment.START,
+    )
+
+
+def _review(alert: AlertPublic) -> tuple[object, ...]:
+    """What people set on an alert; the rest (evidence, the incident's growth) the server
+    writes."""
+    return (
+        alert.status,
+        alert.outcome,
+        alert.notes,
+        alert.acknowledged_by,
+        alert.reviewed_by,
+        *_goods(alert),
     )
 
 
