@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from server.alerting.decision import CONCEALMENT, decide
 from server.alerting.dedup import Dedup, Episode, Extension, Opening, severity
@@ -224,23 +225,28 @@ class AlertRecorder:
     async def _with_retries(self, scored: ScoredFrame) -> None:
         """Record `scored`, retrying while the database is unreachable; the dedup state
         keeps what a failed write had folded in, so the retry writes it."""
-        delay = RETRY_BASE_S
-        while True:
-            try:
+
+        def note(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            self.stats.retries += 1
+            self.stats.last_error = str(error).splitlines()[0][:300]
+            logger.warning(
+                "camera %s: alert write failed (%s); retrying in %.1fs",
+                scored.camera_id,
+                self.stats.last_error,
+                state.next_action.sleep if state.next_action is not None else 0.0,
+                extra=ids(camera=scored.camera_id),
+            )
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((OperationalError, DBAPIError, OSError, StaleDataError)),
+            wait=wait_exponential(multiplier=RETRY_BASE_S, max=RETRY_CAP_S),
+            before_sleep=note,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
                 await self._record(scored)
-                return
-            except (OperationalError, DBAPIError, OSError, StaleDataError) as exc:
-                self.stats.retries += 1
-                self.stats.last_error = str(exc).splitlines()[0][:300]
-                logger.warning(
-                    "camera %s: alert write failed (%s); retrying in %.1fs",
-                    scored.camera_id,
-                    self.stats.last_error,
-                    delay,
-                    extra=ids(camera=scored.camera_id),
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_CAP_S)
 
     async def _record(self, scored: ScoredFrame) -> None:
         await self._take_up(scored.camera_id)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from server.annotate.draw import PeopleOverlay
 from server.annotate.overlay_log import OverlayLog
@@ -446,32 +447,32 @@ class ClipWorker:
         """Record evidence on the alert, commit, and announce `alert.updated`. A review or
         the recorder may update the alert at the same moment: its version check then
         fails, and the change is applied again on the fresh row."""
-        for attempt in range(STALE_RETRIES):
-            async with self._sessionmaker() as session:
-                alert = await session.get(Alert, alert_id)
-                if alert is None:  # deleted meanwhile
-                    return
-                if clip_status is not None:
-                    alert.clip_status = clip_status.value
-                if clip_ref is not None:
-                    alert.clip_ref = clip_ref
-                if snapshot_ref is not None:
-                    alert.snapshot_ref = snapshot_ref
-                if annotated_ref is not None:
-                    alert.annotated_ref = annotated_ref
-                try:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(StaleDataError),
+            stop=stop_after_attempt(STALE_RETRIES),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self._sessionmaker() as session:
+                    alert = await session.get(Alert, alert_id)
+                    if alert is None:  # deleted meanwhile
+                        return
+                    if clip_status is not None:
+                        alert.clip_status = clip_status.value
+                    if clip_ref is not None:
+                        alert.clip_ref = clip_ref
+                    if snapshot_ref is not None:
+                        alert.snapshot_ref = snapshot_ref
+                    if annotated_ref is not None:
+                        alert.annotated_ref = annotated_ref
                     await session.flush()
-                except StaleDataError:
-                    if attempt == STALE_RETRIES - 1:
-                        raise
-                    continue
-                envelope = await self._bus.stage(
-                    session,
-                    AlertUpdated(alert=alert_rows.alert_public(alert)),
-                    store_id=alert.store_id,
-                )
-                await commit_and_announce(session, self._bus, envelope)
-                return
+                    envelope = await self._bus.stage(
+                        session,
+                        AlertUpdated(alert=alert_rows.alert_public(alert)),
+                        store_id=alert.store_id,
+                    )
+                    await commit_and_announce(session, self._bus, envelope)
 
 
 def _grow(capture: Capture, raised: AlertRaised) -> None:
